@@ -1,0 +1,27 @@
+"""Destinations, chosen by the scheme of ``--output``: a path or ``file://`` (local directory) today;
+``gs://`` and ``s3://`` plug in here as modules implementing :class:`Sink`."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+from zdlogs.errors import ConfigError
+from zdlogs.sinks.base import LeaseHolder, Sink
+from zdlogs.sinks.local import LocalSink
+
+__all__ = ["LeaseHolder", "LocalSink", "Sink", "open_sink"]
+
+_PLANNED = {"gs": "the GCS sink", "s3": "the S3 sink"}
+
+
+def open_sink(output: str) -> Sink:
+    """The sink for an output URL or path; a clear error for schemes not available."""
+    scheme = urlsplit(output).scheme
+    if scheme in ("", "file") or len(scheme) == 1:  # a bare path (or a Windows drive letter)
+        return LocalSink(unquote(urlsplit(output).path) if scheme == "file" else output)
+    if scheme in _PLANNED:
+        raise ConfigError(
+            f"--output {scheme}:// needs {_PLANNED[scheme]}, which this version does not include yet: "
+            "use a local directory"
+        )
+    raise ConfigError(f"--output {output!r}: unknown scheme {scheme!r}; use a directory path or file:// URL")

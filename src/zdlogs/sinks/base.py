@@ -1,0 +1,44 @@
+"""What a sink must guarantee: durable, atomic objects that are created once and never rewritten.
+
+The streams never see a sink; the pipeline and the state store do. A new destination (GCS, S3) is a
+new module implementing :class:`Sink`, registered by URL scheme in ``zdlogs.sinks``.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class LeaseHolder:
+    """Who holds the lease, for the log line of the run that did not get it."""
+
+    owner: str
+    since: str
+    expires: str = ""
+
+
+class Sink(Protocol):
+    """A durable key → bytes store with create-if-absent and atomic replace."""
+
+    url: str
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Store ``data`` at ``key`` durably and atomically unless ``key`` exists; True if written."""
+        ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def read(self, key: str) -> bytes | None:
+        """The object's bytes, or None if absent."""
+        ...
+
+    def replace(self, key: str, data: bytes) -> None:
+        """Atomically and durably set ``key`` (checkpoints): readers see the old or the new, never half."""
+        ...
+
+    def lease(self, key: str, owner: str) -> AbstractContextManager[LeaseHolder | None]:
+        """Hold the run lease for the ``with`` block; yields None when another run holds it."""
+        ...

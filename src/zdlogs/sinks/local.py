@@ -1,0 +1,140 @@
+"""A local directory (or ``file://`` URL): the embedded default.
+
+Objects are written to a temporary file in the target directory, fsynced, then hard-linked to their
+final name — ``link`` fails if the name exists, which makes create-if-absent atomic — and the directory
+is fsynced so the name itself survives a power cut. A reader never sees half a file under a final name.
+The lease is an ``flock`` on a lock file: the kernel drops it when the process dies, even by SIGKILL,
+so a crashed run never blocks the next one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from zdlogs.errors import ConfigError, StorageError
+from zdlogs.sinks.base import LeaseHolder
+
+
+class LocalSink:
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser().resolve()
+        self.url = self.root.as_uri()
+        self._check_writable()
+
+    def _check_writable(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".zdlogs-probe-"):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"output directory {self.root} is not writable ({exc.strerror}): "
+                "choose another --output / ZDLOGS_OUTPUT or fix its permissions"
+            ) from None
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root):
+            raise StorageError(f"object key {key!r} escapes the output directory: refused")
+        return path
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        target = self._path(key)
+        if target.exists():
+            return False
+        with self._storage_errors(target):
+            tmp = self._write_temp(target, data)
+            try:
+                os.link(tmp, target)
+                _fsync_dir(target.parent)
+                return True
+            except FileExistsError:
+                return False
+            finally:
+                tmp.unlink(missing_ok=True)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def read(self, key: str) -> bytes | None:
+        target = self._path(key)
+        with self._storage_errors(target):
+            try:
+                return target.read_bytes()
+            except FileNotFoundError:
+                return None
+
+    def replace(self, key: str, data: bytes) -> None:
+        target = self._path(key)
+        with self._storage_errors(target):
+            tmp = self._write_temp(target, data)
+            os.replace(tmp, target)
+            _fsync_dir(target.parent)
+
+    def _write_temp(self, target: Path, data: bytes) -> Path:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            Path(name).unlink(missing_ok=True)
+            raise
+        return Path(name)
+
+    @contextmanager
+    def _storage_errors(self, target: Path) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise StorageError(
+                f"cannot write {target} ({exc.strerror}): free space or fix permissions; "
+                "the checkpoint was not moved, so the next run re-collects from it"
+            ) from None
+
+    @contextmanager
+    def lease(self, key: str, owner: str) -> Iterator[LeaseHolder | None]:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield _read_holder(path)
+                return
+            holder = LeaseHolder(owner=owner, since=datetime.now(UTC).isoformat(timespec="seconds"))
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, orjson.dumps(holder.__dict__), 0)
+            yield holder
+        finally:
+            os.close(fd)
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _read_holder(path: Path) -> LeaseHolder:
+    with suppress(OSError, orjson.JSONDecodeError, TypeError):
+        return LeaseHolder(**orjson.loads(path.read_bytes()))
+    return LeaseHolder(owner="unknown", since="unknown")
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,64 @@
+"""What a stream is: an endpoint, a cursor, and a rule for resuming.
+
+A stream yields :class:`Page` objects, each holding the records to store and the checkpoint that
+becomes true once those records are durable. The stream never writes anything: the pipeline stores
+the page, then commits the checkpoint, so a stream cannot move a checkpoint past unstored data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from zdlogs.zendesk.client import ZendeskClient
+
+Checkpoint = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Page:
+    """Records of one API page and the checkpoint that holds once they are stored.
+
+    ``position`` names where the page starts (time + first id) so its object name is deterministic;
+    ``day`` is the partition (UTC date) the object is filed under.
+    """
+
+    records: list[dict[str, Any]]
+    checkpoint: Checkpoint
+    position: str = ""
+    day: str = ""
+
+
+@dataclass(frozen=True)
+class StreamContext:
+    """The run-wide inputs a stream needs to decide where to start and stop."""
+
+    now: datetime
+    lookback_seconds: int
+    settle_seconds: int
+    since: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Stream(Protocol):
+    """One Zendesk resource: ``pages`` fetches lazily, so stopping early costs no extra request."""
+
+    name: str
+
+    def pages(self, client: ZendeskClient, checkpoint: Checkpoint, ctx: StreamContext) -> Iterator[Page]: ...
+
+
+def iso_z(moment: datetime) -> str:
+    """Zendesk's timestamp form: second precision, UTC, ``Z`` suffix."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_z(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def compact(moment: datetime) -> str:
+    """A timestamp safe in object names and sortable: ``20261125T101500Z``."""
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

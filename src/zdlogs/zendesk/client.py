@@ -1,0 +1,185 @@
+"""The HTTP client: one place for auth, the same-origin rule, retries and pacing.
+
+Retries are a declared policy (tenacity): 429, 5xx, connection errors, timeouts and truncated or
+non-JSON bodies are retried with capped, jittered exponential backoff, waiting what ``Retry-After``
+asks when the server says (seconds or HTTP-date, which the original function crashed on). Other 4xx
+are never retried: the message names the likely cause and the fix.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+import orjson
+import structlog
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
+
+from zdlogs import __version__
+from zdlogs.config import Settings
+from zdlogs.errors import (
+    AuthError,
+    PermissionDenied,
+    RequestRejected,
+    Retriable,
+    RetriesExhausted,
+)
+from zdlogs.zendesk.auth import make_auth
+from zdlogs.zendesk.pagination import checked_link
+from zdlogs.zendesk.ratelimit import Pacer, parse_retry_after
+
+log = structlog.get_logger("zdlogs.client")
+
+RATE_LIMIT_ATTEMPTS = 12  # 429s get their own allowance: waiting them out is the normal cure
+MAX_BACKOFF_SECONDS = 30.0
+MAX_RETRY_AFTER_SECONDS = 300.0
+
+
+class ZendeskClient:
+    """GET JSON from Zendesk, paced and retried; counters feed the run summary."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        settings.require_zendesk()
+        self.base_url = settings.base_url
+        self._retries = settings.http_retries
+        self._budget = max(120.0, settings.http_timeout * (settings.http_retries + 1) * 2)
+        self._sleep = sleep
+        self.pacer = Pacer(settings.rate_share, settings.incremental_limit, sleep=sleep)
+        self.stats: Counter[str] = Counter()
+        self._http = httpx.Client(
+            auth=make_auth(settings),
+            timeout=httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout)),
+            follow_redirects=False,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": f"zdlogs/{__version__}"},
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ZendeskClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get_json(self, url: str, params: Mapping[str, Any] | None = None, family: str = "account") -> dict:
+        """GET ``url`` (a path, or an absolute link already on our origin) and return the JSON object."""
+        absolute = checked_link(url if url.startswith("http") else f"{self.base_url}{url}", self.base_url)
+        retrying = Retrying(
+            retry=retry_if_exception_type(Retriable),
+            stop=self._should_stop,
+            wait=self._wait,
+            sleep=self._sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            return retrying(self._attempt, absolute, params, family)
+        except Retriable as exc:
+            raise RetriesExhausted(
+                f"{_path(absolute)} still failing after retries ({exc}): Zendesk or the network is "
+                "degraded; the next run resumes from the last checkpoint (raise HTTP_RETRIES to wait longer)"
+            ) from None
+
+    def _attempt(self, url: str, params: Mapping[str, Any] | None, family: str) -> dict:
+        self.pacer.before(family)
+        self.stats["requests"] += 1
+        try:
+            response = self._http.get(url, params=params)
+        except httpx.TimeoutException:
+            raise Retriable("timed out") from None
+        except httpx.TransportError as exc:
+            raise Retriable(f"connection failed: {type(exc).__name__}") from None
+        self.pacer.after(response.headers)
+        self.stats["bytes"] += len(response.content)
+        return self._json_or_raise(response)
+
+    def _json_or_raise(self, response: httpx.Response) -> dict:
+        status = response.status_code
+        if status == 200:
+            return _parse_object(response)
+        if status == 429 or status >= 500:
+            self.stats["rate_limited" if status == 429 else "server_errors"] += 1
+            wait = parse_retry_after(response.headers.get("retry-after"))
+            raise Retriable(f"HTTP {status}", retry_after=wait, status=status)
+        raise _client_error(response)
+
+    def _should_stop(self, state: RetryCallState) -> bool:
+        error = state.outcome.exception() if state.outcome else None
+        if state.seconds_since_start >= self._budget:
+            return True
+        if isinstance(error, Retriable) and error.status == 429:
+            return state.attempt_number >= RATE_LIMIT_ATTEMPTS + self._retries
+        return state.attempt_number > self._retries
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, Retriable) and error.retry_after is not None:
+            return min(error.retry_after, MAX_RETRY_AFTER_SECONDS)
+        return wait_random_exponential(multiplier=0.5, max=MAX_BACKOFF_SECONDS)(state)
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        self.stats["retries"] += 1
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0
+        log.warning("retrying", reason=str(error), attempt=state.attempt_number, wait_seconds=round(wait, 2))
+
+
+def _parse_object(response: httpx.Response) -> dict:
+    """A 200 must be one JSON object; anything else (HTML, half a body) is worth another try."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise Retriable("HTTP 200 with a body that is not JSON") from None
+    if not isinstance(body, dict):
+        raise Retriable("HTTP 200 with JSON that is not an object")
+    return body
+
+
+def _client_error(response: httpx.Response) -> Exception:
+    """Map a non-retriable status to an error whose message names the likely cause and the fix."""
+    status, path = response.status_code, _path(str(response.request.url))
+    detail = _error_detail(response)
+    if status == 401:
+        return AuthError(
+            f"Zendesk rejected the credentials (HTTP 401{detail}) on {path}: check ZENDESK_EMAIL and "
+            "ZENDESK_API_TOKEN (or the bearer/OAuth settings for AUTH_MODE), and that API access is on"
+        )
+    if status == 403:
+        return PermissionDenied(
+            f"Zendesk refused access (HTTP 403{detail}) to {path}: the audit log needs the Enterprise plan "
+            "and an admin user; incremental exports need an admin"
+        )
+    if 300 <= status < 400:
+        return RequestRejected(
+            f"Zendesk redirected {path} (HTTP {status}) instead of answering; redirects are not followed "
+            "so credentials stay on your origin: set ZENDESK_BASE_URL to https://<subdomain>.zendesk.com"
+        )
+    return RequestRejected(f"Zendesk rejected {path} (HTTP {status}{detail}): this request cannot succeed as is")
+
+
+def _error_detail(response: httpx.Response) -> str:
+    """The ``error``/``description`` of a Zendesk error body, short and single-line, if there is one."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return ""
+    if not isinstance(body, dict):
+        return ""
+    parts = [str(body.get(key)) for key in ("error", "description") if isinstance(body.get(key), str)]
+    text = " ".join(" - ".join(parts).split())[:200]
+    return f": {text}" if text else ""
+
+
+def _path(url: str) -> str:
+    return httpx.URL(url).path

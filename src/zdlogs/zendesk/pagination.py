@@ -1,0 +1,60 @@
+"""Where each Zendesk pagination style keeps its cursor, and the rule for following links.
+
+* cursor pagination (``/api/v2/audit_logs``): ``meta.has_more`` says whether to go on, ``links.next``
+  is the next page. ``meta.after_cursor`` stays set on the last page, so it must never be the stop test.
+* incremental cursor exports (``/api/v2/incremental/tickets/cursor``): ``end_of_stream`` says stop;
+  ``after_cursor``/``after_url`` are always present, even at the end (zenpy#451, zendesk_api_client_rb#168
+  looped on exactly this).
+
+Links are only followed to the configured origin: following ``next_page`` to any host with the
+``Authorization`` header attached would hand the credentials to that host.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from zdlogs.errors import UnsafeLinkError, ZendeskError
+
+
+def origin(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) with the default port filled in, for exact comparison."""
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, 0)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def checked_link(link: Any, base_url: str) -> str:
+    """Return ``link`` if it points at the configured Zendesk origin; refuse anything else."""
+    if not isinstance(link, str) or origin(link) != origin(base_url):
+        shown = link if isinstance(link, str) else type(link).__name__
+        raise UnsafeLinkError(
+            f"Zendesk sent a pagination link to {_origin_text(shown)}, not {base_url}: refused and "
+            "nothing sent there; if your Zendesk really moved, fix ZENDESK_BASE_URL"
+        )
+    return link
+
+
+def _origin_text(link: str) -> str:
+    scheme, host, port = origin(link)
+    return f"{scheme}://{host}:{port}" if host else repr(link[:80])
+
+
+def cursor_next(body: dict[str, Any], base_url: str) -> str | None:
+    """Next page URL of a cursor-paginated list, or None when ``meta.has_more`` is false."""
+    meta = body.get("meta")
+    if not isinstance(meta, dict) or not isinstance(meta.get("has_more"), bool):
+        raise ZendeskError("Zendesk answered a cursor page without meta.has_more: report this response")
+    if not meta["has_more"]:
+        return None
+    links = body.get("links") if isinstance(body.get("links"), dict) else {}
+    return checked_link(links.get("next"), base_url)
+
+
+def records_of(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """The list of records under ``key``; a clear error if Zendesk sent something else."""
+    records = body.get(key)
+    if not isinstance(records, list) or not all(isinstance(item, dict) for item in records):
+        raise ZendeskError(f"Zendesk answered without a list of '{key}': report this response")
+    return records

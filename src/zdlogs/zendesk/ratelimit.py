@@ -1,0 +1,119 @@
+"""Pacing from Zendesk's rate-limit headers, so the collector rarely meets a 429.
+
+The account budget (Team 200 ... Enterprise 700, Enterprise Plus 2500 requests/minute) is shared with
+every app on the account, so zdlogs uses at most ``rate_share`` of it: it counts its own requests in a
+sliding minute, and it also stands back until the window resets when the headers say the account as a
+whole is down to the share it must leave to others. Incremental exports have their own 10/minute
+limit that no header announces (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/),
+so that family is paced from the configured limit alone.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import structlog
+
+log = structlog.get_logger("zdlogs.ratelimit")
+
+WINDOW_SECONDS = 60.0
+
+
+def parse_retry_after(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
+    """``Retry-After`` as seconds, whether sent as delta-seconds or as an HTTP-date; None if absent/garbled."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now()).total_seconds())
+
+
+def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
+    for name in names:
+        raw = headers.get(name)
+        if raw is not None and raw.strip().lstrip("-").isdigit():
+            return int(raw)
+    return None
+
+
+class _Family:
+    """Our own requests in the last minute, and what the headers last said about the account."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.sent: deque[float] = deque()
+        self.remaining: int | None = None
+        self.reset_at: float | None = None
+
+
+class Pacer:
+    """Waits before a request when sending it would exceed our share of a rate-limit family."""
+
+    def __init__(
+        self,
+        share: float,
+        incremental_limit: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._share = share
+        self._clock = clock
+        self._sleep = sleep
+        self._families = {"account": _Family(None), "incremental": _Family(incremental_limit)}
+        self.waited = 0.0
+
+    def before(self, family: str) -> None:
+        """Block until a request of ``family`` fits in our share; record it as sent."""
+        state = self._families[family]
+        delay = max(self._own_delay(state), self._account_delay(self._families["account"]))
+        if delay > 0:
+            log.info("rate_pacing", family=family, wait_seconds=round(delay, 2))
+            self._sleep(delay)
+            self.waited += delay
+        state.sent.append(self._clock())
+        if family != "account":
+            self._families["account"].sent.append(self._clock())
+
+    def after(self, headers: Mapping[str, str]) -> None:
+        """Learn the account limit and what remains of it from a response's headers."""
+        account = self._families["account"]
+        limit = _header_int(headers, "x-rate-limit", "ratelimit-limit")
+        if limit:
+            account.limit = limit
+        account.remaining = _header_int(headers, "x-rate-limit-remaining", "ratelimit-remaining")
+        reset = _header_int(headers, "ratelimit-reset")
+        account.reset_at = self._clock() + reset if reset is not None else None
+
+    def _own_delay(self, state: _Family) -> float:
+        now = self._clock()
+        while state.sent and now - state.sent[0] >= WINDOW_SECONDS:
+            state.sent.popleft()
+        if state.limit is None:
+            return 0.0
+        allowed = max(1, math.floor(state.limit * self._share))
+        if len(state.sent) < allowed:
+            return 0.0
+        return state.sent[len(state.sent) - allowed] + WINDOW_SECONDS - now
+
+    def _account_delay(self, account: _Family) -> float:
+        """Stand back when the whole account is down to the part of the budget we must leave to others."""
+        if account.limit is None or account.remaining is None:
+            return 0.0
+        reserve = account.limit * (1 - self._share)
+        if account.remaining > reserve:
+            return 0.0
+        reset_in = (account.reset_at - self._clock()) if account.reset_at is not None else WINDOW_SECONDS
+        account.remaining = None  # one wait per observation; the next response tells us again
+        return max(0.0, min(reset_in, WINDOW_SECONDS))
