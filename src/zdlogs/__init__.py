@@ -1,3 +1,36 @@
-"""zdlogs: collect Zendesk's security record (audit log, ticket changes) without losing a record."""
+"""zdlogs: collect Zendesk's security record (audit log, ticket changes) without losing a record.
+
+Public API::
+
+    from zdlogs import load_settings, run
+    summary = run(load_settings(base_url="https://acme.zendesk.com", auth_mode="oauth", ...))
+"""
 
 __version__ = "0.1.0"
+
+from zdlogs.config import Settings, load_settings  # noqa: E402
+from zdlogs.errors import (  # noqa: E402
+    AuthError,
+    CollectionFailed,
+    ConfigError,
+    PartialFailure,
+    StorageError,
+    ZdlogsError,
+    ZendeskError,
+)
+from zdlogs.pipeline import RunSummary, run  # noqa: E402
+
+__all__ = [
+    "AuthError",
+    "CollectionFailed",
+    "ConfigError",
+    "PartialFailure",
+    "RunSummary",
+    "Settings",
+    "StorageError",
+    "ZdlogsError",
+    "ZendeskError",
+    "__version__",
+    "load_settings",
+    "run",
+]

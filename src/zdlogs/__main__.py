@@ -1,0 +1,3 @@
+from zdlogs.cli import main
+
+main()

@@ -1,0 +1,214 @@
+"""Command line: parse, call, map errors to exit codes. No collection logic lives here.
+
+Exit codes: 0 success (also: another run holds the lease), 1 failure, 2 bad configuration,
+3 authentication failed, 4 some streams failed, 5 storage failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import structlog
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from zdlogs import __version__, logs
+from zdlogs.config import Settings, load_settings
+from zdlogs.errors import ZdlogsError
+from zdlogs.pipeline import RunSummary, run
+
+app = typer.Typer(
+    help="Collect Zendesk's audit log and ticket changes into NDJSON, safely and incrementally.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+log = structlog.get_logger("zdlogs.cli")
+_debug = False
+
+Opt = typer.Option
+
+
+def main() -> None:
+    app()
+
+
+@app.callback()
+def _global(
+    debug: Annotated[bool, Opt("--debug", help="Show tracebacks and debug logs (secrets stay redacted).")] = False,
+    log_format: Annotated[
+        str, Opt("--log-format", help="auto (console on a terminal, JSON otherwise), json, console.")
+    ] = "auto",
+    version: Annotated[bool, Opt("--version", help="Print the version and exit.")] = False,
+) -> None:
+    global _debug
+    if version:
+        typer.echo(f"zdlogs {__version__}")
+        raise typer.Exit(0)
+    _debug = debug
+    logs.configure(log_format, debug)
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn a ZdlogsError into its one-line message and exit code; a traceback only with --debug."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ZdlogsError as exc:
+            if _debug:
+                raise
+            typer.echo(f"zdlogs: error: {logs.redact(str(exc))}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("zdlogs: interrupted; checkpoints cover everything stored so far", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _protect(settings: Settings) -> None:
+    logs.register_credentials(
+        settings.email,
+        settings.api_token.get_secret_value(),
+        settings.bearer_token.get_secret_value(),
+        settings.client_secret.get_secret_value(),
+    )
+
+
+@app.command("run")
+@handle_errors
+def run_command(
+    base_url: Annotated[
+        str | None, Opt(help="Zendesk origin, https://<subdomain>.zendesk.com [ZENDESK_BASE_URL]")
+    ] = None,
+    auth_mode: Annotated[str | None, Opt(help="token | bearer | oauth [AUTH_MODE, default token]")] = None,
+    email: Annotated[str | None, Opt(help="Admin e-mail for token auth [ZENDESK_EMAIL]")] = None,
+    api_token: Annotated[str | None, Opt(help="API token; prefer the env var [ZENDESK_API_TOKEN]")] = None,
+    bearer_token: Annotated[
+        str | None, Opt(help="OAuth access token; prefer the env var [ZENDESK_BEARER_TOKEN]")
+    ] = None,
+    client_id: Annotated[str | None, Opt(help="OAuth client id for AUTH_MODE=oauth [ZENDESK_CLIENT_ID]")] = None,
+    client_secret: Annotated[
+        str | None, Opt(help="OAuth client secret; prefer the env var [ZENDESK_CLIENT_SECRET]")
+    ] = None,
+    resources: Annotated[
+        str | None, Opt(help="Streams, comma-separated [RESOURCES, default audit_logs,incremental_tickets]")
+    ] = None,
+    output: Annotated[
+        str | None, Opt("--output", "-o", help="Directory or file:// URL [ZDLOGS_OUTPUT, default ./zendesk-logs]")
+    ] = None,
+    compress: Annotated[str | None, Opt(help="none | gzip [ZDLOGS_COMPRESS]")] = None,
+    since: Annotated[
+        str | None, Opt(help="First run only: collect from this date (UTC), e.g. 2026-01-01 [ZDLOGS_SINCE]")
+    ] = None,
+    max_pages: Annotated[int | None, Opt(help="Pages per stream per run [MAX_PAGES, default 20]")] = None,
+    max_runtime: Annotated[
+        float | None, Opt(help="Stop starting new pages after this many seconds [ZDLOGS_MAX_RUNTIME]")
+    ] = None,
+    lookback_seconds: Annotated[
+        int | None, Opt(help="First run without --since: look back this far [LOOKBACK_SECONDS, default 3600]")
+    ] = None,
+    settle_seconds: Annotated[
+        int | None,
+        Opt(help="Leave the newest N seconds of audit log for the next run [ZDLOGS_SETTLE_SECONDS, default 120]"),
+    ] = None,
+    rate_share: Annotated[
+        float | None, Opt(help="Share of the account's API budget zdlogs may use, 0-1 [ZDLOGS_RATE_SHARE, default 0.5]")
+    ] = None,
+    http_timeout: Annotated[float | None, Opt(help="Seconds per request [HTTP_TIMEOUT, default 60]")] = None,
+    http_retries: Annotated[int | None, Opt(help="Retries of a failing request [HTTP_RETRIES, default 3]")] = None,
+    gcs_prefix: Annotated[
+        str | None, Opt(help="Data prefix inside the output [GCS_PREFIX, default zendesk/crm/]")
+    ] = None,
+    state_key: Annotated[
+        str | None, Opt(help="Checkpoint file inside the output, outside the data prefix [STATE_KEY]")
+    ] = None,
+    incremental_limit: Annotated[
+        int | None, Opt(help="Incremental-export requests/minute of the plan [ZDLOGS_INCREMENTAL_LIMIT, default 10]")
+    ] = None,
+) -> None:
+    """Collect every configured stream once (what the Cloud Run function does each hour)."""
+    flags = {key: value for key, value in locals().items() if value is not None}
+    settings = load_settings(**flags)
+    _protect(settings)
+    settings.require_zendesk()
+    summary = run(settings)
+    print_summary(summary)
+
+
+def print_summary(summary: RunSummary) -> None:
+    """A table on a terminal; always one structured ``run_summary`` log line."""
+    log.info("run_summary", output=summary.output, streams=[item.__dict__ for item in summary.streams])
+    if summary.lease_holder:
+        typer.echo(f"Another run ({summary.lease_holder}) holds the lease on {summary.output}: nothing to do.")
+        return
+    if not sys.stdout.isatty():
+        return
+    table = Table(title=f"zdlogs run → {summary.output}")
+    for column in ("stream", "status", "records", "pages", "objects", "requests", "429s", "retries", "seconds"):
+        table.add_column(column, justify="left" if column in ("stream", "status") else "right")
+    for item in summary.streams:
+        table.add_row(
+            item.stream,
+            item.status,
+            *map(
+                str,
+                (item.records, item.pages, item.objects, item.requests, item.rate_limited, item.retries, item.seconds),
+            ),
+        )
+    Console().print(table)
+
+
+@app.command("simulate")
+@handle_errors
+def simulate_command(
+    port: Annotated[int, Opt(help="Port to listen on (0 = any free port)")] = 8765,
+    host: Annotated[str, Opt(help="Interface to bind")] = "127.0.0.1",
+    seed: Annotated[int, Opt(help="Seed of the generated account")] = 42,
+    audit_logs: Annotated[int, Opt(help="Audit-log records in the history")] = 5000,
+    tickets: Annotated[int, Opt(help="Tickets in the history")] = 500,
+    plan: Annotated[str, Opt(help="enterprise, or anything else to get 403 on the audit log")] = "enterprise",
+    append_interval: Annotated[float, Opt(help="Append new records every N seconds (0 = never)")] = 0.0,
+    incremental_limit: Annotated[int, Opt(help="Incremental-export requests per minute")] = 10,
+) -> None:
+    """Serve the bundled fake Zendesk over HTTP on localhost (for trying zdlogs without an account)."""
+    from zdlogs.simulator import SimConfig, Simulator
+
+    config = SimConfig(
+        seed=seed,
+        audit_logs=audit_logs,
+        tickets=tickets,
+        plan=plan,
+        append_interval=append_interval,
+        incremental_limit=incremental_limit,
+    )
+    sim = Simulator(config, host=host, port=port)
+    typer.echo(f"Zendesk simulator on {sim.url} (Ctrl-C to stop). To collect from it:")
+    typer.echo(
+        f"  export ZENDESK_BASE_URL={sim.url} ZENDESK_EMAIL={config.email} "
+        f"ZENDESK_API_TOKEN={config.api_token} LOOKBACK_SECONDS={int(config.history_days * 86400)}"
+    )
+    typer.echo("  zdlogs run --max-pages 1000")
+    sim.serve_forever()
+
+
+@app.command("demo")
+@handle_errors
+def demo_command(
+    output: Annotated[
+        str, Opt("--output", "-o", help="Where the demo writes (replaced on each demo)")
+    ] = "./zendesk-demo",
+    audit_logs: Annotated[int, Opt(help="Audit-log records in the simulated history")] = 3000,
+    tickets: Annotated[int, Opt(help="Tickets in the simulated history")] = 400,
+    seed: Annotated[int, Opt(help="Seed of the simulated account")] = 42,
+) -> None:
+    """Start the bundled simulator, collect from it twice into a local directory, show what landed where."""
+    from zdlogs.demo import run_demo
+
+    run_demo(output, audit_logs=audit_logs, tickets=tickets, seed=seed, echo=typer.echo)

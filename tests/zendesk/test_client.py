@@ -1,0 +1,117 @@
+"""The client's retry, error and origin rules, over httpx.MockTransport (no network)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from tests.conftest import CANARY_TOKEN, make_settings
+from zdlogs.errors import AuthError, PermissionDenied, RequestRejected, RetriesExhausted, UnsafeLinkError
+from zdlogs.zendesk.client import ZendeskClient
+
+BASE = "https://acme.zendesk.com"
+
+
+def client_for(responses: list[httpx.Response], **overrides: object) -> tuple[ZendeskClient, list, list]:
+    """A client whose transport answers ``responses`` in order; returns (client, requests, sleeps)."""
+    seen: list[httpx.Request] = []
+    sleeps: list[float] = []
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = queue.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    settings = make_settings(BASE, **overrides)
+    client = ZendeskClient(settings, transport=httpx.MockTransport(handler), sleep=sleeps.append)
+    return client, seen, sleeps
+
+
+def ok(body: object = None) -> httpx.Response:
+    return httpx.Response(200, json=body if body is not None else {"ok": True})
+
+
+def test_retry_after_seconds_is_honoured() -> None:
+    client, seen, sleeps = client_for([httpx.Response(429, headers={"Retry-After": "7"}, text="slow down"), ok()])
+    assert client.get_json("/api/v2/x") == {"ok": True}
+    assert len(seen) == 2
+    assert sleeps == [7.0]
+    assert client.stats["rate_limited"] == 1
+
+
+def test_retry_after_http_date_is_honoured() -> None:
+    when = datetime.now(UTC) + timedelta(seconds=30)
+    response = httpx.Response(429, headers={"Retry-After": format_datetime(when, usegmt=True)})
+    client, _seen, sleeps = client_for([response, ok()])
+    client.get_json("/api/v2/x")
+    assert 25 <= sleeps[0] <= 31
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(500),
+        httpx.Response(502, text="<html>Bad Gateway</html>"),
+        httpx.Response(200, text="<html>maintenance</html>"),
+        httpx.Response(200, content=b'{"audit_logs": [{"id": 1'),
+        httpx.ConnectError("reset"),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
+    ],
+)
+def test_transient_failures_are_retried(failure: object) -> None:
+    client, seen, sleeps = client_for([failure, ok()])
+    assert client.get_json("/api/v2/x") == {"ok": True}
+    assert len(seen) == 2 and len(sleeps) == 1
+
+
+def test_retries_stop_at_the_budget() -> None:
+    client, seen, _ = client_for([httpx.Response(503)] * 10, http_retries=2)
+    with pytest.raises(RetriesExhausted, match="still failing"):
+        client.get_json("/api/v2/x")
+    assert len(seen) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "hint"),
+    [
+        (401, AuthError, "ZENDESK_API_TOKEN"),
+        (403, PermissionDenied, "Enterprise"),
+        (404, RequestRejected, "cannot succeed"),
+        (400, RequestRejected, "InvalidPaginationParameter"),
+        (302, RequestRejected, "redirects are not followed"),
+    ],
+)
+def test_other_4xx_are_not_retried(status: int, error: type, hint: str) -> None:
+    body = {"error": "InvalidPaginationParameter", "description": "page[size] cannot be greater than 100"}
+    response = httpx.Response(status, json=body, headers={"Location": "https://evil.example/x"})
+    client, seen, _ = client_for([response, ok()])
+    with pytest.raises(error, match=hint.replace("[", r"\[")) as caught:
+        client.get_json("/api/v2/x")
+    assert len(seen) == 1
+    assert CANARY_TOKEN not in str(caught.value)
+
+
+def test_links_to_other_origins_are_refused_before_sending() -> None:
+    client, seen, _ = client_for([ok()])
+    for link in (
+        "https://evil.example/api/v2/audit_logs",
+        "http://acme.zendesk.com/x",
+        "https://acme.zendesk.com:8443/x",
+    ):
+        with pytest.raises(UnsafeLinkError, match="refused"):
+            client.get_json(link)
+    assert seen == []
+
+
+def test_credentials_are_sent_as_basic_token() -> None:
+    client, seen, _ = client_for([ok()])
+    client.get_json("/api/v2/x")
+    auth = seen[0].headers["Authorization"]
+    assert auth.startswith("Basic ") and CANARY_TOKEN not in auth  # base64, never the raw token
