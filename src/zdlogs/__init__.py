@@ -8,8 +8,8 @@ Public API::
 
 __version__ = "0.1.0"
 
-from zdlogs.config import Settings, load_settings  # noqa: E402
-from zdlogs.errors import (  # noqa: E402
+from zdlogs.config import Settings, load_settings
+from zdlogs.errors import (
     AuthError,
     CollectionFailed,
     ConfigError,
@@ -18,7 +18,7 @@ from zdlogs.errors import (  # noqa: E402
     ZdlogsError,
     ZendeskError,
 )
-from zdlogs.pipeline import RunSummary, run  # noqa: E402
+from zdlogs.pipeline import RunSummary, run
 
 __all__ = [
     "AuthError",

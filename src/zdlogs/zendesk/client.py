@@ -95,7 +95,7 @@ class ZendeskClient:
         self.pacer.before(family)
         self.stats["requests"] += 1
         try:
-            response = self._http.get(url, params=params)
+            response = self._http.get(httpx.URL(url).copy_merge_params(params or {}))
         except httpx.TimeoutException:
             raise Retriable("timed out") from None
         except httpx.TransportError as exc:

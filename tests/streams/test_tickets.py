@@ -1,0 +1,81 @@
+"""The incremental ticket stream's stop rules, over httpx.MockTransport."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from tests.conftest import make_settings
+from zdlogs.errors import StuckCursorError, UnsafeLinkError
+from zdlogs.streams.base import StreamContext
+from zdlogs.streams.tickets import IncrementalTickets, first_start_time
+from zdlogs.zendesk.client import ZendeskClient
+
+BASE = "https://acme.zendesk.com"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+CTX = StreamContext(now=NOW, lookback_seconds=3600, settle_seconds=1)
+
+
+def export(tickets: list[dict], after: str, end: bool, after_url: str | None = None) -> httpx.Response:
+    url = after_url or f"{BASE}/api/v2/incremental/tickets/cursor.json?cursor={after}"
+    body = {"tickets": tickets, "after_cursor": after, "after_url": url, "end_of_stream": end}
+    return httpx.Response(200, json=body)
+
+
+def ticket(ticket_id: int, stamp: int) -> dict:
+    return {"id": ticket_id, "updated_at": "2026-11-25T10:00:00Z", "generated_timestamp": stamp}
+
+
+def run_stream(responses: list[httpx.Response], checkpoint: dict) -> tuple[list, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return responses.pop(0)
+
+    client = ZendeskClient(make_settings(BASE), transport=httpx.MockTransport(handler), sleep=lambda _: None)
+    pages = []
+    try:
+        for page in IncrementalTickets().pages(client, checkpoint, CTX):
+            pages.append(page)
+    finally:
+        client.close()
+    return pages, seen
+
+
+def test_stops_on_end_of_stream_although_a_cursor_is_present() -> None:
+    pages, seen = run_stream([export([ticket(1, 100)], "c1", False), export([ticket(2, 200)], "c2", True)], {})
+    assert len(seen) == 2
+    assert pages[-1].checkpoint == {"cursor": "c2"}
+    assert "start_time" in seen[0].url.params and seen[1].url.params["cursor"] == "c1"
+    assert seen[0].url.params["per_page"] == "1000"
+
+
+def test_a_quiet_run_costs_one_request() -> None:
+    pages, seen = run_stream([export([], "c1", True)], {"cursor": "c1"})
+    assert len(seen) == 1 and pages[0].records == [] and pages[0].checkpoint == {"cursor": "c1"}
+
+
+def test_a_cursor_that_does_not_advance_stops_the_stream() -> None:
+    with pytest.raises(StuckCursorError, match="instead of"):
+        run_stream([export([ticket(1, 100)], "c1", False)], {"cursor": "c1"})
+
+
+def test_a_repeated_page_stops_the_stream() -> None:
+    with pytest.raises(StuckCursorError, match="same page twice"):
+        run_stream([export([ticket(1, 100)], "c1", False), export([ticket(1, 100)], "c2", False)], {})
+
+
+def test_an_after_url_to_another_host_is_refused() -> None:
+    responses = [export([ticket(1, 100)], "c1", False, after_url="https://evil.example/next?cursor=c1")]
+    with pytest.raises(UnsafeLinkError):
+        run_stream(responses, {})
+
+
+def test_first_start_time_is_at_least_a_minute_old_and_never_in_the_future() -> None:
+    assert first_start_time(StreamContext(now=NOW, lookback_seconds=0, settle_seconds=1)) == int(NOW.timestamp()) - 61
+    future = StreamContext(now=NOW, lookback_seconds=0, settle_seconds=1, since=datetime(2030, 1, 1, tzinfo=UTC))
+    assert first_start_time(future) == int(NOW.timestamp()) - 61
+    assert first_start_time(CTX) == int(NOW.timestamp()) - 3600
