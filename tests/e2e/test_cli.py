@@ -1,0 +1,94 @@
+"""The CLI as a user meets it: one-line errors with the fix, exit codes, and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import collector_env, sim_config, zdlogs
+from zdlogs.simulator import Simulator
+
+BAD_CONFIGS = [
+    ({"ZENDESK_BASE_URL": ""}, "ZENDESK_BASE_URL is not set"),
+    ({"ZENDESK_BASE_URL": "http://acme.zendesk.com"}, "plain http"),
+    ({"ZENDESK_BASE_URL": "acme.zendesk.com"}, "is not a URL"),
+    ({"ZENDESK_BASE_URL": "https://acme.zendesk.com/api/v2"}, "only the origin"),
+    ({"AUTH_MODE": "password"}, "AUTH_MODE"),
+    ({"ZENDESK_API_TOKEN": ""}, "needs ZENDESK_API_TOKEN"),
+    ({"AUTH_MODE": "bearer"}, "needs ZENDESK_BEARER_TOKEN"),
+    ({"AUTH_MODE": "oauth"}, "needs ZENDESK_CLIENT_ID and ZENDESK_CLIENT_SECRET"),
+    ({"MAX_PAGES": "many"}, "MAX_PAGES (--max-pages)"),
+    ({"MAX_PAGES": "0"}, "MAX_PAGES (--max-pages)"),
+    ({"HTTP_TIMEOUT": "-1"}, "HTTP_TIMEOUT"),
+    ({"LOOKBACK_SECONDS": "1h"}, "LOOKBACK_SECONDS"),
+    ({"RESOURCES": "audit_logs,tickets"}, "unknown resource"),
+    ({"ZDLOGS_RATE_SHARE": "1.5"}, "ZDLOGS_RATE_SHARE"),
+    ({"ZDLOGS_SINCE": "last tuesday"}, "is not a date"),
+    ({"ZDLOGS_COMPRESS": "zip"}, "ZDLOGS_COMPRESS"),
+    ({"STATE_KEY": "zendesk/crm/state.json"}, "inside the data prefix"),
+    ({"ZDLOGS_OUTPUT": "gs://bucket/zendesk/"}, "gs://"),
+    ({"ZDLOGS_OUTPUT": "/proc/zdlogs-cannot-write"}, "not writable"),
+]
+
+
+@pytest.mark.parametrize(("env", "message"), BAD_CONFIGS, ids=[str(env) for env, _ in BAD_CONFIGS])
+def test_bad_configuration_is_one_clear_line_and_exit_2(tmp_path: Path, env: dict, message: str) -> None:
+    result = zdlogs("run", env=collector_env("http://127.0.0.1:9", tmp_path, **env))
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("zdlogs: error:")]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_flags_win_over_the_environment(tmp_path: Path) -> None:
+    result = zdlogs("run", "--max-pages", "0", env=collector_env("http://127.0.0.1:9", tmp_path, MAX_PAGES="5"))
+    assert result.returncode == 2 and "MAX_PAGES (--max-pages)" in result.stderr
+
+
+def test_wrong_credentials_exit_3_with_the_fix(tmp_path: Path) -> None:
+    with Simulator(sim_config(api_token="another-token")).start() as sim:
+        result = zdlogs("run", env=collector_env(sim.url, tmp_path))
+    assert result.returncode == 3
+    assert "ZENDESK_API_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_audit_log_403_is_clear_and_the_ticket_stream_still_runs(tmp_path: Path) -> None:
+    with Simulator(sim_config(plan="professional", tickets=30)).start() as sim:
+        result = zdlogs("run", env=collector_env(sim.url, tmp_path))
+    assert result.returncode == 4
+    assert "Enterprise" in result.stderr and "audit_logs" in result.stderr
+    assert list((tmp_path / "zendesk/crm/incremental_tickets").rglob("*.ndjson"))
+
+
+def test_oauth_client_credentials_collect(tmp_path: Path) -> None:
+    with Simulator(sim_config(audit_logs=120, tickets=20, oauth_token_ttl=2)).start() as sim:
+        env = collector_env(
+            sim.url,
+            tmp_path,
+            AUTH_MODE="oauth",
+            ZENDESK_CLIENT_ID="zdlogs-sim",
+            ZENDESK_CLIENT_SECRET="sim-client-secret",
+            ZENDESK_API_TOKEN="",
+        )
+        result = zdlogs("run", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "api_token_retirement" not in result.stderr
+        bad = zdlogs("run", env={**env, "ZENDESK_CLIENT_SECRET": "wrong"})
+        assert bad.returncode == 3 and "ZENDESK_CLIENT_SECRET" in bad.stderr
+
+
+def test_token_mode_warns_about_the_retirement_date(tmp_path: Path) -> None:
+    with Simulator(sim_config(audit_logs=10, tickets=2)).start() as sim:
+        result = zdlogs("run", env=collector_env(sim.url, tmp_path))
+    assert result.returncode == 0
+    assert "2027-04-30" in result.stderr and "AUTH_MODE=oauth" in result.stderr
+
+
+def test_demo_collects_and_shows_the_second_run_only_fetches_new_records(tmp_path: Path) -> None:
+    result = zdlogs("demo", "--output", str(tmp_path / "demo"), "--audit-logs", "400", "--tickets", "60")
+    assert result.returncode == 0, result.stderr
+    assert "First run" in result.stdout and "Second run" in result.stdout
+    second = result.stdout.split("Second run")[1]
+    assert "audit_logs" in second and "25 records" in second
+    assert list((tmp_path / "demo").rglob("*.ndjson"))
