@@ -1,0 +1,26 @@
+# Two commands: `make demo` (install + run the main job on the bundled simulator) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint clean
+
+$(BIN)/zdlogs: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+demo: $(BIN)/zdlogs
+	$(BIN)/zdlogs demo
+
+test: $(BIN)/zdlogs
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/zdlogs
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+clean:
+	rm -rf $(VENV) zendesk-demo .pytest_cache
