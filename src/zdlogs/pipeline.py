@@ -69,10 +69,10 @@ def run(settings: Settings, *, client: ZendeskClient | None = None, sink: Sink |
     """Collect every configured stream once; raise PartialFailure/first error if any stream failed."""
     sink = sink or open_sink(settings.output)
     summary = RunSummary(output=sink.url)
-    with sink.lease(settings.state_key + ".lease", default_owner()) as holder:
-        if holder is None or holder.owner != default_owner():
-            summary.lease_holder = holder.owner if holder else "unknown"
-            log.warning("lease_held_elsewhere", holder=summary.lease_holder, since=holder and holder.since)
+    with sink.lease(settings.state_key + ".lease", default_owner()) as lease:
+        if not lease.acquired:
+            summary.lease_holder = lease.owner
+            log.warning("lease_held_elsewhere", holder=lease.owner, since=lease.since, output=sink.url)
             return summary
         own_client = client is None
         client = client or ZendeskClient(settings)

@@ -52,6 +52,12 @@ def test_open_sink_accepts_paths_and_file_urls_and_names_missing_schemes(tmp_pat
         open_sink("ftp://host/x")
 
 
+def test_lease_excludes_a_second_holder_in_the_same_process(tmp_path: Path) -> None:
+    sink = LocalSink(tmp_path)
+    with sink.lease("l", "a:1") as first, sink.lease("l", "a:1") as second:
+        assert first.acquired and not second.acquired
+
+
 def test_lease_excludes_a_second_process_and_is_freed_when_it_dies(tmp_path: Path) -> None:
     holder = subprocess.Popen(
         [
@@ -70,8 +76,8 @@ def test_lease_excludes_a_second_process_and_is_freed_when_it_dies(tmp_path: Pat
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     sink = LocalSink(tmp_path)
     with sink.lease("_zdlogs/state.json.lease", "me:2") as got:
-        assert got is not None and got.owner == "other:1"
+        assert not got.acquired and got.owner == "other:1"
     holder.kill()  # SIGKILL: the kernel drops the flock
     holder.wait()
     with sink.lease("_zdlogs/state.json.lease", "me:2") as got:
-        assert got is not None and got.owner == "me:2"
+        assert got.acquired and got.owner == "me:2"

@@ -6,10 +6,10 @@ from __future__ import annotations
 from urllib.parse import unquote, urlsplit
 
 from zdlogs.errors import ConfigError
-from zdlogs.sinks.base import LeaseHolder, Sink
+from zdlogs.sinks.base import Lease, Sink
 from zdlogs.sinks.local import LocalSink
 
-__all__ = ["LeaseHolder", "LocalSink", "Sink", "open_sink"]
+__all__ = ["Lease", "LocalSink", "Sink", "open_sink"]
 
 _PLANNED = {"gs": "the GCS sink", "s3": "the S3 sink"}
 

@@ -12,9 +12,10 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
-class LeaseHolder:
-    """Who holds the lease, for the log line of the run that did not get it."""
+class Lease:
+    """The outcome of asking for the run lease: ours (``acquired``) or who holds it, for the log line."""
 
+    acquired: bool
     owner: str
     since: str
     expires: str = ""
@@ -39,6 +40,6 @@ class Sink(Protocol):
         """Atomically and durably set ``key`` (checkpoints): readers see the old or the new, never half."""
         ...
 
-    def lease(self, key: str, owner: str) -> AbstractContextManager[LeaseHolder | None]:
-        """Hold the run lease for the ``with`` block; yields None when another run holds it."""
+    def lease(self, key: str, owner: str) -> AbstractContextManager[Lease]:
+        """Hold the run lease for the ``with`` block if free; the yielded Lease says whether we got it."""
         ...

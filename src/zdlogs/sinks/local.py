@@ -21,7 +21,7 @@ from pathlib import Path
 import orjson
 
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.sinks.base import LeaseHolder
+from zdlogs.sinks.base import Lease
 
 
 class LocalSink:
@@ -104,7 +104,7 @@ class LocalSink:
             ) from None
 
     @contextmanager
-    def lease(self, key: str, owner: str) -> Iterator[LeaseHolder | None]:
+    def lease(self, key: str, owner: str) -> Iterator[Lease]:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -114,10 +114,10 @@ class LocalSink:
             except BlockingIOError:
                 yield _read_holder(path)
                 return
-            holder = LeaseHolder(owner=owner, since=datetime.now(UTC).isoformat(timespec="seconds"))
+            since = datetime.now(UTC).isoformat(timespec="seconds")
             os.ftruncate(fd, 0)
-            os.pwrite(fd, orjson.dumps(holder.__dict__), 0)
-            yield holder
+            os.pwrite(fd, orjson.dumps({"owner": owner, "since": since}), 0)
+            yield Lease(acquired=True, owner=owner, since=since)
         finally:
             os.close(fd)
 
@@ -126,10 +126,11 @@ def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _read_holder(path: Path) -> LeaseHolder:
-    with suppress(OSError, orjson.JSONDecodeError, TypeError):
-        return LeaseHolder(**orjson.loads(path.read_bytes()))
-    return LeaseHolder(owner="unknown", since="unknown")
+def _read_holder(path: Path) -> Lease:
+    with suppress(OSError, orjson.JSONDecodeError, TypeError, AttributeError):
+        held = orjson.loads(path.read_bytes())
+        return Lease(acquired=False, owner=str(held.get("owner")), since=str(held.get("since")))
+    return Lease(acquired=False, owner="unknown", since="unknown")
 
 
 def _fsync_dir(directory: Path) -> None:
