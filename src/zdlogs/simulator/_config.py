@@ -1,0 +1,96 @@
+"""Configuration objects of the simulator.
+
+They live apart from the server so that the collector's tests (and the CLI) can build a
+configuration without importing any HTTP machinery, and so that every knob that changes
+behaviour is visible in one place.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+RETRY_AFTER_FORMS = ("seconds", "http-date", "mixed")
+
+
+@dataclass
+class FaultConfig:
+    """Share of /api/v2 responses that go wrong, and how.
+
+    error_rate, reset_rate, truncate_rate and rate_limit_rate are mutually exclusive
+    outcomes of one draw per request (so their sum must stay <= 1); slow_rate is drawn
+    independently because a slow response can still be a good one.
+    """
+
+    error_rate: float = 0.0
+    reset_rate: float = 0.0
+    truncate_rate: float = 0.0
+    slow_rate: float = 0.0
+    slow_seconds: float = 0.0
+    rate_limit_rate: float = 0.0
+    retry_after: str = "seconds"
+    retry_after_seconds: int = 1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        rates = {
+            "error_rate": self.error_rate,
+            "reset_rate": self.reset_rate,
+            "truncate_rate": self.truncate_rate,
+            "slow_rate": self.slow_rate,
+            "rate_limit_rate": self.rate_limit_rate,
+        }
+        for name, value in rates.items():
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {value}")
+        exclusive = self.error_rate + self.reset_rate + self.truncate_rate + self.rate_limit_rate
+        if exclusive > 1.0 + 1e-9:
+            raise ValueError("error_rate + reset_rate + truncate_rate + rate_limit_rate must be <= 1")
+        if self.retry_after not in RETRY_AFTER_FORMS:
+            raise ValueError(f"retry_after must be one of {RETRY_AFTER_FORMS}, got {self.retry_after!r}")
+        if self.slow_seconds < 0 or self.retry_after_seconds < 0:
+            raise ValueError("slow_seconds and retry_after_seconds must be >= 0")
+
+
+@dataclass
+class SimConfig:
+    """Everything that shapes the fake account: its data, credentials, limits and faults.
+
+    `clock` returns epoch seconds; tests pass a frozen or hand-advanced clock to make the
+    generated history reproducible and to step over token expiry or the recent-minute
+    exclusion without sleeping.
+    """
+
+    seed: int = 42
+    audit_logs: int = 500
+    tickets: int = 200
+    history_days: float = 30
+    plan: str = "enterprise"
+    email: str = "admin@example.com"
+    api_token: str = "sim-api-token"
+    bearer_token: str = "sim-bearer-token"
+    client_id: str = "zdlogs-sim"
+    client_secret: str = "sim-client-secret"
+    oauth_token_ttl: int = 1800
+    account_limit: int = 700
+    incremental_limit: int = 10
+    rate_window_seconds: float = 60
+    recent_exclusion_seconds: int = 60
+    link_base_url: str | None = None
+    append_interval: float = 0.0
+    append_batch: int = 3
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        if self.audit_logs < 0 or self.tickets < 0:
+            raise ValueError("audit_logs and tickets must be >= 0")
+        if self.history_days <= 0:
+            raise ValueError("history_days must be > 0")
+        if self.rate_window_seconds <= 0:
+            raise ValueError("rate_window_seconds must be > 0")
+        if self.recent_exclusion_seconds < 0:
+            raise ValueError("recent_exclusion_seconds must be >= 0")
+        if self.link_base_url is not None:
+            self.link_base_url = self.link_base_url.rstrip("/")

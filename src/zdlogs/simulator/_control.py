@@ -1,0 +1,88 @@
+"""/_sim/* control endpoints, for tests that run the simulator in another process.
+
+They need no auth and are never faulted, rate-limited or counted: they are the test's
+hands and eyes, not part of the fake Zendesk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import orjson
+
+from zdlogs.simulator._config import FaultConfig
+from zdlogs.simulator._http import ApiError, Request, Response, bad_request, error_response, json_response
+
+if TYPE_CHECKING:
+    from zdlogs.simulator._server import SimApp
+
+
+def handle_control(req: Request, app: SimApp) -> Response:
+    routes = {
+        ("POST", "/_sim/append"): _append,
+        ("GET", "/_sim/truth"): lambda r, a: json_response(200, a.account.truth()),
+        ("GET", "/_sim/stats"): lambda r, a: json_response(200, a.stats.snapshot()),
+        ("POST", "/_sim/faults"): _faults,
+        ("POST", "/_sim/reset-stats"): _reset_stats,
+    }
+    handler = routes.get((req.method, req.path.removesuffix(".json")))
+    if handler is None:
+        return error_response(404, "InvalidEndpoint", "Not found")
+    try:
+        return handler(req, app)
+    except ApiError as exc:
+        return exc.response()
+
+
+def _json_body(req: Request) -> dict:
+    try:
+        body = orjson.loads(req.body or b"{}")
+    except orjson.JSONDecodeError:
+        raise bad_request("InvalidValue", "body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise bad_request("InvalidValue", "body must be a JSON object")
+    return body
+
+
+def _count(body: dict, name: str) -> int:
+    value = body.get(name, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise bad_request("InvalidValue", f"{name} must be a non-negative integer")
+    return value
+
+
+def _append(req: Request, app: SimApp) -> Response:
+    """{"audit_logs": n, "tickets_created": n, "tickets_updated": n, "created_at": ISO (optional)}."""
+    body = _json_body(req)
+    epoch = None
+    if body.get("created_at"):
+        try:
+            epoch = int(datetime.fromisoformat(str(body["created_at"])).timestamp())
+        except ValueError:
+            raise bad_request("InvalidValue", "created_at must be ISO-8601") from None
+    account = app.account
+    return json_response(
+        200,
+        {
+            "audit_logs": account.append_audit_logs(_count(body, "audit_logs"), epoch),
+            "tickets_created": account.create_tickets(_count(body, "tickets_created")),
+            "tickets_updated": account.update_tickets(_count(body, "tickets_updated")),
+        },
+    )
+
+
+def _faults(req: Request, app: SimApp) -> Response:
+    """Replace the fault mix; missing fields take FaultConfig defaults (no merge)."""
+    try:
+        faults = FaultConfig(**_json_body(req))
+    except (TypeError, ValueError) as exc:
+        raise bad_request("InvalidValue", str(exc)) from None
+    app.faults.configure(faults)
+    return json_response(200, asdict(faults))
+
+
+def _reset_stats(req: Request, app: SimApp) -> Response:
+    app.stats.reset()
+    return json_response(200, app.stats.snapshot())

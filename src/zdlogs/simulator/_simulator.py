@@ -1,0 +1,124 @@
+"""`Simulator`: lifecycle of the fake Zendesk (bind, serve, live appends, stop).
+
+The socket is bound in the constructor so `url` is known before any data is generated:
+record and link URLs embed it, exactly as Zendesk embeds the account's own host.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from types import TracebackType
+
+from zdlogs.simulator._config import FaultConfig, SimConfig
+from zdlogs.simulator._server import SimApp, make_server
+
+
+class Simulator:
+    """A seeded fake Zendesk account served over real HTTP on `host:port` (0 = any free port)."""
+
+    def __init__(self, config: SimConfig | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config or SimConfig()
+        self._server = make_server(host, port)
+        bound_host, bound_port = self._server.server_address[:2]
+        self.url = f"http://{bound_host}:{bound_port}"
+        self._app = SimApp(self.config, self.url)
+        self._server.app = self._app
+        self._serve_thread: threading.Thread | None = None
+        self._append_thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._serving = False
+        self._closed = False
+        self._close_lock = threading.Lock()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> Simulator:
+        """Serve in a daemon thread; returns self so `sim = Simulator(cfg).start()` reads well."""
+        if self._serve_thread is None and not self._serving:
+            self._serving = True
+            self._serve_thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="zdlogs-sim", daemon=True
+            )
+            self._serve_thread.start()
+            self._start_appender()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until Ctrl-C or stop() (for `zdlogs simulate`)."""
+        self._serving = True
+        self._start_appender()
+        try:
+            self._server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._close()
+
+    def stop(self) -> None:
+        """Stop serving, cut open keep-alive connections and release the port. Idempotent."""
+        if self._serving and not self._closed:
+            self._server.shutdown()  # returns once the serve loop has exited
+        if self._serve_thread is not None:
+            self._serve_thread.join()
+            self._serve_thread = None
+        self._close()
+
+    def _close(self) -> None:
+        self._stopping.set()
+        with self._close_lock:
+            if self._append_thread is not None:
+                self._append_thread.join()
+                self._append_thread = None
+            if not self._closed:
+                self._closed = True
+                self._server.close_connections()
+                self._server.server_close()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _start_appender(self) -> None:
+        if self.config.append_interval > 0 and self._append_thread is None:
+            self._append_thread = threading.Thread(target=self._append_loop, name="zdlogs-sim-append", daemon=True)
+            self._append_thread.start()
+
+    def _append_loop(self) -> None:
+        """New activity while a collector runs: it must pick up records added mid-walk."""
+        while not self._stopping.wait(self.config.append_interval):
+            self._app.account.append_audit_logs(self.config.append_batch)
+            self._app.account.update_tickets(self.config.append_batch)
+
+    # ------------------------------------------------------------ data and knobs
+
+    def append_audit_logs(self, n: int, created_at: datetime | None = None) -> list[dict]:
+        """Add n audit records all stamped `created_at` (default now; naive = UTC)."""
+        epoch = None
+        if created_at is not None:
+            aware = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+            epoch = int(aware.timestamp())
+        return self._app.account.append_audit_logs(n, epoch)
+
+    def create_tickets(self, n: int) -> list[dict]:
+        return self._app.account.create_tickets(n)
+
+    def update_tickets(self, n: int) -> list[dict]:
+        """Update up to n open (not closed/deleted) tickets to a new version stamped now."""
+        return self._app.account.update_tickets(n)
+
+    def set_faults(self, faults: FaultConfig) -> None:
+        self._app.faults.configure(faults)
+
+    def truth(self) -> dict:
+        return self._app.account.truth()
+
+    def stats(self) -> dict:
+        return self._app.stats.snapshot()
+
+    def reset_stats(self) -> None:
+        self._app.stats.reset()
