@@ -165,6 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "zendesk-sim"
     sys_version = ""
     timeout = 120  # an idle keep-alive connection must not pin a thread forever
+    disable_nagle_algorithm = True  # headers and body are two writes: avoid Nagle + delayed-ACK 40 ms stalls
     server: _Server
 
     def setup(self) -> None:
