@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import traceback
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -62,7 +63,7 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except ZdlogsError as exc:
             if _debug:
-                raise
+                typer.echo(logs.redact(traceback.format_exc()), err=True)
             typer.echo(f"zdlogs: error: {logs.redact(str(exc))}", err=True)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:

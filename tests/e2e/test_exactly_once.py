@@ -35,11 +35,14 @@ def drain(settings: object, runs: int = 30) -> list[RunSummary]:
     raise AssertionError("collection did not catch up")
 
 
-def assert_complete(sim: Simulator, output: Path) -> None:
+def assert_complete(sim: Simulator, output: Path, tickets: bool = True) -> None:
+    """Every audit record stored exactly once; every ticket's latest version stored, none twice."""
     truth = sim.truth()
     got = audit_ids(output)
     assert duplicates(got) == []
     assert set(got) == {record["id"] for record in truth["audit_logs"]}
+    if not tickets:
+        return
     versions = ticket_versions(output)
     assert duplicates(versions) == []
     every_version = {tuple(item) for item in truth["ticket_versions"]}
@@ -79,7 +82,7 @@ def test_max_pages_pauses_and_the_next_run_continues_without_gap_or_repeat(tmp_p
             assert duplicates(got) == []
             assert set(got) == set(ordered[:collected]), "not a gap-free prefix of the history"
         drain(settings)
-        assert_complete(sim, tmp_path)
+        assert_complete(sim, tmp_path, tickets=False)
 
 
 def test_a_quiet_run_costs_one_request_per_stream(tmp_path: Path) -> None:

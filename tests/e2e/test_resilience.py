@@ -23,7 +23,7 @@ from zdlogs.sinks.local import LocalSink
 
 def test_runs_killed_at_random_points_lose_nothing_and_repeat_nothing(tmp_path: Path) -> None:
     rng = random.Random(7)
-    slow = FaultConfig(slow_rate=0.5, slow_seconds=0.03, seed=3)
+    slow = FaultConfig(slow_rate=0.6, slow_seconds=0.12, seed=3)
     with Simulator(sim_config(audit_logs=1500, tickets=200, faults=slow)).start() as sim:
         env = collector_env(sim.url, tmp_path, MAX_PAGES="6")
         kills = 0
@@ -31,7 +31,7 @@ def test_runs_killed_at_random_points_lose_nothing_and_repeat_nothing(tmp_path: 
             process = subprocess.Popen(
                 [sys.executable, "-m", "zdlogs", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
             )
-            time.sleep(rng.uniform(0.3, 1.4))
+            time.sleep(rng.uniform(0.3, 1.3))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 kills += 1
@@ -69,8 +69,7 @@ def test_injected_faults_lose_nothing(tmp_path: Path) -> None:
         sim.set_faults(FaultConfig())
         drain(settings)
         assert_complete(sim, tmp_path)
-        assert sum(stats["faults"].values()) >= 10, stats["faults"]
-        assert stats["rate_limited"] >= 1
+        assert all(stats["faults"][kind] >= 1 for kind in ("error", "reset", "truncate", "rate_limit", "slow")), stats
 
 
 def test_overlapping_runs_one_collects_the_other_exits_cleanly(tmp_path: Path) -> None:
@@ -121,4 +120,4 @@ def test_a_full_disk_stops_the_run_without_moving_the_checkpoint_past_stored_dat
         assert len(stored) == 200
         assert state["checkpoint"]["since"] <= max(r["created_at"] for r in read_records(tmp_path, "audit_logs"))
         drain(settings)
-        assert_complete(sim, tmp_path)
+        assert_complete(sim, tmp_path, tickets=False)

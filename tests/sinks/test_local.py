@@ -20,6 +20,7 @@ def test_put_if_absent_writes_once_and_never_overwrites(tmp_path: Path) -> None:
     assert sink.put_if_absent("a/b/c.ndjson", b"two\n") is False
     assert (tmp_path / "a/b/c.ndjson").read_bytes() == b"one\n"
     assert [p.name for p in (tmp_path / "a/b").iterdir()] == ["c.ndjson"]  # no temp file left behind
+    assert list((tmp_path / ".zdlogs-tmp").iterdir()) == []
 
 
 def test_replace_is_atomic_and_leaves_no_temp(tmp_path: Path) -> None:
@@ -29,6 +30,16 @@ def test_replace_is_atomic_and_leaves_no_temp(tmp_path: Path) -> None:
     assert sink.read("_zdlogs/state.json") == b'{"a": 1}'
     assert sink.read("missing") is None
     assert os.listdir(tmp_path / "_zdlogs") == ["state.json"]
+
+
+def test_stale_temp_files_of_killed_runs_are_removed_recent_ones_kept(tmp_path: Path) -> None:
+    LocalSink(tmp_path)
+    stale, recent = tmp_path / ".zdlogs-tmp/a.ndjson.1.tmp", tmp_path / ".zdlogs-tmp/b.ndjson.2.tmp"
+    stale.write_bytes(b"half")
+    recent.write_bytes(b"half")
+    os.utime(stale, (0, 0))
+    LocalSink(tmp_path)
+    assert not stale.exists() and recent.exists()
 
 
 def test_keys_cannot_escape_the_output(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """A local directory (or ``file://`` URL): the embedded default.
 
-Objects are written to a temporary file in the target directory, fsynced, then hard-linked to their
-final name — ``link`` fails if the name exists, which makes create-if-absent atomic — and the directory
-is fsynced so the name itself survives a power cut. A reader never sees half a file under a final name.
+Objects are written to a temporary file under ``<output>/.zdlogs-tmp/`` (same filesystem, outside the
+data prefix, so a run killed mid-write never leaves a stray file where a SIEM reads), fsynced, then
+hard-linked to their final name — ``link`` fails if the name exists, which makes create-if-absent
+atomic — and the directory is fsynced so the name itself survives a power cut. A reader never sees
+half a file under a final name.
 The lease is an ``flock`` on a lock file: the kernel drops it when the process dies, even by SIGKILL,
 so a crashed run never blocks the next one.
 """
@@ -13,6 +15,7 @@ import fcntl
 import os
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -23,23 +26,36 @@ import orjson
 from zdlogs.errors import ConfigError, StorageError
 from zdlogs.sinks.base import Lease
 
+TEMP_DIR = ".zdlogs-tmp"
+STALE_TEMP_SECONDS = 3600
+
 
 class LocalSink:
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
         self.url = self.root.as_uri()
+        self._tmp = self.root / TEMP_DIR
         self._check_writable()
+        self._remove_stale_temps()
 
     def _check_writable(self) -> None:
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.root, prefix=".zdlogs-probe-"):
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self._tmp, prefix="probe-"):
                 pass
         except OSError as exc:
             raise ConfigError(
                 f"output directory {self.root} is not writable ({exc.strerror}): "
                 "choose another --output / ZDLOGS_OUTPUT or fix its permissions"
             ) from None
+
+    def _remove_stale_temps(self) -> None:
+        """Temp files of runs killed mid-write; recent ones may belong to the run holding the lease."""
+        horizon = time.time() - STALE_TEMP_SECONDS
+        for leftover in self._tmp.glob("*.tmp"):
+            with suppress(OSError):
+                if leftover.stat().st_mtime < horizon:
+                    leftover.unlink()
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
@@ -82,7 +98,7 @@ class LocalSink:
 
     def _write_temp(self, target: Path, data: bytes) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=self._tmp, prefix=f"{target.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
