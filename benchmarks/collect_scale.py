@@ -19,6 +19,7 @@ from pathlib import Path
 
 import orjson
 
+from zdlogs import logs
 from zdlogs.config import load_settings
 from zdlogs.pipeline import run
 from zdlogs.simulator import SimConfig, Simulator
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=5_000)
     parser.add_argument("--compress", default="none")
     args = parser.parse_args()
+    logs.configure("json", quiet=True)
     config = SimConfig(
         audit_logs=args.audit_logs,
         tickets=args.tickets,

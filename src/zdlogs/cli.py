@@ -30,6 +30,7 @@ app = typer.Typer(
 )
 log = structlog.get_logger("zdlogs.cli")
 _debug = False
+_settings: dict[str, str] = {}
 
 Opt = typer.Option
 
@@ -52,6 +53,7 @@ def _global(
         raise typer.Exit(0)
     _debug = debug
     logs.configure(log_format, debug)
+    _settings["log_format"] = log_format
 
 
 def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -212,4 +214,5 @@ def demo_command(
     """Start the bundled simulator, collect from it twice into a local directory, show what landed where."""
     from zdlogs.demo import run_demo
 
+    logs.configure(_settings.get("log_format", "auto"), _debug, quiet=not _debug)  # the demo prints its own report
     run_demo(output, audit_logs=audit_logs, tickets=tickets, seed=seed, echo=typer.echo)

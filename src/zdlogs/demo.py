@@ -25,8 +25,9 @@ def run_demo(output: str, *, audit_logs: int, tickets: int, seed: int, echo: Cal
     with Simulator(config).start() as sim:
         settings = load_settings(
             base_url=sim.url,
-            email=config.email,
-            api_token=config.api_token,
+            auth_mode="oauth",  # the recommended mode: API tokens stop working on 2027-04-30
+            client_id=config.client_id,
+            client_secret=config.client_secret,
             output=str(root),
             lookback_seconds=int(config.history_days * 86400) + 3600,
             settle_seconds=SETTLE_SECONDS,

@@ -47,8 +47,8 @@ def _redact_processor(_logger: Any, _name: str, event: dict[str, Any]) -> dict[s
     return redact(event)
 
 
-def configure(fmt: str = "auto", debug: bool = False, stream: TextIO | None = None) -> None:
-    """``fmt``: auto (console on a terminal, JSON otherwise), json or console."""
+def configure(fmt: str = "auto", debug: bool = False, stream: TextIO | None = None, quiet: bool = False) -> None:
+    """``fmt``: auto (console on a terminal, JSON otherwise), json or console; ``quiet`` keeps warnings only."""
     stream = stream or sys.stderr
     use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
     renderer: Any = (
@@ -65,7 +65,9 @@ def configure(fmt: str = "auto", debug: bool = False, stream: TextIO | None = No
             _redact_processor,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG if debug else logging.INFO),
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
+        ),
         logger_factory=structlog.PrintLoggerFactory(file=stream),
         cache_logger_on_first_use=False,
     )
