@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.e2e.helpers import audit_ids, collector_settings, duplicates, sim_config, ticket_versions
 from zdlogs.pipeline import RunSummary, run
-from zdlogs.simulator import Simulator
+from zdlogs.simulator import FaultConfig, Simulator
 
 
 class Appender(threading.Thread):
@@ -115,3 +116,27 @@ def test_state_lives_outside_the_data_prefix(tmp_path: Path) -> None:
         data_files = [p.name for p in (tmp_path / "zendesk/crm").rglob("*") if p.is_file()]
         assert data_files and all(".ndjson" in name for name in data_files)
         assert (tmp_path / "_zdlogs/state.json").exists()
+
+
+def test_first_run_uses_lookback_and_since_backfills_everything(tmp_path: Path) -> None:
+    with Simulator(sim_config(audit_logs=400, tickets=0, history_days=10)).start() as sim:
+        truth = sim.truth()["audit_logs"]
+        recent = run(collector_settings(sim.url, tmp_path / "recent", lookback_seconds=86400, resources="audit_logs"))
+        day_ago = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert recent.streams[0].records == sum(1 for r in truth if r["created_at"] >= day_ago)
+        since = (datetime.now(UTC) - timedelta(days=11)).date().isoformat()
+        full = run(
+            collector_settings(sim.url, tmp_path / "full", lookback_seconds=60, since=since, resources="audit_logs")
+        )
+        assert full.streams[0].records == len(truth)
+
+
+def test_max_runtime_stops_starting_pages_and_the_next_run_continues(tmp_path: Path) -> None:
+    slow = FaultConfig(slow_rate=1.0, slow_seconds=0.2)
+    with Simulator(sim_config(audit_logs=900, tickets=0, faults=slow)).start() as sim:
+        settings = collector_settings(sim.url, tmp_path, max_runtime=0.5, resources="audit_logs")
+        first = run(settings).streams[0]
+        assert first.status == "limited" and 1 <= first.pages <= 4
+        sim.set_faults(FaultConfig())
+        drain(collector_settings(sim.url, tmp_path, resources="audit_logs"))
+        assert_complete(sim, tmp_path, tickets=False)
