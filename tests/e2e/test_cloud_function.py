@@ -1,0 +1,166 @@
+"""The Cloud Run function served by functions-framework, triggered by CloudEvents and the Pub/Sub emulator."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.helpers import audit_ids, collector_env, duplicates, sim_config, ticket_versions
+from zdlogs.simulator import Simulator
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "deploy/cloud_function/main.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not start")
+
+
+class Function:
+    """functions-framework serving deploy/cloud_function/main.py on a free port."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        command = [
+            str(Path(sys.executable).parent / "functions-framework"),
+            "--source",
+            str(SOURCE),
+            "--target",
+            "main",
+            "--signature-type",
+            "cloudevent",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        self.process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+        wait_for(self.url)
+
+    def trigger(self, message: object, event_id: str | None = None) -> httpx.Response:
+        data = base64.b64encode(json.dumps(message).encode()).decode() if message is not None else ""
+        headers = {
+            "ce-id": event_id or str(uuid.uuid4()),
+            "ce-source": "//pubsub.googleapis.com/projects/test/topics/zendesk-crm-trigger",
+            "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
+            "ce-specversion": "1.0",
+            "Content-Type": "application/json",
+        }
+        body = {"message": {"data": data, "messageId": "1"}, "subscription": "projects/test/subscriptions/s"}
+        return httpx.post(self.url, headers=headers, json=body, timeout=120)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def function_with_sim(tmp_path: Path) -> Iterator[tuple[Function, Simulator, Path]]:
+    with Simulator(sim_config(audit_logs=500, tickets=80)).start() as sim:
+        output = tmp_path / "out"
+        function = Function(collector_env(sim.url, output, MAX_PAGES="20"), tmp_path / "function.log")
+        try:
+            yield function, sim, output
+        finally:
+            function.stop()
+
+
+def test_scheduler_message_runs_a_collection(function_with_sim: tuple[Function, Simulator, Path]) -> None:
+    function, sim, output = function_with_sim
+    assert function.trigger({}).status_code == 200
+    assert set(audit_ids(output)) == {r["id"] for r in sim.truth()["audit_logs"]}
+    assert ticket_versions(output)
+
+
+def test_duplicate_deliveries_are_harmless(function_with_sim: tuple[Function, Simulator, Path]) -> None:
+    function, sim, output = function_with_sim
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: function.trigger({}, event_id="same-event"), range(4)))
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert duplicates(audit_ids(output)) == [] and duplicates(ticket_versions(output)) == []
+    assert set(audit_ids(output)) == {r["id"] for r in sim.truth()["audit_logs"]}
+
+
+def test_message_options_are_applied_and_bad_ones_refused(function_with_sim: tuple[Function, Simulator, Path]) -> None:
+    function, _sim, output = function_with_sim
+    assert function.trigger({"resources": ["nope"]}).status_code == 200  # acknowledged, not retried forever
+    assert function.trigger({"resource": "audit_logs"}).status_code == 200
+    assert not output.exists() or not list(output.rglob("*.ndjson"))
+    assert function.trigger({"resources": ["incremental_tickets"]}).status_code == 200
+    assert ticket_versions(output) and not audit_ids(output)
+    log = function.log.read_text()
+    assert "message_refused" in log and "unknown resources" in log and "'resource'" in log
+
+
+def test_a_real_failure_fails_the_execution(tmp_path: Path) -> None:
+    with Simulator(sim_config(audit_logs=50, tickets=5)) as sim:
+        url = sim.url
+    function = Function(collector_env(url, tmp_path / "out", HTTP_RETRIES="0"), tmp_path / "f.log")
+    try:
+        assert function.trigger({}).status_code == 500  # Zendesk unreachable: Pub/Sub may redeliver
+    finally:
+        function.stop()
+    assert "every stream failed" in (tmp_path / "f.log").read_text()
+
+
+def test_pubsub_emulator_push_subscription_delivers_to_the_function(
+    function_with_sim: tuple[Function, Simulator, Path], tmp_path: Path
+) -> None:
+    function, sim, output = function_with_sim
+    port = free_port()
+    emulator = subprocess.Popen(
+        ["gcloud", "beta", "emulators", "pubsub", "start", f"--host-port=127.0.0.1:{port}", "--project=test"],
+        stdout=(tmp_path / "pubsub.log").open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    api = f"http://127.0.0.1:{port}/v1/projects/test"
+    try:
+        wait_for(f"http://127.0.0.1:{port}", timeout=60)
+        httpx.put(f"{api}/topics/zendesk-crm-trigger").raise_for_status()
+        push = {
+            "topic": "projects/test/topics/zendesk-crm-trigger",
+            "pushConfig": {"pushEndpoint": f"{function.url}/projects/test/topics/zendesk-crm-trigger"},
+        }
+        httpx.put(f"{api}/subscriptions/zdlogs-push", json=push).raise_for_status()
+        message = {"messages": [{"data": base64.b64encode(b"{}").decode()}]}
+        for _ in range(2):  # Scheduler may publish twice: both deliveries must be harmless
+            httpx.post(f"{api}/topics/zendesk-crm-trigger:publish", json=message).raise_for_status()
+        expected = {r["id"] for r in sim.truth()["audit_logs"]}
+        deadline = time.monotonic() + 60
+        while set(audit_ids(output)) != expected and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(2)
+        assert set(audit_ids(output)) == expected
+        assert duplicates(audit_ids(output)) == []
+    finally:
+        os.killpg(emulator.pid, signal.SIGTERM)
+        emulator.wait(timeout=20)
