@@ -85,7 +85,7 @@ class Settings(BaseSettings):
         self._check_credentials()
         self._check_state_outside_data()
         if not self.output:
-            self.output = f"gs://{self.gcs_bucket}/{self.gcs_prefix}" if self.gcs_bucket else DEFAULT_OUTPUT
+            self.output = f"gs://{self.gcs_bucket}/" if self.gcs_bucket else DEFAULT_OUTPUT
         return self
 
     def _check_credentials(self) -> None:
