@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from zdlogs import __version__, logs
-from zdlogs.config import Settings, load_settings
+from zdlogs.config import load_settings
 from zdlogs.errors import ZdlogsError
 from zdlogs.pipeline import RunSummary, run
 
@@ -73,15 +73,6 @@ def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(130) from None
 
     return wrapper
-
-
-def _protect(settings: Settings) -> None:
-    logs.register_credentials(
-        settings.email,
-        settings.api_token.get_secret_value(),
-        settings.bearer_token.get_secret_value(),
-        settings.client_secret.get_secret_value(),
-    )
 
 
 @app.command("run")
@@ -139,7 +130,7 @@ def run_command(
     """Collect every configured stream once (what the Cloud Run function does each hour)."""
     flags = {key: value for key, value in locals().items() if value is not None}
     settings = load_settings(**flags)
-    _protect(settings)
+    logs.protect(settings)
     settings.require_zendesk()
     summary = run(settings)
     print_summary(summary)

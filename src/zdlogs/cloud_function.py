@@ -96,12 +96,7 @@ def main(cloud_event: Any) -> None:
         return
     try:
         settings = load_settings(max_runtime=_max_runtime(), **options)
-        logs.register_credentials(
-            settings.email,
-            settings.api_token.get_secret_value(),
-            settings.bearer_token.get_secret_value(),
-            settings.client_secret.get_secret_value(),
-        )
+        logs.protect(settings)
         settings.require_zendesk()
         summary = run(settings)
     except (ConfigError, AuthError) as exc:

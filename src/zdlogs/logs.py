@@ -30,6 +30,16 @@ def register_credentials(email: str, api_token: str, *others: str) -> None:
         register_secret(base64.b64encode(f"{email}/token:{api_token}".encode()).decode())
 
 
+def protect(settings: Any) -> None:
+    """Register every secret held by a Settings object (called once a run's settings are loaded)."""
+    register_credentials(
+        settings.email,
+        settings.api_token.get_secret_value(),
+        settings.bearer_token.get_secret_value(),
+        settings.client_secret.get_secret_value(),
+    )
+
+
 def redact(value: Any) -> Any:
     if isinstance(value, str):
         for secret in _secrets:
