@@ -1,0 +1,443 @@
+#!/usr/bin/env bash
+# Create or update, in one command, everything the Google SecOps "Zendesk CRM" guide builds by hand:
+# APIs, the GCS bucket, the collector's service account and its roles, the credential in Secret Manager,
+# the Pub/Sub topic, the Cloud Run function (gen2) running zdlogs, the Cloud Scheduler job, and read
+# access for the SecOps feed. Every step looks first (describe) and creates only what is missing, so
+# running it again updates in place. `--dry-run` prints the gcloud commands without running anything.
+set -Eeuo pipefail
+
+readonly PROG="deploy.sh"
+readonly SA_ID="zdlogs-collector"
+readonly STATE_KEY="_zdlogs/state.json"
+readonly MAX_RUNTIME=480          # seconds of collection per run; the function's timeout is 540s
+readonly APIS=(
+  cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com
+  eventarc.googleapis.com pubsub.googleapis.com cloudscheduler.googleapis.com secretmanager.googleapis.com
+  storage.googleapis.com iam.googleapis.com logging.googleapis.com
+)
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+readonly REPO_ROOT
+
+usage() {
+  cat <<'EOF'
+Usage: deploy/gcp/deploy.sh --project P --region R --bucket B --zendesk-base-url https://SUB.zendesk.com [options]
+
+Creates or updates (idempotently) the GCS bucket, the service account zdlogs-collector@P.iam.gserviceaccount.com
+and its roles, the Zendesk credential in Secret Manager, the Pub/Sub topic, the Cloud Run function (gen2)
+running zdlogs, the Cloud Scheduler job, and the SecOps feed's read access to the bucket.
+
+Required:
+  --project P                    GCP project id
+  --region R                     region of the bucket, function and scheduler job (e.g. us-central1)
+  --bucket B                     bucket name (created if missing, uniform access, location = region)
+  --zendesk-base-url URL         https://<subdomain>.zendesk.com
+
+Zendesk credentials:
+  --auth-mode oauth|token|bearer default oauth (OAuth client credentials; API tokens stop working 2027-04-30)
+  --client-id ID                 OAuth client id (oauth)
+  --zendesk-email E              admin e-mail (token)
+  --secret-file PATH             file holding the OAuth client secret / API token / bearer token; read from
+                                 the file only, trailing newlines dropped, stored as a new secret version.
+                                 Needed the first time; omit it to keep the stored secret.
+
+Collection:
+  --prefix P                     data prefix the SecOps feed reads (default zendesk/crm/)
+  --resources LIST               default audit_logs,incremental_tickets
+  --max-pages N                  pages per stream per run (default 100; each run also stops after 480 s)
+  --since DATE                   first run only: collect from this UTC date/time (YYYY-MM-DD[THH:MM:SSZ])
+  --schedule CRON                Cloud Scheduler cron, UTC (default "0 * * * *")
+
+Names:
+  --function-name NAME           default zendesk-crm-to-gcs
+  --topic NAME                   default zendesk-crm-trigger
+  --scheduler-job NAME           default <function-name>-schedule
+
+Google SecOps feed:
+  --secops-service-account EMAIL the feed's service account ("Get a service account" on the feed page):
+                                 gets roles/storage.objectViewer on the bucket
+  --secops-can-delete            also let the feed delete what it transferred (source deletion option):
+                                 roles/storage.objectAdmin limited to objects under the data prefix
+
+Other:
+  --staging-dir DIR              build the function source in DIR (new or empty) and keep it
+  --dry-run                      print every gcloud command that would run ("+ " lines), run nothing
+  --assume-exists                with --dry-run: print the update path (as if every resource existed)
+  -h, --help                     this text
+
+Exit codes: 0 done, 1 a gcloud step failed (re-run after fixing: every step is idempotent), 2 bad arguments.
+EOF
+}
+
+die() {  # one-line error naming the fix, exit 2
+  printf '%s: error: %s\n' "$PROG" "$1" >&2
+  exit 2
+}
+
+note() { printf '# %s\n' "$1" >&2; }
+
+# ---------------------------------------------------------------- arguments
+
+PROJECT="" REGION="" BUCKET="" BASE_URL="" AUTH_MODE="oauth" EMAIL="" CLIENT_ID="" SECRET_FILE=""
+PREFIX="zendesk/crm/" SCHEDULE="0 * * * *" FUNCTION_NAME="zendesk-crm-to-gcs" TOPIC="zendesk-crm-trigger"
+SCHEDULER_JOB="" SECOPS_SA="" SECOPS_CAN_DELETE=0 RESOURCES="audit_logs,incremental_tickets" MAX_PAGES=100
+SINCE="" STAGING_DIR="" DRY_RUN=0 ASSUME_EXISTS=0
+
+parse_args() {
+  local opt value
+  while (($#)); do
+    opt=$1
+    value=""
+    case $opt in
+      -h | --help) usage; exit 0 ;;
+      --dry-run) DRY_RUN=1; shift; continue ;;
+      --assume-exists) ASSUME_EXISTS=1; shift; continue ;;
+      --secops-can-delete) SECOPS_CAN_DELETE=1; shift; continue ;;
+      --*=*) value=${opt#*=}; opt=${opt%%=*}; shift ;;
+      --*)
+        (($# >= 2)) || die "$opt needs a value: pass $opt <value>"
+        value=$2
+        shift 2
+        ;;
+      *) die "unexpected argument '$opt': options start with -- (see --help)" ;;
+    esac
+    case $opt in
+      --project) PROJECT=$value ;;
+      --region) REGION=$value ;;
+      --bucket) BUCKET=$value ;;
+      --zendesk-base-url) BASE_URL=$value ;;
+      --auth-mode) AUTH_MODE=$value ;;
+      --zendesk-email) EMAIL=$value ;;
+      --client-id) CLIENT_ID=$value ;;
+      --secret-file) SECRET_FILE=$value ;;
+      --prefix) PREFIX=$value ;;
+      --resources) RESOURCES=$value ;;
+      --max-pages) MAX_PAGES=$value ;;
+      --since) SINCE=$value ;;
+      --schedule) SCHEDULE=$value ;;
+      --function-name) FUNCTION_NAME=$value ;;
+      --topic) TOPIC=$value ;;
+      --scheduler-job) SCHEDULER_JOB=$value ;;
+      --secops-service-account) SECOPS_SA=$value ;;
+      --staging-dir) STAGING_DIR=$value ;;
+      --api-token | --client-secret | --bearer-token | --token | --secret | --password)
+        die "$opt is not accepted (command lines are visible to other users): put the secret in a file and pass --secret-file PATH" ;;
+      *) die "unknown option $opt: see --help" ;;
+    esac
+  done
+}
+
+require() {  # require VALUE FLAG HINT
+  [[ -n $1 ]] || die "$2 is required: pass $2 $3"
+}
+
+validate_args() {
+  require "$PROJECT" --project "<your GCP project id>"
+  require "$REGION" --region "<region, e.g. us-central1>"
+  require "$BUCKET" --bucket "<bucket name, e.g. zendesk-crm-logs>"
+  require "$BASE_URL" --zendesk-base-url "https://<subdomain>.zendesk.com"
+
+  [[ $PROJECT =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] ||
+    die "--project '$PROJECT' is not a project id: use the id (lowercase, 6-30 chars), not the display name or number"
+  [[ $REGION =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || die "--region '$REGION' is not a region: use e.g. us-central1 or europe-west1"
+  BUCKET=${BUCKET#gs://}
+  BUCKET=${BUCKET%/}
+  [[ $BUCKET =~ ^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$ ]] ||
+    die "--bucket '$BUCKET' is not a bucket name: 3-63 lowercase letters, digits, '-', '_' or '.', no gs:// path"
+
+  BASE_URL=${BASE_URL%/}
+  [[ $BASE_URL != http://* ]] || die "--zendesk-base-url uses plain http: use https://<subdomain>.zendesk.com"
+  [[ $BASE_URL =~ ^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$ ]] ||
+    die "--zendesk-base-url '$BASE_URL' must be only an https origin: use https://<subdomain>.zendesk.com"
+
+  case $AUTH_MODE in
+    oauth) require "$CLIENT_ID" --client-id "<OAuth client unique identifier> (or use --auth-mode token)" ;;
+    token) require "$EMAIL" --zendesk-email "<admin e-mail> (the API token's user)" ;;
+    bearer) ;;
+    *) die "--auth-mode '$AUTH_MODE' is unknown: use oauth, token or bearer" ;;
+  esac
+  [[ -z $EMAIL || $EMAIL =~ ^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]+$ ]] ||
+    die "--zendesk-email '$EMAIL' is not an e-mail address: pass the admin's address"
+  [[ -z $CLIENT_ID || $CLIENT_ID =~ ^[A-Za-z0-9._@-]+$ ]] ||
+    die "--client-id may only hold letters, digits and . _ @ -: copy the OAuth client's unique identifier"
+  if [[ -n $SECRET_FILE ]]; then
+    [[ -f $SECRET_FILE && -r $SECRET_FILE ]] || die "--secret-file '$SECRET_FILE' is not a readable file: check the path"
+    [[ -n $(tr -d '\r\n' <"$SECRET_FILE") ]] || die "--secret-file '$SECRET_FILE' is empty: write the $(secret_label) into it"
+    if [[ -n $(find "$SECRET_FILE" -perm /077 2>/dev/null) ]]; then
+      note "warning: $SECRET_FILE is readable by other users: chmod 600 it"
+    fi
+  fi
+
+  [[ $PREFIX =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9_.-]+)*/$ ]] ||
+    die "--prefix '$PREFIX' must be a relative path ending in '/' (letters, digits, - _ .): e.g. zendesk/crm/"
+  [[ $STATE_KEY != "$PREFIX"* ]] ||
+    die "--prefix '$PREFIX' would contain the checkpoint $STATE_KEY, which the feed would ingest: use e.g. zendesk/crm/"
+  [[ $RESOURCES =~ ^(audit_logs|incremental_tickets)(,(audit_logs|incremental_tickets))?$ ]] ||
+    die "--resources '$RESOURCES' is not valid: use audit_logs,incremental_tickets or one of them"
+  [[ $MAX_PAGES =~ ^[1-9][0-9]{0,5}$ ]] || die "--max-pages '$MAX_PAGES' is not a positive integer: e.g. --max-pages 100"
+  [[ -z $SINCE || $SINCE =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z?)?$ ]] ||
+    die "--since '$SINCE' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
+  local fields
+  read -r -a fields <<<"$SCHEDULE"
+  ((${#fields[@]} == 5)) || die "--schedule '$SCHEDULE' is not a 5-field cron expression: e.g. \"0 * * * *\" (hourly)"
+  [[ $FUNCTION_NAME =~ ^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$ ]] ||
+    die "--function-name '$FUNCTION_NAME' is not valid: lowercase letters, digits and '-', at most 63 chars"
+  [[ $TOPIC =~ ^[A-Za-z][A-Za-z0-9._~%+-]{2,254}$ && $TOPIC != goog* ]] ||
+    die "--topic '$TOPIC' is not a topic id: start with a letter, 3-255 letters, digits or - _ . ~ % +"
+  SCHEDULER_JOB=${SCHEDULER_JOB:-$FUNCTION_NAME-schedule}
+  [[ $SCHEDULER_JOB =~ ^[A-Za-z0-9_-]{1,500}$ ]] ||
+    die "--scheduler-job '$SCHEDULER_JOB' is not valid: letters, digits, '-' and '_' only"
+  [[ -z $SECOPS_SA || $SECOPS_SA =~ ^[a-z0-9._-]+@[a-z0-9.-]+\.gserviceaccount\.com$ ]] ||
+    die "--secops-service-account '$SECOPS_SA' is not a service account e-mail: copy it from the SecOps feed page"
+  ((!SECOPS_CAN_DELETE)) || [[ -n $SECOPS_SA ]] ||
+    die "--secops-can-delete needs --secops-service-account EMAIL: the account the permission is for"
+  ((!ASSUME_EXISTS || DRY_RUN)) || die "--assume-exists only applies to --dry-run: add --dry-run"
+  if ((DRY_RUN && !ASSUME_EXISTS)) && [[ -z $SECRET_FILE ]]; then
+    die "--secret-file is required to create the secret: pass --secret-file PATH (or --assume-exists)"
+  fi
+  if [[ -n $STAGING_DIR && -e $STAGING_DIR ]]; then
+    [[ -d $STAGING_DIR && -z $(ls -A "$STAGING_DIR") ]] ||
+      die "--staging-dir '$STAGING_DIR' exists and is not an empty directory: pass a new or empty directory"
+  fi
+  ((DRY_RUN)) || command -v gcloud >/dev/null || die "gcloud not found: install the Google Cloud SDK (or use --dry-run)"
+}
+
+SA_EMAIL="" SECRET_NAME="" SECRET_ENV=""
+
+derive_names() {
+  SA_EMAIL="$SA_ID@$PROJECT.iam.gserviceaccount.com"
+  case $AUTH_MODE in
+    oauth) SECRET_NAME=zendesk-oauth-client-secret SECRET_ENV=ZENDESK_CLIENT_SECRET ;;
+    token) SECRET_NAME=zendesk-api-token SECRET_ENV=ZENDESK_API_TOKEN ;;
+    bearer) SECRET_NAME=zendesk-bearer-token SECRET_ENV=ZENDESK_BEARER_TOKEN ;;
+  esac
+}
+
+secret_label() {
+  case $AUTH_MODE in
+    oauth) echo "OAuth client secret" ;;
+    token) echo "API token" ;;
+    *) echo "bearer token" ;;
+  esac
+}
+
+# ---------------------------------------------------------------- running commands
+
+quote() {  # shell-quote one word only when needed, so printed lines read like typed commands
+  if [[ $1 =~ ^[A-Za-z0-9_./:=@,+%-]+$ ]]; then
+    printf '%s' "$1"
+  else
+    printf "'%s'" "${1//\'/\'\\\'\'}"
+  fi
+}
+
+show() {  # show [--stdin FILE] CMD...: print "+ CMD" on stdout
+  local stdin="" word line="+"
+  if [[ $1 == --stdin ]]; then stdin=$2; shift 2; fi
+  for word in "$@"; do line+=" $(quote "$word")"; done
+  [[ -z $stdin ]] || line+=" < $(quote "$stdin")"
+  printf '%s\n' "$line"
+}
+
+run() {  # a command that changes something: printed, and run unless --dry-run
+  show "$@"
+  ((DRY_RUN)) || "$@"
+}
+
+run_iam() {  # IAM bindings: a just-created account can take a few seconds to be visible, so retry a little
+  local attempt
+  show "$@"
+  ((!DRY_RUN)) || return 0
+  for attempt in 1 2 3 4 5; do
+    "$@" && return 0
+    ((attempt < 5)) || return 1
+    note "retrying in $((attempt * 5)) s (new IAM members take a moment to propagate)"
+    sleep $((attempt * 5))
+  done
+}
+
+exists() {  # exists CMD...: a describe call, true if the resource is there (never called in --dry-run)
+  "$@" >/dev/null 2>&1
+}
+
+HAVE_BUCKET=0 HAVE_SA=0 HAVE_SECRET=0 HAVE_TOPIC=0 HAVE_JOB=0
+
+discover() {  # look before changing anything; --dry-run looks nowhere and assumes per --assume-exists
+  STEP="look up existing resources"
+  if ((DRY_RUN)); then
+    HAVE_BUCKET=$ASSUME_EXISTS HAVE_SA=$ASSUME_EXISTS HAVE_SECRET=$ASSUME_EXISTS
+    HAVE_TOPIC=$ASSUME_EXISTS HAVE_JOB=$ASSUME_EXISTS
+    return 0
+  fi
+  if exists gcloud storage buckets describe "gs://$BUCKET" --format='value(name)'; then HAVE_BUCKET=1; fi
+  if exists gcloud iam service-accounts describe "$SA_EMAIL" --project="$PROJECT" --format='value(email)'; then
+    HAVE_SA=1
+  fi
+  if exists gcloud secrets describe "$SECRET_NAME" --project="$PROJECT" --format='value(name)'; then HAVE_SECRET=1; fi
+  if exists gcloud pubsub topics describe "$TOPIC" --project="$PROJECT" --format='value(name)'; then HAVE_TOPIC=1; fi
+  if exists gcloud scheduler jobs describe "$SCHEDULER_JOB" --project="$PROJECT" --location="$REGION" \
+    --format='value(name)'; then
+    HAVE_JOB=1
+  fi
+  ((HAVE_SECRET)) || [[ -n $SECRET_FILE ]] ||
+    die "secret $SECRET_NAME does not exist yet: pass --secret-file PATH holding the $(secret_label)"
+}
+
+STEP="arguments"
+on_error() {
+  printf "%s: step '%s' failed (exit %s): fix the cause above and re-run; every step is idempotent\n" \
+    "$PROG" "$STEP" "$1" >&2
+}
+
+# ---------------------------------------------------------------- steps
+
+stage_source() {  # the function's source: main.py + requirements.txt + the zdlogs package (no simulator)
+  STEP="stage function source"
+  local sources="$REPO_ROOT/deploy/cloud_function" package="$REPO_ROOT/src/zdlogs" file
+  for file in "$sources/main.py" "$sources/requirements.txt" "$package/cloud_function.py"; do
+    [[ -f $file ]] || die "$file is missing: the function cannot be built from this checkout (update it)"
+  done
+  if [[ -z $STAGING_DIR ]]; then
+    STAGING_DIR=$(mktemp -d "${TMPDIR:-/tmp}/zdlogs-function.XXXXXX")
+    # shellcheck disable=SC2064  # expand now: the path is fixed
+    trap "rm -rf '$STAGING_DIR'" EXIT
+  fi
+  mkdir -p "$STAGING_DIR"
+  STAGING_DIR=$(cd "$STAGING_DIR" && pwd)
+  cp "$sources/main.py" "$sources/requirements.txt" "$STAGING_DIR/"
+  tar -C "$REPO_ROOT/src" --exclude=zdlogs/simulator --exclude=__pycache__ --exclude='*.pyc' -cf - zdlogs |
+    tar -C "$STAGING_DIR" -xf -
+  note "function source staged in $STAGING_DIR"
+}
+
+enable_apis() {
+  STEP="enable APIs"
+  run gcloud services enable "${APIS[@]}" --project="$PROJECT"
+}
+
+ensure_bucket() {
+  STEP="bucket gs://$BUCKET"
+  if ((HAVE_BUCKET)); then
+    run gcloud storage buckets update "gs://$BUCKET" --uniform-bucket-level-access --public-access-prevention
+  else
+    run gcloud storage buckets create "gs://$BUCKET" --project="$PROJECT" --location="$REGION" \
+      --default-storage-class=STANDARD --uniform-bucket-level-access --public-access-prevention
+  fi
+}
+
+ensure_service_account() {
+  STEP="service account $SA_EMAIL"
+  if ((HAVE_SA)); then
+    note "service account $SA_EMAIL exists: kept"
+  else
+    run gcloud iam service-accounts create "$SA_ID" --project="$PROJECT" \
+      --display-name="zdlogs Zendesk collector" \
+      --description="Cloud Run function $FUNCTION_NAME: collects Zendesk logs into gs://$BUCKET/$PREFIX"
+  fi
+  STEP="roles of $SA_EMAIL"
+  # Storage rights on this bucket only (the guide grants them project-wide).
+  run_iam gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --member="serviceAccount:$SA_EMAIL" \
+    --role=roles/storage.objectAdmin --format=none
+  run_iam gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$SA_EMAIL" \
+    --role=roles/logging.logWriter --condition=None --format=none
+}
+
+ensure_secret() {
+  STEP="secret $SECRET_NAME"
+  if ((HAVE_SECRET)); then
+    [[ -n $SECRET_FILE ]] || note "secret $SECRET_NAME exists and no --secret-file: its latest version is kept"
+  else
+    run gcloud secrets create "$SECRET_NAME" --project="$PROJECT" --replication-policy=automatic
+  fi
+  if [[ -n $SECRET_FILE ]]; then
+    local cmd=(gcloud secrets versions add "$SECRET_NAME" --project="$PROJECT" --data-file=-)
+    show --stdin "$SECRET_FILE" "${cmd[@]}"
+    # $(<file) drops trailing newlines, which editors and `echo` add but are no part of the secret.
+    ((DRY_RUN)) || printf '%s' "$(<"$SECRET_FILE")" | "${cmd[@]}"
+  fi
+  run_iam gcloud secrets add-iam-policy-binding "$SECRET_NAME" --project="$PROJECT" \
+    --member="serviceAccount:$SA_EMAIL" --role=roles/secretmanager.secretAccessor --format=none
+}
+
+ensure_topic() {
+  STEP="topic $TOPIC"
+  if ((HAVE_TOPIC)); then
+    note "topic $TOPIC exists: kept"
+  else
+    run gcloud pubsub topics create "$TOPIC" --project="$PROJECT"
+  fi
+}
+
+env_vars() {  # the function's environment; ';' separates entries (gcloud's ^;^ escape) since RESOURCES has commas
+  local vars=("ZENDESK_BASE_URL=$BASE_URL" "AUTH_MODE=$AUTH_MODE")
+  [[ $AUTH_MODE != token ]] || vars+=("ZENDESK_EMAIL=$EMAIL")
+  [[ $AUTH_MODE != oauth ]] || vars+=("ZENDESK_CLIENT_ID=$CLIENT_ID")
+  vars+=("GCS_BUCKET=$BUCKET" "GCS_PREFIX=$PREFIX" "STATE_KEY=$STATE_KEY"
+    "RESOURCES=$RESOURCES" "MAX_PAGES=$MAX_PAGES" "ZDLOGS_MAX_RUNTIME=$MAX_RUNTIME")
+  [[ -z $SINCE ]] || vars+=("ZDLOGS_SINCE=$SINCE")
+  local IFS=';'
+  printf '^;^%s' "${vars[*]}"
+}
+
+deploy_function() {
+  STEP="function $FUNCTION_NAME"
+  run gcloud functions deploy "$FUNCTION_NAME" --gen2 --project="$PROJECT" --region="$REGION" \
+    --runtime=python312 --entry-point=main --source="$STAGING_DIR" --trigger-topic="$TOPIC" \
+    --service-account="$SA_EMAIL" --trigger-service-account="$SA_EMAIL" \
+    --timeout=540s --memory=512Mi --cpu=1 --min-instances=0 --max-instances=1 --ingress-settings=internal-only \
+    --set-env-vars="$(env_vars)" --set-secrets="$SECRET_ENV=$SECRET_NAME:latest"
+  STEP="invoker role on $FUNCTION_NAME"
+  # The Pub/Sub trigger calls the function as the collector's account (--trigger-service-account).
+  run_iam gcloud functions add-invoker-policy-binding "$FUNCTION_NAME" --project="$PROJECT" --region="$REGION" \
+    --member="serviceAccount:$SA_EMAIL"
+}
+
+ensure_scheduler_job() {
+  STEP="scheduler job $SCHEDULER_JOB"
+  local verb=create
+  ((!HAVE_JOB)) || verb=update
+  run gcloud scheduler jobs "$verb" pubsub "$SCHEDULER_JOB" --project="$PROJECT" --location="$REGION" \
+    --schedule="$SCHEDULE" --time-zone=Etc/UTC --topic="projects/$PROJECT/topics/$TOPIC" --message-body='{}' \
+    --description="Triggers $FUNCTION_NAME (zdlogs): one incremental Zendesk collection per message"
+}
+
+grant_secops() {
+  [[ -n $SECOPS_SA ]] || return 0
+  STEP="SecOps feed access for $SECOPS_SA"
+  run_iam gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --member="serviceAccount:$SECOPS_SA" \
+    --role=roles/storage.objectViewer --format=none
+  ((SECOPS_CAN_DELETE)) || return 0
+  # Deletion only below the data prefix: the checkpoint and lease under _zdlogs/ stay out of its reach.
+  local condition="expression=resource.name.startsWith(\"projects/_/buckets/$BUCKET/objects/$PREFIX\")"
+  condition+=",title=secops-feed-data-prefix,description=SecOps may delete transferred objects under $PREFIX only"
+  run_iam gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --member="serviceAccount:$SECOPS_SA" \
+    --role=roles/storage.objectAdmin --condition="$condition" --format=none
+}
+
+summary() {
+  local verb="Deployed"
+  ((!DRY_RUN)) || verb="Dry run (nothing was changed) for"
+  note "$verb $FUNCTION_NAME in $PROJECT/$REGION, triggered by $TOPIC on \"$SCHEDULE\" (UTC)."
+  note "SecOps feed: source type Google Cloud Storage V2, log type Zendesk CRM, URI gs://$BUCKET/$PREFIX"
+  note "Checkpoint: gs://$BUCKET/$STATE_KEY (outside the feed's prefix). Run now: gcloud scheduler jobs run $SCHEDULER_JOB --project=$PROJECT --location=$REGION"
+}
+
+main() {
+  parse_args "$@"
+  validate_args
+  derive_names
+  export CLOUDSDK_CORE_DISABLE_PROMPTS=1
+  trap 'on_error $?' ERR
+  stage_source
+  enable_apis
+  discover
+  ensure_bucket
+  ensure_service_account
+  ensure_secret
+  ensure_topic
+  deploy_function
+  ensure_scheduler_job
+  grant_secops
+  summary
+}
+
+main "$@"
