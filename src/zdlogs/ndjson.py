@@ -9,15 +9,33 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from typing import Any
+import json
+from typing import Any, NamedTuple
 
 import orjson
 
 MAX_LINE_BYTES = 4 * 1024 * 1024  # SecOps' limit for one log line
 
 
-def encode(records: list[dict[str, Any]]) -> bytes:
-    return b"".join(orjson.dumps(record) + b"\n" for record in records)
+class Encoded(NamedTuple):
+    body: bytes
+    oversized: list[int]  # indexes of records whose line exceeds MAX_LINE_BYTES
+
+
+def encode(records: list[dict[str, Any]]) -> Encoded:
+    """One line per record; the indexes of lines a SIEM would reject are reported, the records kept."""
+    lines = [_dumps(record) for record in records]
+    oversized = [index for index, line in enumerate(lines) if len(line) >= MAX_LINE_BYTES]
+    return Encoded(b"".join(line + b"\n" for line in lines), oversized)
+
+
+def _dumps(record: dict[str, Any]) -> bytes:
+    """orjson, or the stdlib for the rare record orjson refuses: a lone UTF-16 surrogate in a string
+    (valid JSON, but not encodable as UTF-8). It becomes ``?`` so every stored line stays valid UTF-8."""
+    try:
+        return orjson.dumps(record)
+    except orjson.JSONEncodeError:
+        return json.dumps(record, ensure_ascii=False).encode("utf-8", errors="replace")
 
 
 def pack(body: bytes, compress: str) -> bytes:

@@ -16,7 +16,7 @@ import structlog
 
 from zdlogs.config import Settings
 from zdlogs.errors import AuthError, CollectionFailed, PartialFailure, PermissionDenied, ZdlogsError
-from zdlogs.ndjson import encode, object_key, pack
+from zdlogs.ndjson import MAX_LINE_BYTES, encode, object_key, pack
 from zdlogs.sinks import Sink, open_sink
 from zdlogs.sinks.local import default_owner
 from zdlogs.state import StateStore
@@ -146,7 +146,15 @@ class StreamRunner:
             log.info("page", stream=name, records=0)
             return
         compress = self.settings.compress
-        body = encode(page.records)
+        body, oversized = encode(page.records)
+        for index in oversized:
+            log.warning(
+                "record_over_line_limit",
+                stream=name,
+                id=page.records[index].get("id"),
+                limit_bytes=MAX_LINE_BYTES,
+                action="stored as is; a SIEM may reject this line",
+            )
         key = object_key(self.settings.gcs_prefix, name, page.day, page.position, body, compress)
         self.state.begin(name, committed, key, page.checkpoint)
         data = pack(body, compress)

@@ -37,6 +37,7 @@ from zdlogs.simulator._ratelimit import (
     RateLimiter,
 )
 from zdlogs.simulator._stats import Stats
+from zdlogs.simulator._tamper import Tampering
 
 log = logging.getLogger("zdlogs.simulator")
 
@@ -63,6 +64,7 @@ class SimApp:
         self.export_throttle = ExportThrottle()
         self.faults = FaultInjector(config.faults)
         self.stats = Stats()
+        self.tampering = Tampering()
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
         parts = urlsplit(target)
@@ -107,7 +109,7 @@ class SimApp:
             response = self.faults.spurious_rate_limit(req.now)
             response.headers.extend(self.limiter.peek(req.now).headers())
             return response
-        response = self._authorized(req)
+        response = self.tampering.apply(req.path, self._authorized(req))
         response.truncate = fault.kind == "truncate"
         return response
 

@@ -12,6 +12,7 @@ from types import TracebackType
 
 from zdlogs.simulator._config import FaultConfig, SimConfig
 from zdlogs.simulator._server import SimApp, make_server
+from zdlogs.simulator._tamper import Change
 
 
 class Simulator:
@@ -113,6 +114,13 @@ class Simulator:
 
     def set_faults(self, faults: FaultConfig) -> None:
         self._app.faults.configure(faults)
+
+    def tamper(self, pattern: str, change: Change, times: int | None = None) -> None:
+        """Rewrite 200 answers on paths matching ``pattern`` (regex): see ``_tamper`` for what ``change`` gets."""
+        self._app.tampering.add(pattern, change, times)
+
+    def clear_tampering(self) -> None:
+        self._app.tampering.clear()
 
     def truth(self) -> dict:
         return self._app.account.truth()

@@ -8,6 +8,7 @@ are never retried: the message names the likely cause and the fix.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -140,10 +141,18 @@ def _parse_object(response: httpx.Response) -> dict:
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        raise Retriable("HTTP 200 with a body that is not JSON") from None
+        body = _lenient_json(response.content)
     if not isinstance(body, dict):
         raise Retriable("HTTP 200 with JSON that is not an object")
     return body
+
+
+def _lenient_json(content: bytes) -> Any:
+    """The stdlib parser accepts what orjson refuses but JSON allows (lone surrogate escapes)."""
+    try:
+        return json.loads(content)
+    except (ValueError, UnicodeDecodeError):
+        raise Retriable("HTTP 200 with a body that is not JSON") from None
 
 
 def _client_error(response: httpx.Response) -> Exception:
