@@ -167,7 +167,7 @@ validate_args() {
     fi
   fi
 
-  [[ $PREFIX =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9_.-]+)*/$ ]] ||
+  [[ $PREFIX =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_.-]+)*/$ ]] ||
     die "--prefix '$PREFIX' must be a relative path ending in '/' (letters, digits, - _ .): e.g. zendesk/crm/"
   [[ $STATE_KEY != "$PREFIX"* ]] ||
     die "--prefix '$PREFIX' would contain the checkpoint $STATE_KEY, which the feed would ingest: use e.g. zendesk/crm/"
