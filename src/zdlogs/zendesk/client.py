@@ -9,6 +9,8 @@ are never retried: the message names the likely cause and the fix.
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -27,6 +29,7 @@ from zdlogs.errors import (
     RequestRejected,
     Retriable,
     RetriesExhausted,
+    ZendeskError,
 )
 from zdlogs.zendesk.auth import make_auth
 from zdlogs.zendesk.pagination import checked_link
@@ -135,6 +138,28 @@ class ZendeskClient:
         wait = state.next_action.sleep if state.next_action else 0
         log.warning("retrying", reason=str(error), attempt=state.attempt_number, wait_seconds=round(wait, 2))
 
+    def post(self, url: str, params: Any = None, family: str = "account") -> httpx.Response:
+        """POST once and return the 2xx response. Never retried: a POST may not be idempotent (an export
+        request queues an e-mail), and a 429 is reported with how long to wait rather than waited out."""
+        absolute = checked_link(url if url.startswith("http") else f"{self.base_url}{url}", self.base_url)
+        self.pacer.before(family)
+        self.stats["requests"] += 1
+        try:
+            response = self._http.post(httpx.URL(absolute).copy_merge_params(params or {}))
+        except httpx.TransportError as exc:
+            raise ZendeskError(
+                f"POST {_path(absolute)} failed ({type(exc).__name__}): Zendesk could not be reached; try again"
+            ) from None
+        self.pacer.after(response.headers)
+        if response.is_success:
+            return response
+        if response.status_code == 429:
+            raise RequestRejected(_rate_limited(response))
+        if response.status_code >= 500:
+            status = response.status_code
+            raise ZendeskError(f"Zendesk failed on POST {_path(absolute)} (HTTP {status}): try again later")
+        raise _client_error(response)
+
 
 def _parse_object(response: httpx.Response) -> dict:
     """A 200 must be one JSON object; anything else (HTML, half a body) is worth another try."""
@@ -175,6 +200,23 @@ def _client_error(response: httpx.Response) -> Exception:
             "so credentials stay on your origin: set ZENDESK_BASE_URL to https://<subdomain>.zendesk.com"
         )
     return RequestRejected(f"Zendesk rejected {path} (HTTP {status}{detail}): this request cannot succeed as is")
+
+
+def _rate_limited(response: httpx.Response) -> str:
+    """How long to wait, from ``Retry-After`` or a ``Zendesk-RateLimit-<endpoint>: ...; resets=N`` header."""
+    resets = [
+        (name.lower(), float(match[1]))
+        for name, value in response.headers.items()
+        if name.lower().startswith("zendesk-ratelimit-") and (match := re.search(r"resets=(\d+)", value))
+    ]
+    wait = parse_retry_after(response.headers.get("retry-after"))
+    wait = wait if wait is not None else (resets[0][1] if resets else None)
+    when = f"wait {math.ceil(wait)} s" if wait is not None else "wait a minute"
+    exports = any("audit-logs-export" in name for name, _ in resets)
+    limit = " (Zendesk allows one audit-log export per minute per account)" if exports else ""
+    text = " ".join(response.text.split())[:160]
+    path = _path(str(response.request.url))
+    return f"Zendesk's rate limit for {path} is reached (HTTP 429: {text}){limit}: {when}, then try again"
 
 
 def _error_detail(response: httpx.Response) -> str:
