@@ -618,3 +618,31 @@ def test_every_printed_command_parses_with_the_installed_gcloud(
 def test_the_script_is_shellcheck_clean() -> None:
     result = subprocess.run(["shellcheck", str(SCRIPT)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
+
+
+# ---------------------------------------------------------------- docs/SECOPS.md stays true to the script
+
+
+def doc_invocations() -> list[list[str]]:
+    """The deploy.sh commands of docs/SECOPS.md with concrete arguments (not the `...` shorthand)."""
+    text = (REPO / "docs" / "SECOPS.md").read_text().replace("\\\n", " ")
+    found = []
+    for line in text.splitlines():
+        words = shlex.split(line.split("#")[0]) if line.lstrip().startswith("deploy/gcp/deploy.sh") else []
+        if len(words) > 1 and "..." not in words:
+            found.append(words)
+    return found
+
+
+def test_the_doc_has_deploy_examples() -> None:
+    assert len(doc_invocations()) >= 3
+
+
+@pytest.mark.parametrize("argv", doc_invocations(), ids=lambda argv: " ".join(argv[1:9]))
+def test_every_deploy_example_in_the_doc_is_accepted(checkout: Path, secret_file: Path, argv: list[str]) -> None:
+    placeholders = {"P": PROJECT, "R": REGION, "B": BUCKET}  # the migration section's names
+    args = [placeholders.get(word, word) for word in argv[1:]]
+    args = [str(secret_file) if word.startswith("~/") else word for word in args]
+    result = deploy(checkout, *args, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert printed(result)
