@@ -1,5 +1,6 @@
-"""Destinations, chosen by the scheme of ``--output``: a path or ``file://`` (local directory) today;
-``gs://`` and ``s3://`` plug in here as modules implementing :class:`Sink`."""
+"""Destinations, chosen by the scheme of ``--output``: a path or ``file://`` (local directory), or
+``gs://bucket/[root/]`` (GCS, the ``gcs`` extra, imported only when asked for); ``s3://`` plugs in here
+as another module implementing :class:`Sink`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from zdlogs.sinks.local import LocalSink
 
 __all__ = ["Lease", "LocalSink", "Sink", "open_sink"]
 
-_PLANNED = {"gs": "the GCS sink", "s3": "the S3 sink"}
+_PLANNED = {"s3": "the S3 sink"}
 
 
 def open_sink(output: str) -> Sink:
@@ -19,9 +20,13 @@ def open_sink(output: str) -> Sink:
     scheme = urlsplit(output).scheme
     if scheme in ("", "file") or len(scheme) == 1:  # a bare path (or a Windows drive letter)
         return LocalSink(unquote(urlsplit(output).path) if scheme == "file" else output)
+    if scheme == "gs":
+        from zdlogs.sinks.gcs import GCSSink  # google-cloud-storage is loaded only for gs:// outputs
+
+        return GCSSink.from_url(output)
     if scheme in _PLANNED:
         raise ConfigError(
             f"--output {scheme}:// needs {_PLANNED[scheme]}, which this version does not include yet: "
             "use a local directory"
         )
-    raise ConfigError(f"--output {output!r}: unknown scheme {scheme!r}; use a directory path or file:// URL")
+    raise ConfigError(f"--output {output!r}: unknown scheme {scheme!r}; use a directory path, file:// or gs:// URL")

@@ -1,0 +1,368 @@
+"""Google Cloud Storage (``gs://bucket/[root/]``): the Cloud Run function's destination.
+
+The sink root is the bucket plus an optional root path, so the layout is the local sink's: data under
+``GCS_PREFIX`` and the checkpoint at ``STATE_KEY``, both relative to the root.
+
+Every write is one single-request upload, which GCS applies whole or not at all, guarded by a generation
+precondition — ``if_generation_match`` on ``Blob.upload_from_string``, ``Blob.delete`` and ``Blob.reload``
+(google-cloud-storage, "Conditional Requests Via Generation / Metageneration Preconditions"; ``0`` means
+"only if no live object exists"). A failed precondition is HTTP 412, ``PreconditionFailed``:
+
+* data objects are created with ``if_generation_match=0``: a page stored twice is stored once;
+* the checkpoint is replaced only if it is still the generation this sink last read or wrote, so two
+  writers can never both advance it;
+* the run lease is an object ``{"owner", "since", "expires"}``: created with ``if_generation_match=0``,
+  taken over when expired with ``if_generation_match=<its generation>`` (one contender wins), renewed by
+  a thread and deleted on exit only if still ours.
+
+The library retries transient failures of these conditional requests, so a retried upload whose first
+attempt landed gets a 412 against its own object: a 412 whose object holds exactly our bytes is ours.
+
+Credentials: Application Default Credentials (a service account on Cloud Run), or none when
+``STORAGE_EMULATOR_HOST`` points at an emulator. Every google error becomes a one-line StorageError
+naming the fix.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import structlog
+
+from zdlogs.errors import ConfigError, StorageError
+from zdlogs.sinks.base import Lease
+
+try:
+    from google.api_core import exceptions as gexc
+    from google.auth import exceptions as auth_exc
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+except ImportError:  # the base install: only gs:// needs the extra
+    storage = None
+
+log = structlog.get_logger("zdlogs.sinks.gcs")
+
+LEASE_TTL_SECONDS = 15 * 60
+MISSING_EXTRA = "gs:// output needs the GCS extra: pip install 'zdlogs[gcs]'"
+EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
+_CONTENT_TYPES = {
+    ".gz": "application/gzip",
+    ".ndjson": "application/x-ndjson",
+    ".json": "application/json",
+    ".lease": "application/json",
+}
+_TAKE_TURNS = 3  # create / read / take over rounds before reporting the lease as contended
+
+
+@dataclass(frozen=True)
+class GCSLease(Lease):
+    """A Lease that can tell, while held, whether another run has since taken it over."""
+
+    _lost: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+    def lease_lost(self) -> bool:
+        """True once a renewal found the lease taken over: stop writing."""
+        return self._lost.is_set()
+
+
+def parse_gs_url(url: str) -> tuple[str, str]:
+    """``gs://bucket/some/root/`` → ``("bucket", "some/root/")``; the root is empty or ends with ``/``."""
+    parts = urlsplit(url)
+    if parts.scheme != "gs" or not parts.netloc:
+        raise ConfigError(f"--output {url!r}: a GCS output is gs://BUCKET/ or gs://BUCKET/ROOT/")
+    root = parts.path.strip("/")
+    return parts.netloc, f"{root}/" if root else ""
+
+
+class GCSSink:
+    def __init__(self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS):
+        if storage is None:
+            raise ConfigError(MISSING_EXTRA)
+        self.bucket_name, self.root = bucket, root
+        self.url = f"gs://{bucket}/{root}"
+        self.lease_ttl = lease_ttl
+        self._bucket = self._new_bucket()
+        self._generations: dict[str, int] = {}
+        self._lost = threading.Event()
+        self._check_bucket()
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> GCSSink:
+        return cls(*parse_gs_url(url), **options)
+
+    def _new_bucket(self) -> Any:
+        """A bucket handle on a client of its own (the lease renewal thread gets another)."""
+        return _client(self.url).bucket(self.bucket_name)
+
+    def _check_bucket(self) -> None:
+        """Fail at start, like the local sink, if the bucket is missing or not ours to use."""
+        with self._errors("list objects in", ""):
+            next(iter(self._bucket.client.list_blobs(self._bucket, prefix=self.root, max_results=1)), None)
+
+    # -- objects ------------------------------------------------------------------------------------
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        with self._errors("write", key):
+            try:
+                _upload(self._bucket, self._name(key), data, 0)
+                return True
+            except gexc.PreconditionFailed:
+                return False
+
+    def exists(self, key: str) -> bool:
+        with self._errors("read", key):
+            return bool(self._bucket.blob(self._name(key)).exists())
+
+    def read(self, key: str) -> bytes | None:
+        """The object, remembering its generation for the next :meth:`replace` of ``key``."""
+        with self._errors("read", key):
+            data, self._generations[key] = _download(self._bucket, self._name(key))
+            return data
+
+    def replace(self, key: str, data: bytes) -> None:
+        """Write ``key`` only if it is still what we last read or wrote (absent if never seen)."""
+        with self._errors("write", key):
+            generation = _upload_or_adopt(self._bucket, self._name(key), data, self._generations.get(key, 0))
+        if generation is None:
+            raise StorageError(
+                f"another writer changed {self.url}{key} since this run read it: this run stops without "
+                "moving the checkpoint; check that only one zdlogs collects into this output"
+            )
+        self._generations[key] = generation
+
+    def _name(self, key: str) -> str:
+        return self.root + key
+
+    # -- lease --------------------------------------------------------------------------------------
+
+    def lease_lost(self) -> bool:
+        """True if the lease this sink holds (or last held) was taken over while held."""
+        return self._lost.is_set()
+
+    @contextmanager
+    def lease(self, key: str, owner: str) -> Iterator[Lease]:
+        """Hold the run lease for the block if it is free or expired; renew it while held."""
+        self._lost = threading.Event()
+        with self._errors("take the lease", key):
+            lease, generation = self._acquire(key, owner)
+        if not lease.acquired:
+            yield lease
+            return
+        renewal = _Renewal(self, key, lease, generation, self._lost)
+        renewal.start()
+        try:
+            yield lease
+        finally:
+            renewal.finish()
+            self._release(key, renewal.generation)
+
+    def _acquire(self, key: str, owner: str) -> tuple[Lease, int]:
+        since = _now()
+        expires = since + timedelta(seconds=self.lease_ttl)
+        body = _lease_body(owner, since, expires)
+        ours = GCSLease(True, owner, _iso(since), _iso(expires), self._lost)
+        name = self._name(key)
+        for _ in range(_TAKE_TURNS):
+            generation = _upload_or_adopt(self._bucket, name, body, 0)
+            if generation is not None:
+                return ours, generation
+            raw, current = _download(self._bucket, name)
+            if raw is None:  # released between our attempt and the read: try again
+                continue
+            holder = _holder(raw)
+            if not _expired(holder.expires):
+                return holder, 0
+            generation = _upload_or_adopt(self._bucket, name, body, current)
+            if generation is not None:
+                log.warning("lease_taken_over", key=self.url + key, previous=holder.owner, expired=holder.expires)
+                return ours, generation
+        return Lease(acquired=False, owner="unknown (contended)", since=_iso(since)), 0
+
+    def _release(self, key: str, generation: int) -> None:
+        """Delete the lease if it is still the generation we wrote; a failure only delays the next run.
+
+        The delete carries ``if_generation_match``; the metadata check before it is what emulators that
+        ignore preconditions on delete (fake-gcs-server) need, and names the case in the log.
+        """
+        blob = self._bucket.blob(self._name(key))
+        try:
+            blob.reload()
+            if blob.generation != generation:
+                log.error("lease_not_released", key=self.url + key, reason="another run took it over")
+                return
+            blob.delete(if_generation_match=generation)
+        except (gexc.PreconditionFailed, gexc.NotFound):
+            return
+        except (gexc.GoogleAPIError, auth_exc.GoogleAuthError, OSError) as exc:
+            log.warning("lease_not_released", key=self.url + key, error=self._describe(exc, "delete", key))
+
+    # -- errors -------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, action: str, key: str) -> Iterator[None]:
+        try:
+            yield
+        except (gexc.GoogleAPIError, auth_exc.GoogleAuthError, OSError) as exc:
+            raise StorageError(self._describe(exc, action, key)) from None
+
+    def _describe(self, exc: BaseException, action: str, key: str) -> str:
+        """One line naming the problem and the fix; never a traceback, never a credential."""
+        where = f"{self.url}{key}"
+        if isinstance(exc, gexc.NotFound):
+            return f"bucket {self.bucket_name} does not exist: create it or fix GCS_BUCKET / --output"
+        if isinstance(exc, gexc.Forbidden):
+            return (
+                f"permission denied to {action} {where} ({_reason(exc)}): grant roles/storage.objectAdmin "
+                "on the bucket to the function's service account"
+            )
+        if isinstance(exc, gexc.Unauthorized | auth_exc.GoogleAuthError):
+            return (
+                f"Google credentials were refused or unavailable ({type(exc).__name__}) while trying to "
+                f"{action} {where}: on Cloud Run attach a service account; elsewhere run "
+                "'gcloud auth application-default login' or set GOOGLE_APPLICATION_CREDENTIALS"
+            )
+        if isinstance(exc, gexc.GoogleAPICallError) and exc.code and exc.code < 500 and exc.code != 429:
+            return f"GCS refused to {action} {where} (HTTP {exc.code}: {_reason(exc)})"
+        return (
+            f"GCS did not answer while trying to {action} {where} ({_reason(exc)}): check the network "
+            f"(or {EMULATOR_ENV}); the checkpoint was not moved, so the next run continues from it"
+        )
+
+
+class _Renewal:
+    """Pushes the lease's expiry forward every TTL/3 with ``if_generation_match=<our generation>``."""
+
+    def __init__(self, sink: GCSSink, key: str, lease: Lease, generation: int, lost: threading.Event):
+        self.sink, self.key, self.lease, self.generation, self.lost = sink, key, lease, generation, lost
+        self._bucket = sink._new_bucket()  # its own client: requests sessions are not thread-safe
+        self._name = sink._name(key)
+        self._finished = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="zdlogs-lease-renewal", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self) -> None:
+        """Stop renewing; wait for a renewal in flight so :attr:`generation` is the latest."""
+        self._finished.set()
+        self._thread.join(timeout=120)
+
+    def _loop(self) -> None:
+        while not self._finished.wait(self.sink.lease_ttl / 3):
+            if not self._renew():
+                return
+
+    def _renew(self) -> bool:
+        """Renew once; False when the lease turned out to be someone else's (stop renewing)."""
+        since = datetime.fromisoformat(self.lease.since)
+        body = _lease_body(self.lease.owner, since, _now() + timedelta(seconds=self.sink.lease_ttl))
+        try:
+            generation = _upload_or_adopt(self._bucket, self._name, body, self.generation)
+        except (gexc.GoogleAPIError, auth_exc.GoogleAuthError, OSError) as exc:
+            log.warning("lease_renewal_failed", error=self.sink._describe(exc, "renew the lease", self.key))
+            return True  # still ours until it expires: try again next time
+        if generation is None:
+            self.lost.set()
+            log.error("lease_lost", key=self.sink.url + self.key, reason="another run took the lease over")
+            return False
+        self.generation = generation
+        return True
+
+
+# -- the google calls --------------------------------------------------------------------------------
+
+
+def _client(url: str) -> Any:
+    """Application Default Credentials, or anonymous ones against an emulator (no real credentials)."""
+    emulator = os.environ.get(EMULATOR_ENV, "")
+    if emulator:
+        if not emulator.startswith(("http://", "https://")):
+            raise ConfigError(f"{EMULATOR_ENV}={emulator!r} needs a scheme: http://HOST:PORT")
+        return storage.Client(project=None, credentials=AnonymousCredentials())
+    try:
+        return storage.Client(project=None)
+    except auth_exc.DefaultCredentialsError:
+        raise ConfigError(
+            f"--output {url}: no Google credentials found: on Cloud Run attach a service account; elsewhere "
+            f"run 'gcloud auth application-default login' or set GOOGLE_APPLICATION_CREDENTIALS "
+            f"({EMULATOR_ENV} for an emulator)"
+        ) from None
+
+
+# Each call takes a fresh Blob: a Blob that has learnt a generation pins later downloads and reloads to
+# it (``?generation=N``), which 404s once another writer has replaced the object.
+
+
+def _upload(bucket: Any, name: str, data: bytes, generation: int) -> int:
+    """One single-request upload, applied only if the object's generation is ``generation`` (0: absent)."""
+    blob = bucket.blob(name)
+    blob.upload_from_string(data, content_type=_content_type(name), if_generation_match=generation)
+    return int(blob.generation)
+
+
+def _upload_or_adopt(bucket: Any, name: str, data: bytes, generation: int) -> int | None:
+    """Upload with the precondition; on 412, our own earlier attempt (same bytes) counts as success."""
+    try:
+        return _upload(bucket, name, data, generation)
+    except gexc.PreconditionFailed:
+        current, current_generation = _download(bucket, name)
+        return current_generation if current == data else None
+
+
+def _download(bucket: Any, name: str) -> tuple[bytes | None, int]:
+    """The object and the generation those bytes belong to (one response), or (None, 0) if absent."""
+    blob = bucket.blob(name)
+    try:
+        data = blob.download_as_bytes()
+    except gexc.NotFound:
+        return None, 0
+    return data, int(blob.generation)
+
+
+def _content_type(name: str) -> str:
+    return next((kind for suffix, kind in _CONTENT_TYPES.items() if name.endswith(suffix)), "application/octet-stream")
+
+
+def _reason(exc: BaseException) -> str:
+    """The server's message (or the exception's), first line only, bounded."""
+    text = str(getattr(exc, "message", "") or exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+# -- the lease object ----------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _lease_body(owner: str, since: datetime, expires: datetime) -> bytes:
+    return orjson.dumps({"owner": owner, "since": _iso(since), "expires": _iso(expires)})
+
+
+def _holder(raw: bytes) -> Lease:
+    """Who holds the lease, as written; an unreadable lease object counts as expired."""
+    with suppress(orjson.JSONDecodeError, TypeError, AttributeError):
+        held = orjson.loads(raw)
+        return Lease(False, str(held.get("owner")), str(held.get("since")), str(held.get("expires") or ""))
+    return Lease(acquired=False, owner="unknown (unreadable lease)", since="", expires="")
+
+
+def _expired(expires: str) -> bool:
+    try:
+        moment = datetime.fromisoformat(expires)
+    except ValueError:
+        return True
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= _now()
