@@ -98,7 +98,7 @@ parse_args() {
         value=$2
         shift 2
         ;;
-      *) die "unexpected argument '$opt': options start with -- (see --help)" ;;
+      *) die "unexpected argument (not shown, it may be a secret): every option starts with -- (see --help)" ;;
     esac
     case $opt in
       --project) PROJECT=$value ;;

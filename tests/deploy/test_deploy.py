@@ -381,10 +381,15 @@ def test_the_secret_never_appears_in_any_output(
     assert Path(fake_gcloud["FAKE_GCLOUD_STDIN"]).read_text() == CANARY
 
 
-def test_a_secret_on_the_command_line_is_refused_without_echoing_it(checkout: Path) -> None:
-    result = deploy(checkout, *TOKEN, "--api-token", CANARY, "--dry-run")
+@pytest.mark.parametrize(
+    "args", [["--api-token", CANARY], [f"--client-secret={CANARY}"], [CANARY], ["--apitoken", CANARY]]
+)
+def test_a_secret_on_the_command_line_is_refused_without_echoing_it(checkout: Path, args: list[str]) -> None:
+    result = deploy(checkout, *TOKEN, *args, "--dry-run")
     assert result.returncode == 2 and result.stdout == ""
-    assert CANARY not in result.stderr and "--secret-file" in result.stderr
+    assert CANARY not in result.stderr and result.stderr.count("\n") == 1
+    if args[0].startswith(("--api-token", "--client-secret")):
+        assert "--secret-file PATH" in result.stderr
 
 
 @pytest.mark.parametrize("missing", ["--project", "--region", "--bucket", "--zendesk-base-url"])
@@ -421,7 +426,7 @@ def test_a_plain_http_base_url_is_refused(checkout: Path, secret_file: Path) -> 
         (["--secops-service-account", "someone@example.com"], "--secops-service-account"),
         (["--secret-file", "/nonexistent/secret"], "--secret-file"),
         (["--bogus", "1"], "--bogus"),
-        (["stray"], "stray"),
+        (["stray-value"], "unexpected argument (not shown"),
     ],
 )
 def test_bad_arguments_are_one_line_errors_naming_the_fix(
