@@ -1,0 +1,97 @@
+"""Audit logs to CSV, in time order, streamed in batches so memory does not grow with the input.
+
+Quoting is Python's ``csv`` module (RFC 4180): a field with a comma, a quote or a line break is
+quoted and its quotes doubled, so a change description like ``Title changed to "VIP, urgent"`` survives
+a round trip. ``excel=True`` adds what Excel needs to open UTF-8 correctly (a BOM, CRLF line ends) and
+defuses cells that Excel would run as formulas (see :func:`defuse`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from zdlogs.analysis.columns import Column, all_columns, default_columns, read_types
+from zdlogs.analysis.engine import AuditData
+from zdlogs.errors import StorageError
+
+BATCH_ROWS = 10_000
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    all_columns: bool = False
+    excel: bool = False
+
+
+def export_csv(data: AuditData, destination: str, options: CsvOptions) -> int:
+    """Write the filtered records to ``destination`` (a path, or ``-`` for stdout); return the row count."""
+    data, columns = _columns_for(data, options)
+    select = ", ".join(f"{column.sql} AS c{i}" for i, column in enumerate(columns))
+    cursor = data.execute(f"SELECT {select} FROM {{audit}} ORDER BY created_at, id")
+    with _open(destination, options.excel) as stream:
+        writer = csv.writer(stream, lineterminator="\r\n" if options.excel else "\n")
+        writer.writerow([column.name for column in columns])
+        return _write_batches(cursor, writer, columns, options.excel)
+
+
+def _columns_for(data: AuditData, options: CsvOptions) -> tuple[AuditData, list[Column]]:
+    if not options.all_columns:
+        return data, default_columns()
+    inferred = data.inferred_fields()
+    return data.with_fields(read_types(inferred)), all_columns(inferred)
+
+
+def _write_batches(cursor: Any, writer: Any, columns: list[Column], excel: bool) -> int:
+    count = 0
+    text_columns = [i for i, column in enumerate(columns) if not column.numeric]
+    while batch := cursor.fetchmany(BATCH_ROWS):
+        if excel:
+            batch = [defuse(row, text_columns) for row in batch]
+        writer.writerows(batch)
+        count += len(batch)
+    return count
+
+
+def defuse(row: tuple, text_columns: list[int]) -> tuple:
+    """Prefix ``'`` to text that Excel would evaluate (``=HYPERLINK(...)`` in a rule title): CSV injection.
+
+    Only for ``--excel``: anyone who can name a macro can otherwise run a formula on the analyst's machine.
+    Numbers (the system actor's id ``-1``) are left alone.
+    """
+    values = list(row)
+    for i in text_columns:
+        value = values[i]
+        if isinstance(value, str) and value.startswith(FORMULA_START):
+            values[i] = "'" + value
+    return tuple(values)
+
+
+@contextmanager
+def _open(destination: str, excel: bool) -> Iterator[IO[str]]:
+    """stdout, or a temporary file renamed into place at the end: never half a CSV under the final name."""
+    if destination == "-":
+        if excel:
+            sys.stdout.write("\ufeff")
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    encoding = "utf-8-sig" if excel else "utf-8"
+    target = Path(destination).expanduser()
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("w", encoding=encoding, newline="") as stream:
+            yield stream
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise StorageError(f"cannot write {target} ({exc.strerror}): choose another --output") from None
+    finally:
+        partial.unlink(missing_ok=True)

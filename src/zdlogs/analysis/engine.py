@@ -1,0 +1,112 @@
+"""DuckDB over the collected NDJSON: every export and report is one SQL query on ``{audit}``.
+
+DuckDB reads NDJSON and gzip directly, in parallel, with an explicit column schema, and spills to
+disk beyond its memory limit, so a year of audit log is read in seconds in a memory that does not
+grow with the input (pandas would hold every record as Python objects). DuckDB is the optional
+``analysis`` extra: it is imported here only, and its absence is a one-line ConfigError.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zdlogs.analysis.filters import Filters
+from zdlogs.analysis.schema import AUDIT_FIELDS
+from zdlogs.errors import ConfigError, StorageError
+
+if TYPE_CHECKING:
+    import duckdb
+
+MEMORY_LIMIT = "512MB"  # DuckDB spills sorts and large aggregates to disk beyond this
+_SOURCE = "read_json($files, columns=$columns, format='newline_delimited', compression='auto')"
+
+
+def _duckdb() -> Any:
+    try:
+        import duckdb
+    except ImportError:
+        raise ConfigError("zdlogs export/report need DuckDB: pip install 'zdlogs[analysis]'") from None
+    return duckdb
+
+
+class AuditData:
+    """The filtered audit records of some NDJSON files, queried by SQL that names them ``{audit}``."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        files: list[Path],
+        filters: Filters,
+        fields: dict[str, str] = AUDIT_FIELDS,
+    ):
+        self.con = con
+        self.files = [str(path) for path in files]
+        self.filters = filters
+        self.fields = fields
+        where, self._params = filters.sql()
+        others = ", ".join('"' + name.replace('"', '""') + '"' for name in fields if name != "created_at")
+        self._relation = (
+            f"(SELECT * FROM (SELECT {others}, TRY_CAST(created_at AS TIMESTAMPTZ) AS created_at "
+            f"FROM {_SOURCE}) WHERE {where})"
+        )
+
+    def sql(self, query: str) -> str:
+        """``query`` with ``{audit}`` replaced by the filtered records."""
+        return query.replace("{audit}", self._relation)
+
+    def params(self, query: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The parameters ``query`` names (DuckDB refuses unused ones), from the filters and ``extra``."""
+        given = {"files": self.files, "columns": self.fields, **self._params, **(extra or {})}
+        used = set(re.findall(r"\$(\w+)", query))
+        return {name: value for name, value in given.items() if name in used}
+
+    def with_fields(self, fields: dict[str, str]) -> AuditData:
+        """The same records read with a wider schema (``--all-columns``)."""
+        return AuditData(self.con, [Path(name) for name in self.files], self.filters, fields)
+
+    def inferred_fields(self) -> list[tuple[str, Any]]:
+        """(name, DuckDB type) of every top-level field in the files, guessed from all records."""
+        relation = self.con.sql(
+            "SELECT * FROM read_json($files, format='newline_delimited', union_by_name=true, sample_size=-1)",
+            params={"files": self.files},
+        )
+        return list(zip(relation.columns, relation.types, strict=True))
+
+    def rows(self, query: str, extra: dict[str, Any] | None = None) -> list[tuple]:
+        """All result rows of a (small, aggregated) query."""
+        return self.execute(query, extra).fetchall()
+
+    def execute(self, query: str, extra: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+        """Run ``query``; the caller fetches in batches when the result is large."""
+        try:
+            sql = self.sql(query)
+            return self.con.execute(sql, self.params(sql, extra))
+        except _duckdb().Error as exc:
+            raise StorageError(f"could not read the audit logs ({_first_line(exc)}): check the files under --input") from None
+
+    def scalar(self, query: str, extra: dict[str, Any] | None = None) -> Any:
+        row = self.execute(query, extra).fetchone()
+        return row[0] if row else None
+
+
+@contextmanager
+def open_audit(files: list[Path], filters: Filters, memory_limit: str = MEMORY_LIMIT) -> Iterator[AuditData]:
+    """A private in-memory DuckDB, UTC, bounded memory, spilling to a temporary directory removed after."""
+    duckdb = _duckdb()
+    with tempfile.TemporaryDirectory(prefix="zdlogs-duckdb-") as spill:
+        con = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "temp_directory": spill})
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")
+            yield AuditData(con, files, filters)
+        finally:
+            con.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split("\n")[0].split())[:200]

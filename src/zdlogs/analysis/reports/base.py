@@ -1,0 +1,61 @@
+"""What every report produces: rows for a table, a summary for charts and JSON, and how to show them.
+
+Reports are plain data (strings, numbers, lists) once built, so the terminal, JSON and HTML
+renderers need no knowledge of DuckDB, and tests compare them to hand-computed values directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from zdlogs.analysis.times import iso_z
+
+DEFAULT_LIMIT = 100
+RECORD_COLUMNS = (
+    "created_at",
+    "actor_name",
+    "actor_id",
+    "action",
+    "source_type",
+    "source_label",
+    "change_description",
+    "ip_address",
+)
+RECORD_SELECT = ", ".join(RECORD_COLUMNS) + ", id"
+
+
+@dataclass
+class Report:
+    """One report: ``rows`` (at most ``limit``) of ``columns``, ``total_rows`` before the limit."""
+
+    name: str
+    title: str
+    description: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total_rows: int
+    summary: dict[str, Any] = field(default_factory=dict)
+    highlight: str | None = None  # a row key: rows where it is true are highlighted (rule changes)
+    notes: list[str] = field(default_factory=list)  # the findings in a sentence each, under the table
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "report": self.name,
+            "title": self.title,
+            "description": self.description,
+            "summary": self.summary,
+            "total_rows": self.total_rows,
+            "rows": self.rows,
+        }
+
+
+def record_row(values: tuple, columns: tuple[str, ...] = (*RECORD_COLUMNS, "id")) -> dict[str, Any]:
+    """A query row as a JSON-ready dict; timestamps become Zendesk's ``...Z`` form."""
+    return {name: iso_z(value) if isinstance(value, datetime) else value for name, value in zip(columns, values)}
+
+
+def limit_sql(limit: int) -> str:
+    """``LIMIT n`` (0 means every row)."""
+    return f"LIMIT {int(limit)}" if limit > 0 else ""
