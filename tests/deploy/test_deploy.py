@@ -575,8 +575,11 @@ def test_this_checkout_stages_the_real_package(secret_file: Path, tmp_path: Path
     source = REPO / "src" / "zdlogs"
     wanted = {
         p.relative_to(source)
-        for p in source.rglob("*.py")
-        if "simulator" not in p.relative_to(source).parts and "__pycache__" not in p.parts
+        for p in source.rglob("*")
+        if p.is_file()
+        and p.suffix != ".pyc"
+        and "simulator" not in p.relative_to(source).parts
+        and "__pycache__" not in p.parts
     }
     staged = {p.relative_to(staging / "zdlogs") for p in (staging / "zdlogs").rglob("*") if p.is_file()}
     assert staged == wanted and Path("cloud_function.py") in staged
