@@ -207,3 +207,10 @@ def demo_command(
 
     logs.configure(_settings.get("log_format", "auto"), _debug, quiet=not _debug)  # the demo prints its own report
     run_demo(output, audit_logs=audit_logs, tickets=tickets, seed=seed, echo=typer.echo)
+
+
+# The analyst's commands live in zdlogs.analysis (DuckDB is imported only when one of them runs).
+from zdlogs.analysis.cli import export_app, report_app  # noqa: E402
+
+app.add_typer(export_app, name="export")
+app.add_typer(report_app, name="report")

@@ -87,7 +87,9 @@ class AuditData:
             sql = self.sql(query)
             return self.con.execute(sql, self.params(sql, extra))
         except _duckdb().Error as exc:
-            raise StorageError(f"could not read the audit logs ({_first_line(exc)}): check the files under --input") from None
+            raise StorageError(
+                f"could not read the audit logs ({_first_line(exc)}): check the files under --input"
+            ) from None
 
     def scalar(self, query: str, extra: dict[str, Any] | None = None) -> Any:
         row = self.execute(query, extra).fetchone()

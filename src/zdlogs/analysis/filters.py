@@ -141,7 +141,7 @@ def split_actors(actors: Iterable[str]) -> tuple[tuple[int, ...], tuple[str, ...
     ids, names = [], []
     for actor in (value.strip() for value in actors):
         if not actor:
-            raise ConfigError("--actor is empty: give an actor id (123456) or a name (\"Priya Raman\")")
+            raise ConfigError('--actor is empty: give an actor id (123456) or a name ("Priya Raman")')
         if re.fullmatch(r"-?\d+", actor):
             ids.append(int(actor))
         else:

@@ -62,7 +62,9 @@ def parse_zone(value: str) -> ZoneInfo:
     try:
         return ZoneInfo(value.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"--timezone {value!r} is not a time zone: use an IANA name like Europe/Paris or UTC") from None
+        raise ConfigError(
+            f"--timezone {value!r} is not a time zone: use an IANA name like Europe/Paris or UTC"
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,16 @@ RECORD_COLUMNS = (
     "change_description",
     "ip_address",
 )
+# The columns a report lists for each record (ids are in the JSON rows, not in the table).
+TABLE_COLUMNS = [
+    "created_at",
+    "actor_name",
+    "action",
+    "source_type",
+    "source_label",
+    "change_description",
+    "ip_address",
+]
 RECORD_SELECT = ", ".join(RECORD_COLUMNS) + ", id"
 
 
@@ -53,7 +63,10 @@ class Report:
 
 def record_row(values: tuple, columns: tuple[str, ...] = (*RECORD_COLUMNS, "id")) -> dict[str, Any]:
     """A query row as a JSON-ready dict; timestamps become Zendesk's ``...Z`` form."""
-    return {name: iso_z(value) if isinstance(value, datetime) else value for name, value in zip(columns, values)}
+    return {
+        name: iso_z(value) if isinstance(value, datetime) else value
+        for name, value in zip(columns, values, strict=True)
+    }
 
 
 def limit_sql(limit: int) -> str:

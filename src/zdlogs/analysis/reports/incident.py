@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from zdlogs.analysis.engine import AuditData
-from zdlogs.analysis.reports.base import RECORD_SELECT, Report, limit_sql, record_row
+from zdlogs.analysis.reports.base import RECORD_SELECT, TABLE_COLUMNS, Report, limit_sql, record_row
 from zdlogs.analysis.schema import RULE_SOURCE_TYPES
 from zdlogs.analysis.times import iso_z, signed_offset
 
@@ -50,8 +50,7 @@ def incident_report(data: AuditData, options: IncidentOptions) -> Report:
         title=f"Changes around {iso_z(options.around)}",
         description=f"Everything within {_span(options.window)} before and after {iso_z(options.around)}, "
         "closest first; rule changes highlighted.",
-        columns=["offset", "created_at", "actor_name", "action", "source_type", "source_label",
-                 "change_description", "ip_address"],  # fmt: skip
+        columns=["offset", *TABLE_COLUMNS],
         rows=[_row(values) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({_WINDOW})", params)),
         summary=summary,
@@ -104,7 +103,9 @@ def _notes(summary: dict[str, Any]) -> list[str]:
         + (f" Actors: {actors}." if actors else "")
     ]
     for ip in summary["new_ips"][:5]:
-        notes.append(f"New IP {ip['ip_address']}: first seen {ip['first_seen']}, {ip['records']} records in the window.")
+        notes.append(
+            f"New IP {ip['ip_address']}: first seen {ip['first_seen']}, {ip['records']} records in the window."
+        )
     return notes
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from zdlogs.analysis.engine import AuditData
 from zdlogs.analysis.filters import split_actors
-from zdlogs.analysis.reports.base import RECORD_SELECT, Report, limit_sql, record_row
+from zdlogs.analysis.reports.base import RECORD_SELECT, TABLE_COLUMNS, Report, limit_sql, record_row
 from zdlogs.analysis.schema import SYSTEM_ACTOR_IDS
 from zdlogs.analysis.times import BusinessHours, parse_hours, parse_workdays, parse_zone
 from zdlogs.errors import ConfigError
@@ -75,7 +75,9 @@ def read_allow_file(path: Path | None) -> list[str]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ConfigError(f"--allow-file {path}: {exc.strerror}; give a text file with one actor id or name per line")
+        raise ConfigError(
+            f"--allow-file {path}: {exc.strerror}; give a text file with one actor id or name per line"
+        ) from None
     return [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
 
 
@@ -92,8 +94,7 @@ def offhours_report(data: AuditData, options: OffHoursOptions) -> Report:
         name="offhours",
         title="Off-hours and unexpected changes",
         description=_description(options),
-        columns=["created_at", "local_time", "actor_name", "action", "source_type", "source_label",
-                 "change_description", "ip_address", "reasons"],  # fmt: skip
+        columns=["created_at", "local_time", *TABLE_COLUMNS[1:], "reasons"],
         rows=[_row(values) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({flagged})", params)),
         summary=summary,
@@ -177,7 +178,9 @@ def _notes(summary: dict[str, Any]) -> list[str]:
 
 
 def _description(options: OffHoursOptions) -> str:
-    who = f"; allow-list of {len(options.allow_ids) + len(options.allow_names)} actors" if options.has_allow_list else ""
-    left_out = [name for name, kept in (("sign-ins", options.include_logins), ("Zendesk system actor", options.include_system)) if not kept]
+    size = len(options.allow_ids) + len(options.allow_names)
+    who = f"; allow-list of {size} actors" if options.has_allow_list else ""
+    kept = (("sign-ins", options.include_logins), ("Zendesk system actor", options.include_system))
+    left_out = [name for name, included in kept if not included]
     excluded = f"; not counted: {', '.join(left_out)}" if left_out else ""
     return f"Business hours {options.hours.describe()}{who}{excluded}. Newest first."

@@ -55,7 +55,9 @@ def rules_report(data: AuditData, options: RulesOptions) -> Report:
 def _summary(data: AuditData, params: dict[str, Any], options: RulesOptions) -> dict[str, Any]:
     return {
         "by_kind": dict(data.rows(f"SELECT kind, count(*) FROM ({_CHANGES}) GROUP BY 1 ORDER BY 2 DESC, 1", params)),
-        "by_action": dict(data.rows(f"SELECT action, count(*) FROM ({_CHANGES}) GROUP BY 1 ORDER BY 2 DESC, 1", params)),
+        "by_action": dict(
+            data.rows(f"SELECT action, count(*) FROM ({_CHANGES}) GROUP BY 1 ORDER BY 2 DESC, 1", params)
+        ),
         "per_day": [
             {"day": day.isoformat(), "changes": n}
             for day, n in data.rows(
