@@ -4,9 +4,10 @@ The sink root is the bucket plus an optional root path, so the layout is the loc
 ``GCS_PREFIX`` and the checkpoint at ``STATE_KEY``, both relative to the root.
 
 Every write is one single-request upload, which GCS applies whole or not at all, guarded by a generation
-precondition — ``if_generation_match`` on ``Blob.upload_from_string``, ``Blob.delete`` and ``Blob.reload``
-(google-cloud-storage, "Conditional Requests Via Generation / Metageneration Preconditions"; ``0`` means
-"only if no live object exists"). A failed precondition is HTTP 412, ``PreconditionFailed``:
+precondition: the keyword ``if_generation_match`` of ``Blob.upload_from_string``, ``Blob.delete`` and
+``Blob.reload`` (google-cloud-storage, docs/generation_metageneration.rst, "Conditional Requests Via
+Generation / Metageneration Preconditions": ``0`` means "only if there is no live object"). A failed
+precondition is HTTP 412, raised as ``google.api_core.exceptions.PreconditionFailed``:
 
 * data objects are created with ``if_generation_match=0``: a page stored twice is stored once;
 * the checkpoint is replaced only if it is still the generation this sink last read or wrote, so two
@@ -15,8 +16,9 @@ precondition — ``if_generation_match`` on ``Blob.upload_from_string``, ``Blob.
   taken over when expired with ``if_generation_match=<its generation>`` (one contender wins), renewed by
   a thread and deleted on exit only if still ours.
 
-The library retries transient failures of these conditional requests, so a retried upload whose first
-attempt landed gets a 412 against its own object: a 412 whose object holds exactly our bytes is ours.
+The library retries conditional requests on transient failures (Cloud Storage "Retry strategy": a
+precondition makes an upload idempotent), so a retried upload whose first attempt landed meets a 412
+against its own object: a 412 whose object holds exactly our bytes counts as our write.
 
 Credentials: Application Default Credentials (a service account on Cloud Run), or none when
 ``STORAGE_EMULATOR_HOST`` points at an emulator. Every google error becomes a one-line StorageError
@@ -332,9 +334,11 @@ def _content_type(name: str) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    """The server's message (or the exception's), first line only, bounded."""
+    """The server's message (or the exception's), first line only, bounded; a retry timeout names its cause."""
     text = str(getattr(exc, "message", "") or exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
+    text = text.splitlines()[0][:200] if text else type(exc).__name__
+    cause = getattr(exc, "cause", None)
+    return f"{text}, last error: {type(cause).__name__}" if isinstance(exc, gexc.RetryError) and cause else text
 
 
 # -- the lease object ----------------------------------------------------------------------------------
