@@ -38,8 +38,8 @@ def default_columns() -> list[Column]:
 
 def all_columns(inferred: list[tuple[str, Any]]) -> list[Column]:
     """The documented fields in a fixed order, then every other field found, flattened, in name order."""
-    extra = [column for name, kind in sorted(inferred, key=lambda item: item[0]) for column in _flatten((name,), kind)]
-    return [known_column(name) for name in ALL_KNOWN_COLUMNS] + [c for c in extra if c.name not in AUDIT_FIELDS]
+    extra = sorted((column for name, kind in inferred for column in _flatten((name,), kind)), key=lambda c: c.name)
+    return [known_column(name) for name in ALL_KNOWN_COLUMNS] + extra
 
 
 def _flatten(path: tuple[str, ...], kind: Any) -> list[Column]:

@@ -88,7 +88,7 @@ def parse_hours(value: str) -> tuple[time, time]:
         raise ConfigError(f"--business-hours {value!r} is not a range of hours: use 08:00-18:00")
     start = time(int(match[1]), int(match[2] or 0))
     end = time(0, 0) if int(match[3]) == 24 else time(int(match[3]), int(match[4] or 0))
-    if start == end:
+    if start == end and int(match[3]) != 24:
         raise ConfigError(f"--business-hours {value!r} is empty: use a range like 08:00-18:00")
     return start, end
 

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.analysis.fixtures import write_collected
+from zdlogs.analysis.engine import AuditData, open_audit
+from zdlogs.analysis.filters import build_filters
+from zdlogs.analysis.inputs import audit_files
+
+
+@pytest.fixture
+def collected(tmp_path: Path) -> Path:
+    return write_collected(tmp_path / "zendesk-logs")
+
+
+@pytest.fixture
+def audit(collected: Path) -> Iterator[AuditData]:
+    with open_audit(audit_files(str(collected)), build_filters()) as data:
+        yield data
+
+
+def filtered(collected: Path, **filters: object):
+    """A context manager over the fixture with filters applied (``actors=["alice"]`` etc.)."""
+    return open_audit(audit_files(str(collected)), build_filters(**filters))  # type: ignore[arg-type]
