@@ -71,6 +71,6 @@ def _spool(client: ZendeskClient, filters: Filters, path: Path) -> int:
     count = 0
     with path.open("wb") as out:
         for page in fetch_pages(client, filters):
-            out.write(ndjson.encode(page))
+            out.write(ndjson.encode(page).body)
             count += len(page)
     return count

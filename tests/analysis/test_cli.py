@@ -1,0 +1,125 @@
+"""The commands as a user types them (typer's CliRunner): outputs, files, and errors → exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.analysis.fixtures import MALLORY
+from zdlogs.cli import app
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "200"}
+
+
+def zdlogs(*args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, list(args), env={**WIDE, **(env or {})})
+
+
+def test_export_csv_to_file_with_filters(collected: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    result = zdlogs(
+        "export", "csv", "-i", str(collected), "-o", str(target), "--actor", "Mallory", "--action", "update"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 audit records to" in result.stderr
+    rows = list(csv.reader(target.open(newline="")))
+    assert [row[2] for row in rows[1:]] == [str(MALLORY), str(MALLORY)]
+
+
+def test_export_csv_to_stdout_reads_zdlogs_output_env(collected: Path) -> None:
+    result = zdlogs("export", "csv", "--since", "2026-03-27", env={"ZDLOGS_OUTPUT": str(collected)})
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout, newline="")))
+    assert [row[0] for row in rows] == ["created_at", "2026-03-27T06:30:00Z", "2026-03-30T06:30:00Z"]
+
+
+def test_reports_as_json(collected: Path) -> None:
+    activity = json.loads(zdlogs("report", "activity", "-i", str(collected), "--by", "week", "-f", "json").stdout)
+    assert activity["summary"]["records_per_period"] == [5, 5, 0, 1, 1]
+    off = json.loads(
+        zdlogs("report", "offhours", "-i", str(collected), "--timezone", "Europe/Paris", "--allow", "101",
+               "--allow", "102", "--format", "json").stdout
+    )  # fmt: skip
+    assert [row["id"] for row in off["rows"]] == [11, 10, 9, 8, 5, 4] and off["summary"]["not_allow_listed"] == 3
+    rules = json.loads(zdlogs("report", "rules", "-i", str(collected), "--limit", "2", "-f", "json").stdout)
+    assert rules["total_rows"] == 6 and len(rules["rows"]) == 2
+    incident = json.loads(
+        zdlogs("report", "incident", "-i", str(collected), "--around", "2026-03-10T03:15+01:00", "--window", "30m",
+               "-f", "json").stdout
+    )  # fmt: skip
+    assert [row["id"] for row in incident["rows"]] == [8, 9, 7, 10]
+
+
+def test_reports_as_tables(collected: Path) -> None:
+    activity = zdlogs("report", "activity", "-i", str(collected))
+    assert activity.exit_code == 0 and "Activity per admin" in activity.stdout and "Alice Admin" in activity.stdout
+    assert "12 records by 5 actors, 2026-03-02 to 2026-03-30" in activity.stdout
+    incident = zdlogs("report", "incident", "-i", str(collected), "--around", "2026-03-10T02:15Z", "--window", "30m")
+    assert incident.exit_code == 0, incident.output
+    assert "◆" in incident.stdout and "New IP 192.0.2.66" in incident.stdout
+    rules = zdlogs("report", "rules", "-i", str(collected), "--limit", "1")
+    assert "Showing 1 of 6 rows" in rules.stdout
+
+
+def test_report_html(collected: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    result = zdlogs("report", "html", "-i", str(collected), "-o", str(target), "--around", "2026-03-10T02:15Z")
+    assert result.exit_code == 0, result.output
+    page = target.read_text()
+    assert page.count("<svg") == 7 and "<script" not in page and "Changes around 2026-03-10T02:15:00Z" in page
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["export", "csv", "--action", "frobnicate"], 2, "--action 'frobnicate' is not an audit-log action"),
+        (["report", "incident"], 2, "--around is required"),
+        (["report", "activity", "--by", "month"], 2, "--by 'month': use day or week"),
+        (["report", "rules", "-f", "xml"], 2, "--format 'xml': use table or json"),
+        (["report", "offhours", "--timezone", "Paris"], 2, "--timezone 'Paris' is not a time zone"),
+        (["report", "offhours", "--allow-file", "/nonexistent/admins.txt"], 2, "--allow-file"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(collected: Path, args: list[str], code: int, message: str) -> None:
+    result = zdlogs(*args, "-i", str(collected))
+    assert result.exit_code == code
+    assert result.stderr.startswith("zdlogs: error: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("gs://bucket", "reading gs:// directly is not available yet; copy it first"),
+        ("/nonexistent/zendesk-logs", "does not exist: pass the directory `zdlogs run -o` wrote to"),
+    ],
+)
+def test_bad_inputs(source: str, message: str) -> None:
+    result = zdlogs("report", "activity", "-i", source)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_directory_without_audit_logs(tmp_path: Path) -> None:
+    (tmp_path / "zendesk" / "crm" / "incremental_tickets").mkdir(parents=True)
+    result = zdlogs("export", "csv", "-i", str(tmp_path))
+    assert result.exit_code == 2 and "holds no zendesk/crm/audit_logs/ folder" in result.stderr
+
+
+def test_corrupt_file_is_a_storage_error(collected: Path) -> None:
+    bad = next((collected / "zendesk" / "crm" / "audit_logs").rglob("*.ndjson"))
+    bad.write_text('{"id": 1, "created_at": "2026-03-02T09:00:00Z"}\n{not json\n')
+    result = zdlogs("export", "csv", "-i", str(collected))
+    assert result.exit_code == 5 and "could not read the audit logs" in result.stderr
+
+
+def test_help_lists_every_command() -> None:
+    export = zdlogs("export", "--help").stdout
+    report = zdlogs("report", "--help").stdout
+    assert "csv" in export and "request" in export
+    assert all(name in report for name in ("activity", "offhours", "rules", "incident", "html"))
