@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import random
 import signal
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
 import orjson
 
-from reliability.common import Outcome, account, drain, env_for, outcome_of, settings_for, start_run
+from reliability.common import account, report, start_run
+from reliability.targets import Harness, add_arguments, harness
 from zdlogs.simulator import FaultConfig, Simulator
 
 
@@ -33,11 +32,11 @@ def last_event(stderr: str) -> str:
     return "before-first-log"
 
 
-def crash_loop(url: str, output: str, kills: int, rng: random.Random, sim: Simulator) -> tuple[int, Counter]:
-    env = env_for(url, output, MAX_PAGES="8")
+def crash_loop(run: Harness, sim: Simulator, kills: int, rng: random.Random) -> tuple[int, Counter]:
+    env = run.env(sim.url, MAX_PAGES="8")
     done, phases = 0, Counter()
     while done < kills:
-        process = start_run(env)
+        process = start_run(env, run.command())
         time.sleep(rng.uniform(0.25, 1.1))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
@@ -51,35 +50,25 @@ def crash_loop(url: str, output: str, kills: int, rng: random.Random, sim: Simul
     return done, phases
 
 
-def main() -> Outcome:
+def main() -> bool:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--output", help="where to collect (default: a temporary directory)")
+    add_arguments(parser)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     slow = FaultConfig(slow_rate=0.6, slow_seconds=0.08, seed=args.seed)
-    with (
-        Simulator(account(audit_logs=4000, tickets=600, faults=slow)).start() as sim,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        output = args.output or tmp
+    with Simulator(account(audit_logs=4000, tickets=600, faults=slow)).start() as sim, harness(args) as run:
         started = time.monotonic()
-        kills, phases = crash_loop(sim.url, output, args.kills, rng, sim)
+        kills, phases = crash_loop(run, sim, args.kills, rng)
         sim.set_faults(FaultConfig())
-        drain(settings_for(sim.url, output, max_pages=50))
-        outcome = outcome_of(sim, Path(output))
-    where = args.output or "a local directory"
-    print(f"crash suite: {kills} SIGKILLs in {time.monotonic() - started:.0f}s, output in {where}")
+        run.drain(sim.url)
+        outcome, foreign = run.outcome(sim), run.foreign_objects_in_feed()
+    print(f"crash suite [{args.target} on {args.storage}]: {kills} SIGKILLs in {time.monotonic() - started:.0f}s")
     print("  killed after (last log event): " + ", ".join(f"{k} {v}" for k, v in phases.most_common()))
-    print(
-        f"  audit records lost {outcome.audit_lost}, duplicated {outcome.audit_duplicates}; "
-        f"ticket latest versions missing {outcome.ticket_latest_missing}, "
-        f"versions duplicated {outcome.ticket_duplicates}"
-    )
-    print(f"  result: {'PASS' if outcome.clean else 'FAIL'}")
-    return outcome
+    report(outcome, foreign)
+    return outcome.clean
 
 
 if __name__ == "__main__":
-    raise SystemExit(0 if main().clean else 1)
+    raise SystemExit(0 if main() else 1)

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
-from reliability.common import account, drain, env_for, outcome_of, settings_for, start_run
+from reliability.common import account, report, start_run
+from reliability.targets import add_arguments, harness
 from zdlogs.simulator import FaultConfig, Simulator
 
 BAD_DAY = {"error_rate": 0.10, "reset_rate": 0.05, "truncate_rate": 0.02, "slow_rate": 0.03, "slow_seconds": 2.5}
@@ -33,37 +32,35 @@ def main() -> bool:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=int, default=24)
     parser.add_argument("--seed", type=int, default=5)
+    add_arguments(parser)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     exits: Counter = Counter()
     unexplained = 0
-    with Simulator(account(audit_logs=2500, tickets=400)).start() as sim, tempfile.TemporaryDirectory() as out:
-        env = env_for(sim.url, out, MAX_PAGES="10", HTTP_TIMEOUT="1", HTTP_RETRIES="4")
+    with Simulator(account(audit_logs=2500, tickets=400)).start() as sim, harness(args) as run:
+        env = run.env(sim.url, MAX_PAGES="10", HTTP_TIMEOUT="1", HTTP_RETRIES="4")
         started = time.monotonic()
         for hour in range(args.hours):
             sim.set_faults(faults_for(hour, args.seed))
-            process = start_run(env)
+            process = start_run(env, run.command())
             _out, err = process.communicate(timeout=600)
             exits[process.returncode] += 1
-            if process.returncode != 0 and "still failing after retries" not in err:
+            if args.target == "zdlogs" and process.returncode != 0 and "still failing after retries" not in err:
                 unexplained += 1
                 print(f"  hour {hour}: exit {process.returncode} without a spent retry budget:\n{err[-800:]}")
             sim.append_audit_logs(rng.randint(20, 120))
             sim.update_tickets(rng.randint(5, 30))
-        faults = sim.stats()["faults"]
+        stats = sim.stats()
         sim.set_faults(FaultConfig())
-        drain(settings_for(sim.url, out))
-        outcome = outcome_of(sim, Path(out))
-    print(f"fault suite: {args.hours} hourly runs in {time.monotonic() - started:.0f}s")
-    print("  injected: " + ", ".join(f"{k} {v}" for k, v in faults.items()))
-    print("  run exit codes: " + ", ".join(f"{k}: {v}" for k, v in sorted(exits.items())))
+        run.drain(sim.url)
+        outcome, foreign = run.outcome(sim), run.foreign_objects_in_feed()
     print(
-        f"  audit records lost {outcome.audit_lost}, duplicated {outcome.audit_duplicates}; ticket latest "
-        f"versions missing {outcome.ticket_latest_missing}, versions duplicated {outcome.ticket_duplicates}"
+        f"fault suite [{args.target} on {args.storage}]: {args.hours} hourly runs in {time.monotonic() - started:.0f}s"
     )
-    ok = outcome.clean and unexplained == 0
-    print(f"  result: {'PASS' if ok else 'FAIL'}")
-    return ok
+    print(f"  {stats['requests']} requests; injected: " + ", ".join(f"{k} {v}" for k, v in stats["faults"].items()))
+    print("  run exit codes: " + ", ".join(f"{k}: {v}" for k, v in sorted(exits.items())))
+    report(outcome, foreign)
+    return outcome.clean and not foreign and unexplained == 0
 
 
 if __name__ == "__main__":

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from zdlogs.config import Settings, load_settings
+
+# Without credentials google-auth probes the GCE metadata server (169.254.169.254): never from tests.
+os.environ.setdefault("NO_GCE_CHECK", "true")
 
 CANARY_TOKEN = "CANARY-tok-7f3a9b2c5d1e"
 CANARY_EMAIL = "canary-admin@example.com"

@@ -126,6 +126,9 @@ def run_command(
     incremental_limit: Annotated[
         int | None, Opt(help="Incremental-export requests/minute of the plan [ZDLOGS_INCREMENTAL_LIMIT, default 10]")
     ] = None,
+    lease_ttl: Annotated[
+        float | None, Opt(help="Seconds a dead run's lease blocks others on gs:// [ZDLOGS_LEASE_TTL, default 900]")
+    ] = None,
 ) -> None:
     """Collect every configured stream once (what the Cloud Run function does each hour)."""
     flags = {key: value for key, value in locals().items() if value is not None}

@@ -13,6 +13,7 @@ problem and the fix, so the CLI can print it without a traceback::
     │   ├── UnsafeLinkError          (a pagination link to another origin: never followed)
     │   └── StuckCursorError         (a cursor that does not advance, or a page that repeats)
     ├── StorageError                 exit 5   the output or the state could not be written/read
+    │   └── LeaseLost                (another run took over this run's lease: stop writing)
     ├── PartialFailure               exit 4   some streams failed, the others were collected
     └── CollectionFailed             exit 1   every stream failed (the message holds each reason)
 
@@ -45,6 +46,10 @@ class StorageError(ZdlogsError):
     """The output location or the checkpoint could not be read or written."""
 
     exit_code = 5
+
+
+class LeaseLost(StorageError):
+    """Another run took over the lease while this one held it (it outlived the lease TTL)."""
 
 
 class PartialFailure(ZdlogsError):

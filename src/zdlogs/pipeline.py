@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 import structlog
 
 from zdlogs.config import Settings
-from zdlogs.errors import AuthError, CollectionFailed, PartialFailure, PermissionDenied, ZdlogsError
+from zdlogs.errors import (
+    AuthError,
+    CollectionFailed,
+    LeaseLost,
+    PartialFailure,
+    PermissionDenied,
+    StorageError,
+    ZdlogsError,
+)
 from zdlogs.ndjson import MAX_LINE_BYTES, encode, object_key, pack
 from zdlogs.sinks import Sink, open_sink
 from zdlogs.sinks.local import default_owner
@@ -67,7 +75,7 @@ class Deadline:
 
 def run(settings: Settings, *, client: ZendeskClient | None = None, sink: Sink | None = None) -> RunSummary:
     """Collect every configured stream once; raise PartialFailure/first error if any stream failed."""
-    sink = sink or open_sink(settings.output)
+    sink = sink or open_sink(settings.output, lease_ttl=settings.lease_ttl)
     summary = RunSummary(output=sink.url)
     with sink.lease(settings.state_key + ".lease", default_owner()) as lease:
         if not lease.acquired:
@@ -94,8 +102,8 @@ def _collect_all(settings: Settings, client: ZendeskClient, sink: Sink, summary:
         started = time.monotonic()
         try:
             runner.collect(STREAMS[name](), item)
-        except AuthError:
-            raise
+        except (AuthError, StorageError):
+            raise  # every stream would fail the same way
         except ZdlogsError as exc:
             item.status, item.error = ("skipped" if isinstance(exc, PermissionDenied) else "failed"), str(exc)
             log.error("stream_failed", stream=name, error=str(exc))
@@ -133,15 +141,19 @@ class StreamRunner:
             self.state.commit(stream.name, committed)
 
     def _limit_reached(self, name: str, item: StreamSummary) -> bool:
-        reason = (
-            "MAX_PAGES" if item.pages >= self.settings.max_pages else "max-runtime" if self.deadline.passed() else ""
-        )
+        reason = ""
+        if item.pages >= self.settings.max_pages:
+            reason = "MAX_PAGES"
+        elif self.deadline.passed():
+            reason = "max-runtime"
         if reason:
             item.status = "limited"
             log.info("stream_paused", stream=name, reason=reason, resume="the next run continues from here")
         return bool(reason)
 
     def _store(self, name: str, page: Page, committed: dict, item: StreamSummary) -> None:
+        if self.sink.lease_lost():
+            raise LeaseLost("another run took over the lease (this run outlived ZDLOGS_LEASE_TTL): stopped writing")
         if not page.records:
             log.info("page", stream=name, records=0)
             return

@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e.helpers import audit_ids, collector_env, collector_settings, read_records, sim_config
 from tests.e2e.test_exactly_once import assert_complete, drain
-from zdlogs.errors import CollectionFailed, ZdlogsError
+from zdlogs.errors import StorageError, ZdlogsError
 from zdlogs.pipeline import run
 from zdlogs.simulator import FaultConfig, Simulator
 from zdlogs.sinks.local import LocalSink
@@ -113,7 +113,7 @@ class DiskFullSink(LocalSink):
 def test_a_full_disk_stops_the_run_without_moving_the_checkpoint_past_stored_data(tmp_path: Path) -> None:
     with Simulator(sim_config(audit_logs=600, tickets=10)).start() as sim:
         settings = collector_settings(sim.url, tmp_path, resources="audit_logs")
-        with pytest.raises(CollectionFailed, match="No space left"):
+        with pytest.raises(StorageError, match="No space left"):
             run(settings, sink=DiskFullSink(tmp_path, room=2))
         state = orjson.loads((tmp_path / "_zdlogs/state.json").read_bytes())["streams"]["audit_logs"]
         stored = audit_ids(tmp_path)

@@ -78,16 +78,17 @@ def _filters(since: str | None, until: str | None, actor: Any, action: Any, sour
 
 
 @contextmanager
-def _audit(input_: str, prefix: str, from_api: bool, filters: Filters) -> Iterator[AuditData]:
-    """The filtered records, from collected files or spooled from the API."""
+def _audit(input_: str, prefix: str, from_api: bool, filters: Filters, *, cached: bool = True) -> Iterator[AuditData]:
+    """The filtered records, from collected files or spooled from the API; ``cached``: parsed once into a
+    table, for reports that run several queries (an export reads the files once, straight through)."""
     if from_api:
         from zdlogs.analysis.api_input import api_settings, spooled_from_api
 
         with spooled_from_api(api_settings(), filters) as files, open_audit(files, filters) as data:
-            yield data
+            yield data.materialize() if cached else data
         return
     with open_audit(audit_files(input_, prefix), filters) as data:
-        yield data
+        yield data.materialize() if cached else data
 
 
 def _source(input_: str, from_api: bool) -> str:
@@ -116,7 +117,7 @@ def export_csv_command(
     """Audit logs to CSV (created_at, actor_name, actor_id, action, source_type, source_label, change_description,
     ip_address), oldest first, UTC."""
     filters = _filters(since, until, actor, action, source_type, ip)
-    with _audit(input_, prefix, from_api, filters) as data:
+    with _audit(input_, prefix, from_api, filters, cached=False) as data:
         count = export_csv(data, output, CsvOptions(all_columns=all_columns, excel=excel))
     if output != "-":
         typer.echo(f"Wrote {count} audit records to {output}", err=True)

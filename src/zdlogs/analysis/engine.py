@@ -8,6 +8,7 @@ grow with the input (pandas would hold every record as Python objects). DuckDB i
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ from zdlogs.errors import ConfigError, StorageError
 if TYPE_CHECKING:
     import duckdb
 
-MEMORY_LIMIT = "512MB"  # DuckDB spills sorts and large aggregates to disk beyond this
+# DuckDB spills sorts, tables and large aggregates to disk beyond this: memory stays flat however large the input.
+MEMORY_LIMIT = os.environ.get("ZDLOGS_ANALYSIS_MEMORY", "512MB")
 _SOURCE = "read_json($files, columns=$columns, format='newline_delimited', compression='auto')"
 
 
@@ -65,6 +67,13 @@ class AuditData:
         used = set(re.findall(r"\$(\w+)", query))
         return {name: value for name, value in given.items() if name in used}
 
+    def materialize(self) -> AuditData:
+        """Parse the JSON once into a DuckDB table (columnar, on disk in the temp directory) for the many
+        queries of a report: each would otherwise re-read every file. Returns the same object."""
+        self.execute("CREATE TABLE audit_cache AS SELECT * FROM {audit}")
+        self._relation, self._params = "audit_cache", {}
+        return self
+
     def with_fields(self, fields: dict[str, str]) -> AuditData:
         """The same records read with a wider schema (``--all-columns``)."""
         return AuditData(self.con, [Path(name) for name in self.files], self.filters, fields)
@@ -98,10 +107,11 @@ class AuditData:
 
 @contextmanager
 def open_audit(files: list[Path], filters: Filters, memory_limit: str = MEMORY_LIMIT) -> Iterator[AuditData]:
-    """A private in-memory DuckDB, UTC, bounded memory, spilling to a temporary directory removed after."""
+    """A private DuckDB in a temporary directory (removed after): UTC, bounded memory, spilling to disk."""
     duckdb = _duckdb()
     with tempfile.TemporaryDirectory(prefix="zdlogs-duckdb-") as spill:
-        con = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "temp_directory": spill})
+        database = str(Path(spill) / "audit.duckdb")
+        con = duckdb.connect(database, config={"memory_limit": memory_limit, "temp_directory": spill})
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")

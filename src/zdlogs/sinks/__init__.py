@@ -15,15 +15,18 @@ __all__ = ["Lease", "LocalSink", "Sink", "open_sink"]
 _PLANNED = {"s3": "the S3 sink"}
 
 
-def open_sink(output: str) -> Sink:
-    """The sink for an output URL or path; a clear error for schemes not available."""
+def open_sink(output: str, *, lease_ttl: float | None = None) -> Sink:
+    """The sink for an output URL or path; a clear error for schemes not available.
+
+    ``lease_ttl`` is how long a lease held by a run that died stays valid on object stores (a local
+    directory's flock dies with its process)."""
     scheme = urlsplit(output).scheme
     if scheme in ("", "file") or len(scheme) == 1:  # a bare path (or a Windows drive letter)
         return LocalSink(unquote(urlsplit(output).path) if scheme == "file" else output)
     if scheme == "gs":
         from zdlogs.sinks.gcs import GCSSink  # google-cloud-storage is loaded only for gs:// outputs
 
-        return GCSSink.from_url(output)
+        return GCSSink.from_url(output, **({"lease_ttl": lease_ttl} if lease_ttl else {}))
     if scheme in _PLANNED:
         raise ConfigError(
             f"--output {scheme}:// needs {_PLANNED[scheme]}, which this version does not include yet: "

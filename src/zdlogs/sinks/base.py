@@ -40,6 +40,10 @@ class Sink(Protocol):
         """Atomically and durably set ``key`` (checkpoints): readers see the old or the new, never half."""
         ...
 
+    def lease_lost(self) -> bool:
+        """True once another run took over the lease this sink holds: stop writing."""
+        ...
+
     def lease(self, key: str, owner: str) -> AbstractContextManager[Lease]:
         """Hold the run lease for the ``with`` block if free; the yielded Lease says whether we got it."""
         ...

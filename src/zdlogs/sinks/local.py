@@ -119,6 +119,10 @@ class LocalSink:
                 "the checkpoint was not moved, so the next run re-collects from it"
             ) from None
 
+    def lease_lost(self) -> bool:
+        """An flock cannot be taken over while its process lives."""
+        return False
+
     @contextmanager
     def lease(self, key: str, owner: str) -> Iterator[Lease]:
         path = self._path(key)
