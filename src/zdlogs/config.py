@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     rate_share: float = Field(0.5, gt=0, le=1, validation_alias=_env("rate_share", "ZDLOGS_RATE_SHARE"))
     settle_seconds: int = Field(120, ge=1, le=86400, validation_alias=_env("settle_seconds", "ZDLOGS_SETTLE_SECONDS"))
     since: datetime | None = Field(None, validation_alias=_env("since", "ZDLOGS_SINCE"))
-    lease_ttl: float = Field(900, ge=30, le=86400, validation_alias=_env("lease_ttl", "ZDLOGS_LEASE_TTL"))
+    lease_ttl: float = Field(900, ge=5, le=86400, validation_alias=_env("lease_ttl", "ZDLOGS_LEASE_TTL"))
     incremental_limit: int = Field(10, ge=1, validation_alias=_env("incremental_limit", "ZDLOGS_INCREMENTAL_LIMIT"))
 
     @field_validator("resources", mode="before")
