@@ -39,7 +39,7 @@ def main() -> bool:
     parser.add_argument("--runs", type=int, default=5)
     add_arguments(parser)
     args = parser.parse_args()
-    slow = FaultConfig(slow_rate=0.5, slow_seconds=0.05)
+    slow = FaultConfig(slow_rate=1.0, slow_seconds=args.latency)
     totals: Counter = Counter()
     with Simulator(account(audit_logs=3000, tickets=400, faults=slow)).start() as sim, harness(args) as run:
         env = run.env(sim.url, MAX_PAGES="5")

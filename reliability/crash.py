@@ -32,12 +32,12 @@ def last_event(stderr: str) -> str:
     return "before-first-log"
 
 
-def crash_loop(run: Harness, sim: Simulator, kills: int, rng: random.Random) -> tuple[int, Counter]:
+def crash_loop(run: Harness, sim: Simulator, kills: int, rng: random.Random, latency: float) -> tuple[int, Counter]:
     env = run.env(sim.url, MAX_PAGES="8")
     done, phases = 0, Counter()
     while done < kills:
         process = start_run(env, run.command())
-        time.sleep(rng.uniform(0.25, 1.1))
+        time.sleep(rng.uniform(0.3, 0.6 + 10 * latency))  # a run here is ~10 answers after ~0.4 s of start-up
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             done += 1
@@ -57,10 +57,10 @@ def main() -> bool:
     add_arguments(parser)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    slow = FaultConfig(slow_rate=0.6, slow_seconds=0.08, seed=args.seed)
+    slow = FaultConfig(slow_rate=1.0, slow_seconds=args.latency)
     with Simulator(account(audit_logs=4000, tickets=600, faults=slow)).start() as sim, harness(args) as run:
         started = time.monotonic()
-        kills, phases = crash_loop(run, sim, args.kills, rng)
+        kills, phases = crash_loop(run, sim, args.kills, rng, args.latency)
         sim.set_faults(FaultConfig())
         run.drain(sim.url)
         outcome, foreign = run.outcome(sim), run.foreign_objects_in_feed()
