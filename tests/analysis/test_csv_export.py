@@ -116,3 +116,27 @@ def test_many_files_and_gzip_read_alike(tmp_path: Path) -> None:
     with open_audit(files, build_filters()) as data:
         export_csv(data, str(tmp_path / "gz.csv"), CsvOptions())
     assert read_csv(tmp_path / "gz.csv")[1:] == [expected_row(record) for record in RECORDS]
+
+
+def test_windows_cover_every_record_once_in_order(audit: AuditData, tmp_path: Path) -> None:
+    """Small windows (2 records) give the same file as one big one; a record without a valid time comes last."""
+    from zdlogs.analysis import csv_export
+
+    audit.materialize()
+    windows = list(csv_export.time_windows(audit, limit=2))
+    counts = [audit.scalar(f"SELECT count(*) FROM {{audit}} WHERE {where}", params) for where, params in windows]
+    assert counts == [2, 2, 2, 4, 2, 0]  # an hour is never split: 02:00-02:59 on 10 March holds 4 records
+    assert windows[-1][0] == "created_at IS NULL"
+
+
+def test_invalid_timestamp_is_kept_at_the_end(tmp_path: Path) -> None:
+    from zdlogs.analysis.engine import open_audit
+    from zdlogs.analysis.filters import build_filters
+    from zdlogs.analysis.inputs import audit_files
+
+    broken = {**RECORDS[0], "id": 99, "created_at": "yesterday"}
+    root = write_collected(tmp_path / "logs", [*RECORDS[:2], broken])
+    with open_audit(audit_files(str(root)), build_filters()) as data:
+        export_csv(data, str(tmp_path / "out.csv"), CsvOptions(all_columns=True))
+    rows = read_csv(tmp_path / "out.csv")
+    assert [row[8] for row in rows[1:]] == ["1", "2", "99"] and rows[3][0] == ""

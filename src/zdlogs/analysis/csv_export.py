@@ -1,5 +1,9 @@
 """Audit logs to CSV, in time order, streamed in batches so memory does not grow with the input.
 
+One ``ORDER BY`` over everything would hold the whole sorted result in memory (DuckDB keeps a final
+sort outside its memory limit), so the records are parsed once into an on-disk table and written
+window by window: hours grouped into windows of at most ``WINDOW_ROWS`` records, each sorted alone.
+
 Quoting is Python's ``csv`` module (RFC 4180): a field with a comma, a quote or a line break is
 quoted and its quotes doubled, so a change description like ``Title changed to "VIP, urgent"`` survives
 a round trip. ``excel=True`` adds what Excel needs to open UTF-8 correctly (a BOM, CRLF line ends) and
@@ -22,6 +26,8 @@ from zdlogs.analysis.engine import AuditData
 from zdlogs.errors import StorageError
 
 BATCH_ROWS = 10_000
+WINDOW_ROWS = 50_000
+_TIMED = "WHERE created_at IS NOT NULL"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -34,12 +40,37 @@ class CsvOptions:
 def export_csv(data: AuditData, destination: str, options: CsvOptions) -> int:
     """Write the filtered records to ``destination`` (a path, or ``-`` for stdout); return the row count."""
     data, columns = _columns_for(data, options)
+    data.materialize()
     select = ", ".join(f"{column.sql} AS c{i}" for i, column in enumerate(columns))
-    cursor = data.execute(f"SELECT {select} FROM {{audit}} ORDER BY created_at, id")
     with _open(destination, options.excel) as stream:
         writer = csv.writer(stream, lineterminator="\r\n" if options.excel else "\n")
         writer.writerow([column.name for column in columns])
-        return _write_batches(cursor, writer, columns, options.excel)
+        count = 0
+        for where, params in time_windows(data):
+            cursor = data.execute(f"SELECT {select} FROM {{audit}} WHERE {where} ORDER BY created_at, id", params)
+            count += _write_batches(cursor, writer, columns, options.excel)
+        return count
+
+
+def time_windows(data: AuditData, limit: int = WINDOW_ROWS) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``WHERE`` clauses covering every record once, in time order: consecutive hours, at most ``limit``
+    records per window unless one hour alone holds more; records without a valid time come last."""
+    hours = data.rows(f"SELECT date_trunc('hour', created_at), count(*) FROM {{audit}} {_TIMED} GROUP BY 1 ORDER BY 1")
+    start, size = 0, 0
+    for index, (_hour, count) in enumerate(hours):
+        if size and size + count > limit:
+            yield _window(hours[start][0], hours[index][0])
+            start, size = index, 0
+        size += count
+    if hours:
+        yield _window(hours[start][0], None)
+    yield "created_at IS NULL", {}
+
+
+def _window(start: Any, end: Any) -> tuple[str, dict[str, Any]]:
+    if end is None:
+        return "created_at >= $window_start", {"window_start": start}
+    return "created_at >= $window_start AND created_at < $window_end", {"window_start": start, "window_end": end}
 
 
 def _columns_for(data: AuditData, options: CsvOptions) -> tuple[AuditData, list[Column]]:

@@ -8,6 +8,7 @@ grow with the input (pandas would hold every record as Python objects). DuckDB i
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tempfile
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 # DuckDB spills sorts, tables and large aggregates to disk beyond this: memory stays flat however large the input.
 MEMORY_LIMIT = os.environ.get("ZDLOGS_ANALYSIS_MEMORY", "512MB")
+_TABLES = itertools.count(1)
 _SOURCE = "read_json($files, columns=$columns, format='newline_delimited', compression='auto')"
 
 
@@ -70,8 +72,11 @@ class AuditData:
     def materialize(self) -> AuditData:
         """Parse the JSON once into a DuckDB table (columnar, on disk in the temp directory) for the many
         queries of a report: each would otherwise re-read every file. Returns the same object."""
-        self.execute("CREATE TABLE audit_cache AS SELECT * FROM {audit}")
-        self._relation, self._params = "audit_cache", {}
+        if self._relation.startswith("audit_cache"):
+            return self
+        table = f"audit_cache_{next(_TABLES)}"
+        self.execute(f"CREATE TABLE {table} AS SELECT * FROM {{audit}}")
+        self._relation, self._params = table, {}
         return self
 
     def with_fields(self, fields: dict[str, str]) -> AuditData:
