@@ -140,6 +140,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--storage", choices=("local", "gcs"), default="local", help="a local directory, or a bucket on fake-gcs-server"
     )
+    parser.add_argument(
+        "--latency", type=float, default=0.3, help="seconds the simulated Zendesk takes per answer (real: 0.1-0.5 s)"
+    )
 
 
 @contextmanager

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +60,45 @@ def make_settings(base_url: str = "http://127.0.0.1:9", **overrides: object) -> 
     }
     values.update(overrides)
     return load_settings(**values)
+
+
+# ---- the canary guard: across the whole suite, the credential never appears in what zdlogs prints or writes
+CANARY_FORMS = (CANARY_TOKEN, base64.b64encode(f"{CANARY_EMAIL}/token:{CANARY_TOKEN}".encode()).decode())
+
+
+def leaked(text: str) -> list[str]:
+    """The canary forms (raw token, Basic credential) present in ``text``."""
+    return [form for form in CANARY_FORMS if form in text]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Fail any test whose captured stdout, stderr or log output holds the canary credential."""
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.when == "call"
+        and report.passed
+        and (found := leaked(report.capstdout + report.capstderr + report.caplog))
+    ):
+        report.outcome = "failed"
+        report.longrepr = f"the canary credential leaked into captured output ({len(found)} form(s))"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any file a test wrote (outputs, state, logs) holds the canary credential."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or exitstatus != 0:
+        return
+    base = factory.getbasetemp()
+    offenders = [path for path in base.rglob("*") if path.is_file() and _file_leaks(path)]
+    if offenders:
+        session.exitstatus = 1
+        print(f"\nthe canary credential was written to {len(offenders)} file(s), e.g. {offenders[0]}")
+
+
+def _file_leaks(path: Path) -> bool:
+    try:
+        return bool(leaked(path.read_bytes().decode("utf-8", "replace")))
+    except OSError:
+        return False

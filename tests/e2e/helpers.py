@@ -11,7 +11,7 @@ from pathlib import Path
 
 import orjson
 
-from tests.conftest import CANARY_EMAIL, CANARY_TOKEN
+from tests.conftest import CANARY_EMAIL, CANARY_TOKEN, leaked
 from zdlogs.config import Settings, load_settings
 from zdlogs.simulator import SimConfig
 
@@ -68,9 +68,12 @@ def collector_env(url: str, output: Path, **extra: str) -> dict[str, str]:
 
 
 def zdlogs(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    """Run the CLI as a process; whatever it prints must never hold the canary credential."""
+    result = subprocess.run(
         [sys.executable, "-m", "zdlogs", *args], env=env, capture_output=True, text=True, timeout=timeout
     )
+    assert not leaked(result.stdout + result.stderr), "the canary credential leaked into the CLI's output"
+    return result
 
 
 def read_records(output: Path, stream: str) -> list[dict]:
