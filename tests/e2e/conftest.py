@@ -12,3 +12,6 @@ from zdlogs.simulator import Simulator
 def sim() -> Iterator[Simulator]:
     with Simulator(sim_config(audit_logs=800, tickets=150)).start() as simulator:
         yield simulator
+
+
+from tests.gcs_fixture import gcs_server  # noqa: E402, F401  (fake-gcs-server for the SecOps path)

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e.helpers import audit_ids, collector_env, duplicates, sim_config, ticket_versions
+from tests.gcs_fixture import FakeGCS
 from zdlogs.simulator import Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,3 +165,41 @@ def test_pubsub_emulator_push_subscription_delivers_to_the_function(
     finally:
         os.killpg(emulator.pid, signal.SIGTERM)
         emulator.wait(timeout=20)
+
+
+def gcs_env(sim: Simulator, gcs: FakeGCS, bucket: str, **extra: str) -> dict[str, str]:
+    """The original guide's configuration: GCS_BUCKET (+ GCS_PREFIX default), no ZDLOGS_OUTPUT."""
+    env = collector_env(sim.url, Path("unused"), **gcs.env, GCS_BUCKET=bucket, **extra)
+    env.pop("ZDLOGS_OUTPUT")
+    return env
+
+
+def test_the_function_writes_the_secops_feed_to_gcs(tmp_path: Path, gcs_server: FakeGCS) -> None:
+    bucket = gcs_server.create_bucket()
+    with Simulator(sim_config(audit_logs=300, tickets=40)).start() as sim:
+        function = Function(gcs_env(sim, gcs_server, bucket), tmp_path / "function.log")
+        try:
+            assert function.trigger({}).status_code == 200
+            assert function.trigger({}).status_code == 200  # the next hour: nothing new, nothing rewritten
+        finally:
+            function.stop()
+        names = gcs_server.names(bucket)
+    data = [name for name in names if name.startswith("zendesk/crm/")]
+    assert data and all(name.endswith(".ndjson") for name in data)  # nothing but data in the feed prefix
+    assert "_zdlogs/state.json" in names
+    lines = [line for name in data for line in (gcs_server.read(bucket, name) or b"").splitlines()]
+    assert len(lines) == 300 + 40
+
+
+def test_the_guides_state_key_inside_the_feed_prefix_is_refused(tmp_path: Path, gcs_server: FakeGCS) -> None:
+    bucket = gcs_server.create_bucket()
+    with Simulator(sim_config(audit_logs=20, tickets=2)).start() as sim:
+        env = gcs_env(sim, gcs_server, bucket, STATE_KEY="zendesk/crm/state.json")
+        function = Function(env, tmp_path / "function.log")
+        try:
+            assert function.trigger({}).status_code == 200  # acknowledged: a redelivery cannot fix settings
+        finally:
+            function.stop()
+    log = (tmp_path / "function.log").read_text()
+    assert "inside the data prefix" in log and "STATE_KEY=_zdlogs/state.json" in log
+    assert gcs_server.names(bucket) == []
