@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.helpers import collector_env, sim_config, zdlogs
+from tests.gcs_fixture import FakeGCS
 from zdlogs.simulator import Simulator
 
 BAD_CONFIGS = [
@@ -27,7 +28,7 @@ BAD_CONFIGS = [
     ({"ZDLOGS_SINCE": "last tuesday"}, "is not a date"),
     ({"ZDLOGS_COMPRESS": "zip"}, "ZDLOGS_COMPRESS"),
     ({"STATE_KEY": "zendesk/crm/state.json"}, "inside the data prefix"),
-    ({"ZDLOGS_OUTPUT": "gs://bucket/zendesk/"}, "gs://"),
+    ({"ZDLOGS_OUTPUT": "gs://bucket/zendesk/", "CLOUDSDK_CONFIG": "/nonexistent"}, "no Google credentials"),
     ({"ZDLOGS_OUTPUT": "/proc/zdlogs-cannot-write"}, "not writable"),
 ]
 
@@ -92,3 +93,34 @@ def test_demo_collects_and_shows_the_second_run_only_fetches_new_records(tmp_pat
     second = result.stdout.split("Second run")[1]
     assert "audit_logs" in second and "25 records" in second
     assert list((tmp_path / "demo").rglob("*.ndjson"))
+
+
+BAD_STATE = [
+    (b"{not json", "corrupted"),
+    (b'{"format": 7, "streams": {}}', "upgrade zdlogs"),
+    (b'{"format": 1, "streams": []}', "corrupted"),
+]
+
+
+@pytest.mark.parametrize(("content", "message"), BAD_STATE, ids=["garbled", "future-format", "wrong-shape"])
+def test_a_bad_state_file_is_exit_5_and_left_untouched(tmp_path: Path, content: bytes, message: str) -> None:
+    state = tmp_path / "_zdlogs/state.json"
+    state.parent.mkdir(parents=True)
+    state.write_bytes(content)
+    with Simulator(sim_config(audit_logs=10, tickets=2)).start() as sim:
+        result = zdlogs("run", env=collector_env(sim.url, tmp_path))
+    assert result.returncode == 5 and message in result.stderr and "Traceback" not in result.stderr
+    assert state.read_bytes() == content
+    assert not list(tmp_path.rglob("*.ndjson"))
+
+
+def test_a_missing_bucket_is_exit_5_with_the_fix(tmp_path: Path, gcs_server: FakeGCS) -> None:
+    env = collector_env("http://127.0.0.1:9", tmp_path, **gcs_server.env, ZDLOGS_OUTPUT="gs://no-such-bucket-zd/")
+    result = zdlogs("run", env=env)
+    assert result.returncode == 5 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_output_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    result = zdlogs("run", env=collector_env("http://127.0.0.1:9", tmp_path / "file"))
+    assert result.returncode == 2 and "not writable" in result.stderr
