@@ -10,6 +10,7 @@ import functools
 import sys
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import structlog
@@ -18,8 +19,8 @@ from rich.console import Console
 from rich.table import Table
 
 from zdlogs import __version__, logs
-from zdlogs.config import load_settings
-from zdlogs.errors import ZdlogsError
+from zdlogs.config import load_settings, parse_utc
+from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
 
 app = typer.Typer(
@@ -160,6 +161,42 @@ def print_summary(summary: RunSummary) -> None:
             ),
         )
     Console().print(table)
+
+
+@app.command("import-state")
+@handle_errors
+def import_state_command(
+    source: Annotated[
+        str, Opt("--from", help="The original function's state file: a path or gs://BUCKET/zendesk/crm/state.json")
+    ],
+    audit_since: Annotated[
+        str | None,
+        Opt(help="Resume the audit log from here (UTC): the old function's last successful run minus ~15 min"),
+    ] = None,
+    output: Annotated[str | None, Opt("--output", "-o", help="zdlogs output [ZDLOGS_OUTPUT, or GCS_BUCKET]")] = None,
+    state_key: Annotated[str | None, Opt(help="zdlogs checkpoint file [STATE_KEY]")] = None,
+    force: Annotated[bool, Opt("--force", help="Replace checkpoints zdlogs already has")] = False,
+) -> None:
+    """Take over from the original Cloud Run function: reuse its ticket cursor, resume the audit log from a time."""
+    from zdlogs.migrate import import_state
+
+    settings = load_settings(output=output, state_key=state_key)
+    since = _parse_date("--audit-since", audit_since)
+    imported = import_state(settings, source, since, force)
+    for name, checkpoint in imported.items():
+        typer.echo(f"{name}: resumes from {checkpoint}")
+    if "audit_logs" not in imported:
+        typer.echo("audit_logs: no usable position in the old state; the first run uses --since or LOOKBACK_SECONDS")
+    typer.echo(f"Delete {source} afterwards: it sits in the feed prefix, where SecOps ingests it as a log.")
+
+
+def _parse_date(flag: str, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_utc(value)
+    except ValueError as exc:
+        raise ConfigError(f"{flag}: {exc}") from None
 
 
 @app.command("simulate")
