@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint reliability clean
 
 $(BIN)/zdlogs: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,14 @@ demo: $(BIN)/zdlogs
 test: $(BIN)/zdlogs
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
+
+reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 40 minutes)
+	$(BIN)/python -m reliability.crash --kills 200
+	$(BIN)/python -m reliability.crash --kills 200 --storage gcs
+	$(BIN)/python -m reliability.concurrency --rounds 50
+	$(BIN)/python -m reliability.concurrency --rounds 50 --storage gcs
+	$(BIN)/python -m reliability.faults --hours 24
+	$(BIN)/python -m reliability.faults --hours 24 --storage gcs
 
 lint: $(BIN)/zdlogs
 	$(BIN)/ruff check src tests
