@@ -21,17 +21,20 @@ HEADERS = {
     "actor_id": "actor id",
     "sign_ins": "sign-ins",
     "active_periods": "active",
-    "first_seen": "first",
-    "last_seen": "last",
     "source_type": "type",
     "source_label": "item",
     "change_description": "change",
     "ip_address": "ip",
     "created_at": "time (UTC)",
+    "first_seen": "first day",
+    "last_seen": "last day",
     "local_time": "local time",
 }
 NUMERIC = {"total", "changes", "sign_ins", "active_periods", "actor_id"}
 TIMES = {"created_at", "first_seen", "last_seen", "local_time"}
+MIN_WIDTH = {"actor_name": 10, "reasons": 10}
+FLEX = {"source_label": 2, "change_description": 3}  # the long texts take the width left by the short columns
+NO_WRAP = {*TIMES, *NUMERIC, "offset", "ip_address", "action"}
 
 
 def render_json(reports: list[Report]) -> str:
@@ -46,16 +49,24 @@ def print_report(report: Report, console: Console | None = None) -> None:
     for note in report.notes:
         console.print(note, highlight=False)
     if report.total_rows > len(report.rows):
-        console.print(f"Showing {len(report.rows)} of {report.total_rows} rows (--limit 0 shows all).", style="dim")
+        more = "--top N shows more" if report.name == "activity" else "--limit 0 shows all"
+        console.print(f"Showing {len(report.rows)} of {report.total_rows} rows ({more}).", style="dim")
 
 
 def build_table(report: Report) -> Table:
-    table = Table(title=report.title, caption=report.description, show_lines=False, expand=False)
+    flexible = any(column in FLEX for column in report.columns)
+    table = Table(title=report.title, caption=report.description, expand=flexible)
     if report.highlight:
         table.add_column("rule", justify="center", no_wrap=True)
     for column in report.columns:
-        justify = "right" if column in NUMERIC else "left"
-        table.add_column(HEADERS.get(column, column), justify=justify, no_wrap=column in TIMES)
+        table.add_column(
+            HEADERS.get(column, column),
+            justify="right" if column in NUMERIC else "left",
+            no_wrap=column in NO_WRAP,
+            min_width=MIN_WIDTH.get(column),
+            ratio=FLEX.get(column),
+            overflow="fold",
+        )
     if report.name == "activity":
         table.add_column("timeline", no_wrap=True)
     for row in report.rows:
@@ -64,7 +75,7 @@ def build_table(report: Report) -> Table:
 
 
 def _cells(report: Report, row: dict[str, Any]) -> list[str | Text]:
-    cells: list[str | Text] = [_text(row.get(column)) for column in report.columns]
+    cells: list[str | Text] = [_text(row.get(column), column) for column in report.columns]
     if report.highlight:
         cells.insert(0, "◆" if row.get(report.highlight) else "")
     if report.name == "activity":
@@ -76,15 +87,20 @@ def _style(report: Report, row: dict[str, Any]) -> str | None:
     return "bold yellow" if report.highlight and row.get(report.highlight) else None
 
 
-def _text(value: Any) -> str:
+def _text(value: Any, column: str = "") -> str:
+    """Timestamps without ``T``/``Z`` (the header says UTC or local), first/last as days: narrower tables."""
     if value is None:
         return ""
+    if column in ("first_seen", "last_seen") and isinstance(value, str):
+        return value[:10]
+    if column in TIMES and isinstance(value, str):
+        return value.replace("T", " ").removesuffix("Z")
     if isinstance(value, list):
         return ", ".join(map(str, value))
     return str(value)
 
 
-def sparkline(values: list[int], width: int = 40) -> str:
+def sparkline(values: list[int], width: int = 24) -> str:
     """Counts as block characters, squeezed to ``width`` by summing neighbours."""
     if not values:
         return ""

@@ -94,7 +94,7 @@ def offhours_report(data: AuditData, options: OffHoursOptions) -> Report:
         name="offhours",
         title="Off-hours and unexpected changes",
         description=_description(options),
-        columns=["created_at", "local_time", *TABLE_COLUMNS[1:], "reasons"],
+        columns=["local_time", *TABLE_COLUMNS[1:], "reasons"],  # created_at (UTC) stays in the JSON rows
         rows=[_row(values) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({flagged})", params)),
         summary=summary,
