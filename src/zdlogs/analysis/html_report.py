@@ -21,6 +21,7 @@ from zdlogs.errors import StorageError
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TABLE_ROWS = 100
+HTML_HEADERS = {**HEADERS, "first_seen": "first (UTC)", "last_seen": "last (UTC)"}
 TIME_COLUMNS = {"created_at", "local_time", "first_seen", "last_seen", "offset"}
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 STYLE = """
@@ -140,7 +141,7 @@ def _tip(row: dict[str, Any]) -> str:
 
 
 def _table(report: Report) -> str:
-    head = "".join(f"<th>{escape(HEADERS.get(column, column))}</th>" for column in report.columns)
+    head = "".join(f"<th>{escape(HTML_HEADERS.get(column, column))}</th>" for column in report.columns)
     body = "".join(_tr(report, row) for row in report.rows[:TABLE_ROWS])
     shown = min(len(report.rows), TABLE_ROWS)
     more = f'<p class="more">{shown} of {report.total_rows} rows shown.</p>' if report.total_rows > shown else ""
