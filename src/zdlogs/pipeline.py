@@ -7,6 +7,8 @@ not stop the others; credentials that fail stop the run, since every stream woul
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +28,6 @@ from zdlogs.errors import (
 )
 from zdlogs.ndjson import MAX_LINE_BYTES, encode, object_key, pack
 from zdlogs.sinks import Sink, open_sink
-from zdlogs.sinks.local import default_owner
 from zdlogs.state import StateStore
 from zdlogs.streams import STREAMS
 from zdlogs.streams.base import Page, Stream, StreamContext
@@ -73,11 +74,16 @@ class Deadline:
         return self._end is not None and self._clock() >= self._end
 
 
+def run_owner() -> str:
+    """Who holds the lease, as the losing run reports it: host and process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def run(settings: Settings, *, client: ZendeskClient | None = None, sink: Sink | None = None) -> RunSummary:
     """Collect every configured stream once; raise PartialFailure/first error if any stream failed."""
     sink = sink or open_sink(settings.output, lease_ttl=settings.lease_ttl)
     summary = RunSummary(output=sink.url)
-    with sink.lease(settings.state_key + ".lease", default_owner()) as lease:
+    with sink.lease(settings.state_key + ".lease", run_owner()) as lease:
         if not lease.acquired:
             summary.lease_holder = lease.owner
             log.warning("lease_held_elsewhere", holder=lease.owner, since=lease.since, output=sink.url)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import socket
 import tempfile
 import time
 from collections.abc import Iterator
@@ -140,10 +139,6 @@ class LocalSink:
             yield Lease(acquired=True, owner=owner, since=since)
         finally:
             os.close(fd)
-
-
-def default_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _read_holder(path: Path) -> Lease:
