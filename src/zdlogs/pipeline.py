@@ -135,7 +135,7 @@ class StreamRunner:
         """Store pages until the stream ends or a limit is hit; commit what is durable, even on error."""
         committed = self.state.resume(stream.name)
         if committed and self.settings.since:
-            log.warning("since_ignored", stream=stream.name, reason="a checkpoint exists; --since is for first runs")
+            log.info("since_ignored", stream=stream.name, reason="a checkpoint exists; --since is for first runs")
         try:
             for page in stream.pages(self.client, committed, self.ctx):
                 self._store(stream.name, page, committed, item)
