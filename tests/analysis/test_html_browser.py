@@ -18,7 +18,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--window-size=1280,2200",
+    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,2200",
 )  # fmt: skip
 
 
