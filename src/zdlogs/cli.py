@@ -207,20 +207,33 @@ def simulate_command(
     seed: Annotated[int, Opt(help="Seed of the generated account")] = 42,
     audit_logs: Annotated[int, Opt(help="Audit-log records in the history")] = 5000,
     tickets: Annotated[int, Opt(help="Tickets in the history")] = 500,
-    plan: Annotated[str, Opt(help="enterprise, or anything else to get 403 on the audit log")] = "enterprise",
+    plan: Annotated[
+        str,
+        Opt(
+            help="team (200 requests/min), professional (400), enterprise (700) or enterprise_plus (2500); "
+            "the audit log answers 403 below enterprise"
+        ),
+    ] = "enterprise",
     append_interval: Annotated[float, Opt(help="Append new records every N seconds (0 = never)")] = 0.0,
     incremental_limit: Annotated[int, Opt(help="Incremental-export requests per minute")] = 10,
+    time_scale: Annotated[float, Opt(help="Simulated seconds per real second (rate windows shrink)")] = 1.0,
 ) -> None:
     """Serve the bundled fake Zendesk over HTTP on localhost (for trying zdlogs without an account)."""
-    from zdlogs.simulator import SimConfig, Simulator
+    from zdlogs.simulator import SimConfig, Simulator, plan_limits
 
+    try:
+        account_limit = plan_limits(plan)[0]
+    except ValueError:
+        account_limit = SimConfig.account_limit  # any other name: a plan without the audit log
     config = SimConfig(
         seed=seed,
         audit_logs=audit_logs,
         tickets=tickets,
         plan=plan,
+        account_limit=account_limit,
         append_interval=append_interval,
         incremental_limit=incremental_limit,
+        time_scale=time_scale,
     )
     sim = Simulator(config, host=host, port=port)
     typer.echo(f"Zendesk simulator on {sim.url} (Ctrl-C to stop). To collect from it:")

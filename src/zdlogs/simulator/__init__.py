@@ -8,7 +8,9 @@ faults, so the collector can be tested end to end without an Enterprise account:
         assert collected == sim.truth()["audit_logs"]
 """
 
+from zdlogs.simulator._clock import ScaledClock
 from zdlogs.simulator._config import FaultConfig, SimConfig
+from zdlogs.simulator._plans import PLAN_LIMITS, plan_config, plan_limits
 from zdlogs.simulator._simulator import Simulator
 
-__all__ = ["FaultConfig", "SimConfig", "Simulator"]
+__all__ = ["PLAN_LIMITS", "FaultConfig", "ScaledClock", "SimConfig", "Simulator", "plan_config", "plan_limits"]

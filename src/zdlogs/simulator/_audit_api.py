@@ -23,6 +23,7 @@ from zdlogs.simulator._http import (
     json_response,
     text_response,
 )
+from zdlogs.simulator._plans import has_audit_log
 from zdlogs.simulator._ratelimit import EXPORT_MESSAGE, ExportThrottle
 
 FORBIDDEN = "You do not have access to this page. Please contact the account owner of this help desk for further help."
@@ -96,7 +97,7 @@ def _predicate(req: Request) -> Predicate:
 
 
 def list_audit_logs(req: Request, account: Account, plan: str) -> Response:
-    if plan != "enterprise":
+    if not has_audit_log(plan):
         return forbidden()
     try:
         window, predicate = _window(req), _predicate(req)
@@ -186,7 +187,7 @@ def _offset_page(req: Request, account: Account, window: Window, predicate: Pred
 
 
 def show_audit_log(record_id: int, account: Account, plan: str) -> Response:
-    if plan != "enterprise":
+    if not has_audit_log(plan):
         return forbidden()
     record = account.audit_by_id(record_id)
     if record is None:
@@ -196,7 +197,7 @@ def show_audit_log(record_id: int, account: Account, plan: str) -> Response:
 
 def export_audit_logs(req: Request, plan: str, throttle: ExportThrottle, retry_after: Callable[[int], str]) -> Response:
     """Accepts the filters, queues nothing (Zendesk emails a CSV), allows one per minute."""
-    if plan != "enterprise":
+    if not has_audit_log(plan):
         return forbidden()
     try:
         _window(req)

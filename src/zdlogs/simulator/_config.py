@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from zdlogs.simulator._clock import ScaledClock
+
 RETRY_AFTER_FORMS = ("seconds", "http-date", "mixed")
 
 
@@ -59,7 +61,10 @@ class SimConfig:
 
     `clock` returns epoch seconds; tests pass a frozen or hand-advanced clock to make the
     generated history reproducible and to step over token expiry or the recent-minute
-    exclusion without sleeping.
+    exclusion without sleeping. `time_scale` > 1 (with the default clock) makes simulated time
+    run that many times faster (see `_clock.ScaledClock`): the clock becomes a ScaledClock, so
+    rate windows, Retry-After and injected latency are all in simulated seconds. Plans and their
+    limits: `plan_config` in `_plans`.
     """
 
     seed: int = 42
@@ -82,6 +87,7 @@ class SimConfig:
     append_batch: int = 3
     faults: FaultConfig = field(default_factory=FaultConfig)
     clock: Callable[[], float] = time.time
+    time_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if self.audit_logs < 0 or self.tickets < 0:
@@ -92,5 +98,9 @@ class SimConfig:
             raise ValueError("rate_window_seconds must be > 0")
         if self.recent_exclusion_seconds < 0:
             raise ValueError("recent_exclusion_seconds must be >= 0")
+        if self.time_scale <= 0:
+            raise ValueError("time_scale must be > 0")
+        if self.time_scale != 1.0 and self.clock is time.time:
+            self.clock = ScaledClock(self.time_scale)
         if self.link_base_url is not None:
             self.link_base_url = self.link_base_url.rstrip("/")

@@ -24,6 +24,7 @@ def handle_control(req: Request, app: SimApp) -> Response:
         ("POST", "/_sim/append"): _append,
         ("GET", "/_sim/truth"): lambda r, a: json_response(200, a.account.truth()),
         ("GET", "/_sim/stats"): lambda r, a: json_response(200, a.stats.snapshot()),
+        ("GET", "/_sim/summary"): lambda r, a: json_response(200, {"audit_logs": a.account.audit_count()}),
         ("POST", "/_sim/faults"): _faults,
         ("POST", "/_sim/reset-stats"): _reset_stats,
     }

@@ -3,8 +3,11 @@
 Records are kept sorted by their order key ((created_at, id) for audit logs,
 (generated_timestamp, id) for the current version of each ticket) in parallel lists, so
 every page is found with `bisect` instead of a scan: the simulator must serve 200k+
-audit logs at collector speed. Stored record dicts are never mutated after creation
-(an update makes a new dict), so pages can hand them out without copying under the lock.
+audit logs at collector speed. Audit records are stored compactly — their (created_at, id)
+key and the generator's row, a tuple of mostly shared objects — and the JSON object is built
+when a page is served: a million records then fit in a few hundred MB instead of gigabytes.
+Stored ticket dicts are never mutated after creation (an update makes a new dict), so pages can
+hand them out without copying under the lock.
 """
 
 from __future__ import annotations
@@ -48,12 +51,11 @@ class Account:
         history_rng = random.Random(config.seed)
         self._rng = random.Random(config.seed * 7919 + 1)  # live changes, independent of history size
         self._audit_keys: list[Key] = []
-        self._audit: list[dict] = []
-        self._audit_by_id: dict[int, dict] = {}
+        self._audit_rows: list[gen.Row] = []
         self._last_audit_id = gen.AUDIT_ID_BASE
         for epoch, row in gen.audit_rows(history_rng, config.audit_logs, start, end):
             self._last_audit_id += history_rng.randrange(1, 4000)
-            self._store_audit(epoch, gen.audit_record(base_url, self._last_audit_id, epoch, row))
+            self._store_audit(epoch, self._last_audit_id, row)
         self._tickets: dict[int, dict] = {}
         self._ticket_keys: list[Key] = []
         self._versions: list[_Version] = []
@@ -63,12 +65,16 @@ class Account:
 
     # ------------------------------------------------------------ writes (lock held by callers)
 
-    def _store_audit(self, epoch: int, record: dict) -> None:
-        key = (epoch, record["id"])
+    def _store_audit(self, epoch: int, record_id: int, row: gen.Row) -> None:
+        key = (epoch, record_id)
         index = bisect.bisect_right(self._audit_keys, key)
         self._audit_keys.insert(index, key)
-        self._audit.insert(index, record)
-        self._audit_by_id[record["id"]] = record
+        self._audit_rows.insert(index, row)
+
+    def _audit_record(self, index: int) -> dict:
+        """The JSON object of the record at ``index``, built from its compact form."""
+        epoch, record_id = self._audit_keys[index]
+        return gen.audit_record(self._base, record_id, epoch, self._audit_rows[index])
 
     def _store_ticket(self, ticket: dict) -> None:
         """Make `ticket` the current version: move its stream position, remember the version."""
@@ -100,9 +106,8 @@ class Account:
             out = []
             for row in rows:
                 self._last_audit_id += self._rng.randrange(1, 4000)
-                record = gen.audit_record(self._base, self._last_audit_id, when, row)
-                self._store_audit(when, record)
-                out.append(dict(record))
+                self._store_audit(when, self._last_audit_id, row)
+                out.append(gen.audit_record(self._base, self._last_audit_id, when, row))
             return out
 
     def create_tickets(self, n: int) -> list[dict]:
@@ -133,8 +138,16 @@ class Account:
     # ------------------------------------------------------------ audit log reads
 
     def audit_by_id(self, record_id: int) -> dict | None:
+        """A scan, not an index: the show endpoint is rare, and an id index would cost ~100 MB per million."""
         with self._lock:
-            return self._audit_by_id.get(record_id)
+            for index, (_, key_id) in enumerate(self._audit_keys):
+                if key_id == record_id:
+                    return self._audit_record(index)
+            return None
+
+    def audit_count(self) -> int:
+        with self._lock:
+            return len(self._audit_keys)
 
     def _window(self, start: int | None, end: int | None) -> tuple[int, int]:
         """Index range of records with start <= created_at <= end (both inclusive)."""
@@ -175,13 +188,14 @@ class Account:
     def _collect(self, indexes: range, predicate: Predicate, size: int) -> tuple[list[Item], bool]:
         if predicate is None:
             chosen = indexes[:size]
-            return [(self._audit_keys[i], self._audit[i]) for i in chosen], len(indexes) > size
+            return [(self._audit_keys[i], self._audit_record(i)) for i in chosen], len(indexes) > size
         items: list[Item] = []
         for i in indexes:
-            if predicate(self._audit[i]):
+            record = self._audit_record(i)
+            if predicate(record):
                 if len(items) == size:
                     return items, True
-                items.append((self._audit_keys[i], self._audit[i]))
+                items.append((self._audit_keys[i], record))
         return items, False
 
     def audit_offset_page(
@@ -198,9 +212,9 @@ class Account:
             lo, hi = self._window(*window)
             indexes = range(lo, hi) if ascending else range(hi - 1, lo - 1, -1)
             if predicate is not None:
-                indexes = [i for i in indexes if predicate(self._audit[i])]  # type: ignore[assignment]
+                indexes = [i for i in indexes if predicate(self._audit_record(i))]  # type: ignore[assignment]
             offset = (page - 1) * per_page
-            return [self._audit[i] for i in indexes[offset : offset + per_page]], len(indexes)
+            return [self._audit_record(i) for i in indexes[offset : offset + per_page]], len(indexes)
 
     # ------------------------------------------------------------ ticket reads
 
@@ -236,7 +250,7 @@ class Account:
         """
         with self._lock:
             now = self._clock()
-            audit = [dict(r) for r in self._audit]
+            audit = [self._audit_record(i) for i in range(len(self._audit_keys))]
             seen: set[tuple[int, str]] = set()
             versions = []
             for v in sorted(self._versions, key=lambda v: (v.generated_timestamp, v.ticket_id)):

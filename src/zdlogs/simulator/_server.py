@@ -94,7 +94,7 @@ class SimApp:
         fault = self.faults.draw()
         if fault.delay > 0:
             self.stats.fault("slow")
-            time.sleep(fault.delay)
+            time.sleep(fault.delay / self.config.time_scale)  # latency is in simulated seconds
             req = dataclasses.replace(req, now=self.config.clock())
         if fault.kind is not None:
             self.stats.fault(fault.kind)

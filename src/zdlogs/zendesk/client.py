@@ -51,13 +51,15 @@ class ZendeskClient:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ):
+        """``sleep`` and ``clock`` are the seams for accelerated time (the simulator's ScaledClock)."""
         settings.require_zendesk()
         self.base_url = settings.base_url
         self._retries = settings.http_retries
         self._budget = max(120.0, settings.http_timeout * (settings.http_retries + 1) * 2)
         self._sleep = sleep
-        self.pacer = Pacer(settings.rate_share, settings.incremental_limit, sleep=sleep)
+        self.pacer = Pacer(settings.rate_share, settings.incremental_limit, clock=clock, sleep=sleep)
         self.stats: Counter[str] = Counter()
         self._http = httpx.Client(
             auth=make_auth(settings),
