@@ -15,6 +15,7 @@ demo: $(BIN)/zdlogs
 	$(BIN)/zdlogs demo
 
 test: $(BIN)/zdlogs
+	./scripts/system-deps.sh
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 

@@ -622,8 +622,8 @@ def test_every_printed_command_parses_with_the_installed_gcloud(
         assert "active account" in stderr or "credentials" in stderr.lower(), (shlex.join(argv), stderr)
 
 
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="needs shellcheck")
 def test_the_script_is_shellcheck_clean() -> None:
+    assert shutil.which("shellcheck"), "shellcheck is missing: `make test` installs it (scripts/system-deps.sh)"
     result = subprocess.run(["shellcheck", str(SCRIPT)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
 
