@@ -33,11 +33,13 @@ def last_event(stderr: str) -> str:
 
 
 def crash_loop(run: Harness, sim: Simulator, kills: int, rng: random.Random, latency: float) -> tuple[int, Counter]:
+    """Kill runs at a random moment of their expected length (learnt from the runs that finished)."""
     env = run.env(sim.url, MAX_PAGES="8")
-    done, phases = 0, Counter()
+    done, phases, typical = 0, Counter(), 0.6 + 10 * latency
     while done < kills:
+        started = time.monotonic()
         process = start_run(env, run.command())
-        time.sleep(rng.uniform(0.3, 0.6 + 10 * latency))  # a run here is ~10 answers after ~0.4 s of start-up
+        time.sleep(rng.uniform(0.2, typical))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             done += 1
@@ -45,8 +47,9 @@ def crash_loop(run: Harness, sim: Simulator, kills: int, rng: random.Random, lat
             phases[last_event(err)] += 1
         else:
             process.communicate()
-        sim.append_audit_logs(rng.randint(1, 6))
-        sim.update_tickets(rng.randint(0, 3))
+            typical = 0.7 * typical + 0.3 * (time.monotonic() - started)
+        sim.append_audit_logs(rng.randint(20, 160))  # new activity keeps every run busy for a few pages
+        sim.update_tickets(rng.randint(0, 5))
     return done, phases
 
 
