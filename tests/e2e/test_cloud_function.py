@@ -2,85 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.e2e.helpers import audit_ids, collector_env, duplicates, sim_config, ticket_versions
+from tests.e2e.services import Function, pubsub_emulator
 from tests.gcs_fixture import FakeGCS
 from zdlogs.simulator import Simulator
-
-ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "deploy/cloud_function/main.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not start")
-
-
-class Function:
-    """functions-framework serving deploy/cloud_function/main.py on a free port."""
-
-    def __init__(self, env: dict[str, str], log: Path):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        command = [
-            str(Path(sys.executable).parent / "functions-framework"),
-            "--source",
-            str(SOURCE),
-            "--target",
-            "main",
-            "--signature-type",
-            "cloudevent",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-        ]
-        self.process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-        wait_for(self.url)
-
-    def trigger(self, message: object, event_id: str | None = None) -> httpx.Response:
-        data = base64.b64encode(json.dumps(message).encode()).decode() if message is not None else ""
-        headers = {
-            "ce-id": event_id or str(uuid.uuid4()),
-            "ce-source": "//pubsub.googleapis.com/projects/test/topics/zendesk-crm-trigger",
-            "ce-type": "google.cloud.pubsub.topic.v1.messagePublished",
-            "ce-specversion": "1.0",
-            "Content-Type": "application/json",
-        }
-        body = {"message": {"data": data, "messageId": "1"}, "subscription": "projects/test/subscriptions/s"}
-        return httpx.post(self.url, headers=headers, json=body, timeout=120)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture
@@ -136,35 +68,17 @@ def test_pubsub_emulator_push_subscription_delivers_to_the_function(
     function_with_sim: tuple[Function, Simulator, Path], tmp_path: Path
 ) -> None:
     function, sim, output = function_with_sim
-    port = free_port()
-    emulator = subprocess.Popen(
-        ["gcloud", "beta", "emulators", "pubsub", "start", f"--host-port=127.0.0.1:{port}", "--project=test"],
-        stdout=(tmp_path / "pubsub.log").open("w"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    api = f"http://127.0.0.1:{port}/v1/projects/test"
-    try:
-        wait_for(f"http://127.0.0.1:{port}", timeout=60)
-        httpx.put(f"{api}/topics/zendesk-crm-trigger").raise_for_status()
-        push = {
-            "topic": "projects/test/topics/zendesk-crm-trigger",
-            "pushConfig": {"pushEndpoint": f"{function.url}/projects/test/topics/zendesk-crm-trigger"},
-        }
-        httpx.put(f"{api}/subscriptions/zdlogs-push", json=push).raise_for_status()
-        message = {"messages": [{"data": base64.b64encode(b"{}").decode()}]}
+    with pubsub_emulator(tmp_path / "pubsub.log") as pubsub:
+        pubsub.push_to(function)
         for _ in range(2):  # Scheduler may publish twice: both deliveries must be harmless
-            httpx.post(f"{api}/topics/zendesk-crm-trigger:publish", json=message).raise_for_status()
+            pubsub.publish({})
         expected = {r["id"] for r in sim.truth()["audit_logs"]}
         deadline = time.monotonic() + 60
         while set(audit_ids(output)) != expected and time.monotonic() < deadline:
             time.sleep(0.5)
         time.sleep(2)
-        assert set(audit_ids(output)) == expected
-        assert duplicates(audit_ids(output)) == []
-    finally:
-        os.killpg(emulator.pid, signal.SIGTERM)
-        emulator.wait(timeout=20)
+    assert set(audit_ids(output)) == expected
+    assert duplicates(audit_ids(output)) == []
 
 
 def gcs_env(sim: Simulator, gcs: FakeGCS, bucket: str, **extra: str) -> dict[str, str]:
