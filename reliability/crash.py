@@ -45,6 +45,7 @@ def crash_loop(run: Harness, sim: Simulator, kills: int, rng: random.Random, lat
             done += 1
             _out, err = process.communicate()
             phases[last_event(err)] += 1
+            time.sleep(run.dead_lease_seconds)  # an object-store lease outlives its killed run by its TTL
         else:
             process.communicate()
             typical = 0.7 * typical + 0.3 * (time.monotonic() - started)

@@ -106,6 +106,11 @@ class Harness:
     target: str
     store: Storage
 
+    @property
+    def dead_lease_seconds(self) -> float:
+        """How long a killed zdlogs run's lease blocks the next one (ZDLOGS_LEASE_TTL=5 on fake GCS)."""
+        return 5.5 if self.target == "zdlogs" and self.store.gcs is not None else 0.0
+
     def command(self) -> list[str]:
         return zdlogs_command() if self.target == "zdlogs" else baseline_command()
 
