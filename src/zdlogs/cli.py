@@ -130,6 +130,10 @@ def run_command(
     lease_ttl: Annotated[
         float | None, Opt(help="Seconds a dead run's lease blocks others on gs:// [ZDLOGS_LEASE_TTL, default 900]")
     ] = None,
+    backfill_workers: Annotated[
+        int | None,
+        Opt(help="Audit-log time windows fetched at once on a first run over > 1 day [ZDLOGS_BACKFILL_WORKERS, 4]"),
+    ] = None,
 ) -> None:
     """Collect every configured stream once (what the Cloud Run function does each hour)."""
     flags = {key: value for key, value in locals().items() if value is not None}

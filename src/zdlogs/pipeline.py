@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from zdlogs import backfill
 from zdlogs.config import Settings
 from zdlogs.errors import (
     AuthError,
@@ -30,7 +31,8 @@ from zdlogs.ndjson import MAX_LINE_BYTES, encode, object_key, pack
 from zdlogs.sinks import Sink, open_sink
 from zdlogs.state import StateStore
 from zdlogs.streams import STREAMS
-from zdlogs.streams.base import Page, Stream, StreamContext
+from zdlogs.streams.audit_logs import AuditLogs, resume_point, window_end
+from zdlogs.streams.base import Page, Stream, StreamContext, iso_z
 from zdlogs.zendesk.client import ZendeskClient
 
 log = structlog.get_logger("zdlogs.pipeline")
@@ -79,7 +81,9 @@ def run_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run(settings: Settings, *, client: ZendeskClient | None = None, sink: Sink | None = None) -> RunSummary:
+def run(
+    settings: Settings, *, client: ZendeskClient | None = None, sink: Sink | None = None, now: datetime | None = None
+) -> RunSummary:
     """Collect every configured stream once; raise PartialFailure/first error if any stream failed."""
     sink = sink or open_sink(settings.output, lease_ttl=settings.lease_ttl)
     summary = RunSummary(output=sink.url)
@@ -92,7 +96,7 @@ def run(settings: Settings, *, client: ZendeskClient | None = None, sink: Sink |
         own_client = client is None
         client = client or ZendeskClient(settings)
         try:
-            _collect_all(settings, client, sink, summary)
+            _collect_all(settings, client, sink, summary, now)
         finally:
             if own_client:
                 client.close()
@@ -100,8 +104,10 @@ def run(settings: Settings, *, client: ZendeskClient | None = None, sink: Sink |
     return summary
 
 
-def _collect_all(settings: Settings, client: ZendeskClient, sink: Sink, summary: RunSummary) -> None:
-    runner = StreamRunner(settings, client, sink, StateStore(sink, settings.state_key))
+def _collect_all(
+    settings: Settings, client: ZendeskClient, sink: Sink, summary: RunSummary, now: datetime | None
+) -> None:
+    runner = StreamRunner(settings, client, sink, StateStore(sink, settings.state_key), now)
     for name in settings.resources:
         item = StreamSummary(stream=name)
         summary.streams.append(item)
@@ -122,11 +128,14 @@ def _collect_all(settings: Settings, client: ZendeskClient, sink: Sink, summary:
 class StreamRunner:
     """Drives one stream at a time through the sink and the state store, within the run's limits."""
 
-    def __init__(self, settings: Settings, client: ZendeskClient, sink: Sink, state: StateStore):
+    def __init__(
+        self, settings: Settings, client: ZendeskClient, sink: Sink, state: StateStore, now: datetime | None = None
+    ):
+        """``now`` (default: the clock) fixes where this run's windows end, for tests comparing two runs."""
         self.settings, self.client, self.sink, self.state = settings, client, sink, state
         self.deadline = Deadline(settings.max_runtime)
         self.ctx = StreamContext(
-            now=datetime.now(UTC),
+            now=now or datetime.now(UTC),
             lookback_seconds=settings.lookback_seconds,
             settle_seconds=settings.settle_seconds,
             since=settings.since,
@@ -135,19 +144,39 @@ class StreamRunner:
     def collect(self, stream: Stream, item: StreamSummary) -> None:
         """Store pages until the stream ends or a limit is hit; commit what is durable, even on error."""
         committed = self.state.resume(stream.name)
-        if committed and self.settings.since:
+        if (committed or self.state.backfill(stream.name)) and self.settings.since:
             log.info("since_ignored", stream=stream.name, reason="a checkpoint exists; --since is for first runs")
+        if isinstance(stream, AuditLogs) and not self._backfill(stream, committed, item):
+            return
+        committed = self.state.checkpoint(stream.name)
         try:
             for page in stream.pages(self.client, committed, self.ctx):
-                self._store(stream.name, page, committed, item)
+                self.store(stream.name, page, item, self._begin(stream.name, committed, page))
                 committed = page.checkpoint
                 item.pages += 1
-                if self._limit_reached(stream.name, item):
+                if self.limit_reached(stream.name, item):
                     break
         finally:
             self.state.commit(stream.name, committed)
 
-    def _limit_reached(self, name: str, item: StreamSummary) -> bool:
+    def _backfill(self, stream: AuditLogs, committed: dict, item: StreamSummary) -> bool:
+        """Run (or resume) a parallel backfill when one is due; True when the stream may go on as usual."""
+        if not self.state.backfill(stream.name):
+            start, _ = resume_point(committed, self.ctx)
+            until = window_end(self.ctx)
+            if committed or self.ctx.since is None or not backfill.wanted(start, until, self.settings.backfill_workers):
+                return True
+            oldest = stream.oldest(self.client, iso_z(start), iso_z(until))
+            if oldest is None or not backfill.wanted(oldest, until, self.settings.backfill_workers):
+                return True
+            backfill.ParallelBackfill.plan(self, stream.name, oldest, until, self.settings.backfill_workers)
+        finished = backfill.ParallelBackfill(self, stream, self.settings.backfill_workers).run(item)
+        return finished and item.status != "limited"
+
+    def _begin(self, name: str, committed: dict, page: Page) -> Callable[[str], None]:
+        return lambda key: self.state.begin(name, committed, key, page.checkpoint)
+
+    def limit_reached(self, name: str, item: StreamSummary) -> bool:
         reason = ""
         if item.pages >= self.settings.max_pages:
             reason = "MAX_PAGES"
@@ -158,7 +187,8 @@ class StreamRunner:
             log.info("stream_paused", stream=name, reason=reason, resume="the next run continues from here")
         return bool(reason)
 
-    def _store(self, name: str, page: Page, committed: dict, item: StreamSummary) -> None:
+    def store(self, name: str, page: Page, item: StreamSummary, begin: Callable[[str], None]) -> None:
+        """Write one page's object; ``begin(key)`` records the write-ahead checkpoint first."""
         if self.sink.lease_lost():
             raise LeaseLost("another run took over the lease (this run outlived ZDLOGS_LEASE_TTL): stopped writing")
         if not page.records:
@@ -175,7 +205,7 @@ class StreamRunner:
                 action="stored as is; a SIEM may reject this line",
             )
         key = object_key(self.settings.gcs_prefix, name, page.day, page.position, body, compress)
-        self.state.begin(name, committed, key, page.checkpoint)
+        begin(key)
         data = pack(body, compress)
         written = self.sink.put_if_absent(key, data)
         item.records += len(page.records)

@@ -13,8 +13,9 @@ Checkpoint: ``{"since": "<created_at of the last stored second>", "seen_ids": [i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from zdlogs.errors import ZendeskError
@@ -23,6 +24,7 @@ from zdlogs.zendesk.client import ZendeskClient
 from zdlogs.zendesk.pagination import cursor_next, records_of
 
 PATH = "/api/v2/audit_logs"
+_ZENDESK_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 PAGE_SIZE = 100  # Zendesk's maximum; page[size]=101 is rejected with 400, not clamped
 
 
@@ -30,24 +32,42 @@ class AuditLogs:
     name = "audit_logs"
 
     def pages(self, client: ZendeskClient, checkpoint: Checkpoint, ctx: StreamContext) -> Iterator[Page]:
-        since, seen = _resume_point(checkpoint, ctx)
-        until = ctx.now - timedelta(seconds=ctx.settle_seconds)
+        since, seen = resume_point(checkpoint, ctx)
+        until = window_end(ctx)
         if until < since:
             return
+        yield from self.window_pages(client, {"since": iso_z(since), "seen_ids": seen}, iso_z(until))
+
+    def oldest(self, client: ZendeskClient, since: str, until: str) -> datetime | None:
+        """The time of the oldest record in ``[since, until]`` (one request of one record), None if empty.
+
+        A backfill starts its windows there: ``--since 2020-01-01`` on an account with a year of audit
+        log would otherwise give most windows nothing to do and one worker all the work.
+        """
+        params = {"page[size]": 1, "sort": "created_at", "filter[created_at][]": [since, until]}
+        records = records_of(client.get_json(PATH, params), "audit_logs")
+        return parse_z(_key(records[0])[0]) if records else None
+
+    def window_pages(self, client: ZendeskClient, checkpoint: Checkpoint, until: str) -> Iterator[Page]:
+        """Pages of ``[checkpoint since, until]`` (both inclusive, whole seconds), oldest first.
+
+        Also what each window of a parallel backfill runs (``zdlogs.backfill``), with its own checkpoint.
+        """
+        since = checkpoint["since"]
         params: dict[str, Any] | None = {
             "page[size]": PAGE_SIZE,
             "sort": "created_at",
-            "filter[created_at][]": [iso_z(since), iso_z(until)],
+            "filter[created_at][]": [since, until],
         }
         url: str | None = PATH
-        boundary = Boundary(iso_z(since), set(seen))
+        boundary = Boundary(since, set(checkpoint.get("seen_ids", [])))
         while url:
             body = client.get_json(url, params)
             fresh = boundary.admit(records_of(body, "audit_logs"))
             url, params = cursor_next(body, client.base_url), None
             if url is None:
-                boundary.close_window(iso_z(until))
-            yield _page(fresh, boundary.checkpoint())
+                boundary.close_window(until)
+            yield _page(fresh, boundary.checkpoint(), final=url is None)
 
 
 class Boundary:
@@ -89,20 +109,38 @@ def _key(record: dict[str, Any]) -> tuple[str, int]:
     if not isinstance(created, str) or not isinstance(record_id, int) or isinstance(record_id, bool):
         raise ZendeskError("Zendesk sent an audit log without an integer id and a created_at: report it")
     try:
-        return iso_z(parse_z(created)), record_id
+        return _canonical(created), record_id
     except ValueError:
         raise ZendeskError(f"audit log {record_id} has an unreadable created_at {created[:40]!r}") from None
 
 
-def _resume_point(checkpoint: Checkpoint, ctx: StreamContext) -> tuple[Any, list[int]]:
+def _canonical(created: str) -> str:
+    """``created_at`` in Zendesk's own form (``2026-11-25T10:15:00Z``), comparable as a string.
+
+    Zendesk always sends that form, so it is checked (a real date, not only the right shape) and kept
+    as is; re-formatting every record through strftime cost more CPU than parsing the page. Any other
+    ISO-8601 form is converted.
+    """
+    if _ZENDESK_TIME.fullmatch(created):
+        datetime.fromisoformat(created[:19])  # ValueError on an impossible date such as month 13
+        return created
+    return iso_z(parse_z(created))
+
+
+def window_end(ctx: StreamContext) -> datetime:
+    """The newest second a run collects: now minus the settle delay."""
+    return ctx.now - timedelta(seconds=ctx.settle_seconds)
+
+
+def resume_point(checkpoint: Checkpoint, ctx: StreamContext) -> tuple[datetime, list[int]]:
     if checkpoint.get("since"):
         return parse_z(checkpoint["since"]), list(checkpoint.get("seen_ids", []))
     start = ctx.since or ctx.now - timedelta(seconds=ctx.lookback_seconds)
     return start, []
 
 
-def _page(records: list[dict[str, Any]], checkpoint: Checkpoint) -> Page:
+def _page(records: list[dict[str, Any]], checkpoint: Checkpoint, final: bool) -> Page:
     if not records:
-        return Page([], checkpoint)
+        return Page([], checkpoint, final=final)
     first = parse_z(records[0]["created_at"])
-    return Page(records, checkpoint, f"{compact(first)}-{records[0]['id']}", first.strftime("%Y/%m/%d"))
+    return Page(records, checkpoint, f"{compact(first)}-{records[0]['id']}", first.strftime("%Y/%m/%d"), final)

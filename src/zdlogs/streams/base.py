@@ -22,13 +22,15 @@ class Page:
     """Records of one API page and the checkpoint that holds once they are stored.
 
     ``position`` names where the page starts (time + first id) so its object name is deterministic;
-    ``day`` is the partition (UTC date) the object is filed under.
+    ``day`` is the partition (UTC date) the object is filed under; ``final`` says no page follows (set by
+    the audit log, whose backfill windows must be marked finished with their last page).
     """
 
     records: list[dict[str, Any]]
     checkpoint: Checkpoint
     position: str = ""
     day: str = ""
+    final: bool = False
 
 
 @dataclass(frozen=True)

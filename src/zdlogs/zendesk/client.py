@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -61,6 +62,7 @@ class ZendeskClient:
         self._sleep = sleep
         self.pacer = Pacer(settings.rate_share, settings.incremental_limit, clock=clock, sleep=sleep)
         self.stats: Counter[str] = Counter()
+        self._stats_lock = threading.Lock()  # the parallel backfill's workers share one client
         self._http = httpx.Client(
             auth=make_auth(settings),
             timeout=httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout)),
@@ -71,6 +73,10 @@ class ZendeskClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def _count(self, name: str, amount: int = 1) -> None:
+        with self._stats_lock:
+            self.stats[name] += amount
 
     def __enter__(self) -> ZendeskClient:
         return self
@@ -99,7 +105,7 @@ class ZendeskClient:
 
     def _attempt(self, url: str, params: Mapping[str, Any] | None, family: str) -> dict:
         self.pacer.before(family)
-        self.stats["requests"] += 1
+        self._count("requests")
         try:
             response = self._http.get(httpx.URL(url).copy_merge_params(params or {}))
         except httpx.TimeoutException:
@@ -107,7 +113,7 @@ class ZendeskClient:
         except httpx.TransportError as exc:
             raise Retriable(f"connection failed: {type(exc).__name__}") from None
         self.pacer.after(response.headers)
-        self.stats["bytes"] += len(response.content)
+        self._count("bytes", len(response.content))
         return self._json_or_raise(response)
 
     def _json_or_raise(self, response: httpx.Response) -> dict:
@@ -115,7 +121,7 @@ class ZendeskClient:
         if status == 200:
             return _parse_object(response)
         if status == 429 or status >= 500:
-            self.stats["rate_limited" if status == 429 else "server_errors"] += 1
+            self._count("rate_limited" if status == 429 else "server_errors")
             wait = parse_retry_after(response.headers.get("retry-after"))
             raise Retriable(f"HTTP {status}", retry_after=wait, status=status)
         raise _client_error(response)
@@ -135,7 +141,7 @@ class ZendeskClient:
         return wait_random_exponential(multiplier=0.5, max=MAX_BACKOFF_SECONDS)(state)
 
     def _log_retry(self, state: RetryCallState) -> None:
-        self.stats["retries"] += 1
+        self._count("retries")
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0
         log.warning("retrying", reason=str(error), attempt=state.attempt_number, wait_seconds=round(wait, 2))
@@ -145,7 +151,7 @@ class ZendeskClient:
         request queues an e-mail), and a 429 is reported with how long to wait rather than waited out."""
         absolute = checked_link(url if url.startswith("http") else f"{self.base_url}{url}", self.base_url)
         self.pacer.before(family)
-        self.stats["requests"] += 1
+        self._count("requests")
         try:
             response = self._http.post(httpx.URL(absolute).copy_merge_params(params or {}))
         except httpx.TransportError as exc:

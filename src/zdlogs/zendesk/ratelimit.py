@@ -11,6 +11,7 @@ so that family is paced from the configured limit alone.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -59,7 +60,12 @@ class _Family:
 
 
 class Pacer:
-    """Waits before a request when sending it would exceed our share of a rate-limit family."""
+    """Waits before a request when sending it would exceed our share of a rate-limit family.
+
+    Thread-safe, for the parallel backfill's workers: a request's slot is reserved under a lock (at the
+    moment it may be sent, possibly in the future) and the wait happens outside it, so concurrent workers
+    queue up behind each other's reservations instead of all firing when a wait ends.
+    """
 
     def __init__(
         self,
@@ -72,29 +78,41 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._families = {"account": _Family(None), "incremental": _Family(incremental_limit)}
+        self._lock = threading.Lock()
+        self._not_before = 0.0  # the latest reservation: later requests never jump ahead of it
         self.waited = 0.0
 
     def before(self, family: str) -> None:
         """Block until a request of ``family`` fits in our share; record it as sent."""
-        state = self._families[family]
-        delay = max(self._own_delay(state), self._account_delay(self._families["account"]))
+        with self._lock:
+            delay = self._reserve(family)
+            self.waited += delay
         if delay > 0:
             log.info("rate_pacing", family=family, wait_seconds=round(delay, 2))
             self._sleep(delay)
-            self.waited += delay
-        state.sent.append(self._clock())
+
+    def _reserve(self, family: str) -> float:
+        """Seconds to wait before sending; the request is recorded at the moment it will be sent."""
+        state = self._families[family]
+        now = self._clock()
+        delay = max(self._own_delay(state), self._account_delay(self._families["account"]), self._not_before - now)
+        at = now + max(0.0, delay)
+        self._not_before = max(self._not_before, at) if delay > 0 else self._not_before
+        state.sent.append(at)
         if family != "account":
-            self._families["account"].sent.append(self._clock())
+            self._families["account"].sent.append(at)
+        return max(0.0, delay)
 
     def after(self, headers: Mapping[str, str]) -> None:
         """Learn the account limit and what remains of it from a response's headers."""
-        account = self._families["account"]
-        limit = _header_int(headers, "x-rate-limit", "ratelimit-limit")
-        if limit:
-            account.limit = limit
-        account.remaining = _header_int(headers, "x-rate-limit-remaining", "ratelimit-remaining")
-        reset = _header_int(headers, "ratelimit-reset")
-        account.reset_at = self._clock() + reset if reset is not None else None
+        with self._lock:
+            account = self._families["account"]
+            limit = _header_int(headers, "x-rate-limit", "ratelimit-limit")
+            if limit:
+                account.limit = limit
+            account.remaining = _header_int(headers, "x-rate-limit-remaining", "ratelimit-remaining")
+            reset = _header_int(headers, "ratelimit-reset")
+            account.reset_at = self._clock() + reset if reset is not None else None
 
     def _own_delay(self, state: _Family) -> float:
         now = self._clock()
