@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint reliability clean
+.PHONY: demo test lint reliability bench clean
 
 $(BIN)/zdlogs: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 
 	$(BIN)/python -m reliability.concurrency --rounds 50 --storage gcs
 	$(BIN)/python -m reliability.faults --hours 24
 	$(BIN)/python -m reliability.faults --hours 24 --storage gcs
+
+bench: $(BIN)/zdlogs  # the tables of docs/PERFORMANCE.md, zdlogs against the original function (~10 minutes)
+	$(BIN)/python -m benchmarks.vs_original
 
 lint: $(BIN)/zdlogs
 	$(BIN)/ruff check src tests
