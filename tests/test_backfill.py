@@ -15,6 +15,7 @@ import orjson
 
 from tests.e2e.helpers import audit_ids, collector_env, collector_settings, duplicates, sim_config
 from zdlogs.backfill import split
+from zdlogs.errors import ZdlogsError
 from zdlogs.pipeline import run
 from zdlogs.simulator import FaultConfig, Simulator
 from zdlogs.state import merged_checkpoint
@@ -110,3 +111,25 @@ def test_backfills_killed_mid_way_through_the_cli_resume_without_loss_or_duplica
     stored = audit_ids(tmp_path)
     assert set(stored) == truth and not duplicates(stored)
     assert "backfill" not in state_of(tmp_path)
+
+
+def test_a_backfill_failing_in_its_workers_keeps_their_progress_and_completes_on_later_runs(tmp_path: Path) -> None:
+    faults = FaultConfig(error_rate=0.15, seed=4)  # with no retries, most runs end on a worker's error
+    with Simulator(sim_config(audit_logs=4000, tickets=0, faults=faults)).start() as sim:
+        time.sleep(1.1)
+        settings = collector_settings(sim.url, tmp_path, resources="audit_logs", since=SINCE, http_retries=0)
+        failures = 0
+        for _ in range(60):
+            try:
+                summary = run(settings)
+            except ZdlogsError:
+                failures += 1
+                continue
+            if summary.streams[0].status == "ok" and "backfill" not in state_of(tmp_path):
+                break
+        else:
+            raise AssertionError("the backfill never finished")
+        truth = {record["id"] for record in sim.truth()["audit_logs"]}
+    assert failures >= 2, "no run failed; the test would prove nothing"
+    stored = audit_ids(tmp_path)
+    assert set(stored) == truth and not duplicates(stored)
