@@ -60,9 +60,7 @@ class Settings(BaseSettings):
     since: datetime | None = Field(None, validation_alias=_env("since", "ZDLOGS_SINCE"))
     lease_ttl: float = Field(900, ge=5, le=86400, validation_alias=_env("lease_ttl", "ZDLOGS_LEASE_TTL"))
     incremental_limit: int = Field(10, ge=1, validation_alias=_env("incremental_limit", "ZDLOGS_INCREMENTAL_LIMIT"))
-    backfill_workers: int = Field(
-        4, ge=1, le=16, validation_alias=_env("backfill_workers", "ZDLOGS_BACKFILL_WORKERS")
-    )
+    backfill_workers: int = Field(4, ge=1, le=16, validation_alias=_env("backfill_workers", "ZDLOGS_BACKFILL_WORKERS"))
 
     @field_validator("resources", mode="before")
     @classmethod
