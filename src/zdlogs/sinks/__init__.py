@@ -1,6 +1,6 @@
 """Destinations, chosen by the scheme of ``--output``: a path or ``file://`` (local directory), or
-``gs://bucket/[root/]`` (GCS, the ``gcs`` extra, imported only when asked for); ``s3://`` plugs in here
-as another module implementing :class:`Sink`."""
+``gs://bucket/[root/]`` (GCS, the ``gcs`` extra) or ``s3://bucket/[root/]`` (S3 and S3-compatible stores,
+the ``s3`` extra); each object-store library is imported only when its scheme is asked for."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from zdlogs.sinks.local import LocalSink
 
 __all__ = ["Lease", "LocalSink", "Sink", "open_sink"]
 
-_PLANNED = {"s3": "the S3 sink"}
+_PLANNED: dict[str, str] = {}
 
 
 def open_sink(output: str, *, lease_ttl: float | None = None) -> Sink:
@@ -27,9 +27,15 @@ def open_sink(output: str, *, lease_ttl: float | None = None) -> Sink:
         from zdlogs.sinks.gcs import GCSSink  # google-cloud-storage is loaded only for gs:// outputs
 
         return GCSSink.from_url(output, **({"lease_ttl": lease_ttl} if lease_ttl else {}))
+    if scheme == "s3":
+        from zdlogs.sinks.s3 import S3Sink  # boto3 is loaded only for s3:// outputs
+
+        return S3Sink.from_url(output, **({"lease_ttl": lease_ttl} if lease_ttl else {}))
     if scheme in _PLANNED:
         raise ConfigError(
             f"--output {scheme}:// needs {_PLANNED[scheme]}, which this version does not include yet: "
             "use a local directory"
         )
-    raise ConfigError(f"--output {output!r}: unknown scheme {scheme!r}; use a directory path, file:// or gs:// URL")
+    raise ConfigError(
+        f"--output {output!r}: unknown scheme {scheme!r}; use a directory path, file://, gs:// or s3:// URL"
+    )

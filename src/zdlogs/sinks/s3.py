@@ -1,0 +1,400 @@
+"""Amazon S3 and S3-compatible stores (``s3://bucket/[root/]``), the ``s3`` extra (boto3).
+
+The sink root is the bucket plus an optional root path, so the layout is the local and GCS sinks':
+data under ``GCS_PREFIX`` and the checkpoint at ``STATE_KEY``, both relative to the root.
+
+Every write is one PutObject, which S3 applies whole or not at all, guarded by a conditional-write
+header (Amazon S3 User Guide, "How to prevent object overwrites with conditional writes"):
+``If-None-Match: *`` creates only if no object has the key, ``If-Match: <ETag>`` replaces only if the
+object is still the one with that ETag. A failed condition is HTTP 412 ``PreconditionFailed`` (an
+``If-Match`` against a key that is gone is 404 ``NoSuchKey``; two conditional writes to one key at the
+same moment may be answered 409 ``ConditionalRequestConflict``, which is retried):
+
+* data objects are created with ``If-None-Match: *``: a page stored twice is stored once;
+* the checkpoint is replaced only if its ETag is still the one this sink last read or wrote (created
+  with ``If-None-Match: *`` if it was absent), so two writers can never both advance it;
+* the run lease is an object ``{"owner", "since", "expires"}``: created with ``If-None-Match: *``, taken
+  over when expired with ``If-Match: <its ETag>`` (one contender wins), renewed by a thread every TTL/3
+  with ``If-Match: <our ETag>``, and on exit deleted only if still ours: its ETag is checked, then
+  DeleteObject carries ``If-Match`` too; a store that rejects a conditional delete gets the plain
+  delete after the check (a read-check-delete, whose window is one request).
+
+boto3 retries transient failures; a retried PutObject whose first attempt landed meets a 412 against
+its own object, so a 412 whose object holds exactly our bytes counts as our write.
+
+Credentials and endpoint: boto3's usual chain (environment, ``~/.aws``, an instance or task role);
+``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` points it at an S3-compatible store or moto. Every boto
+error becomes a one-line StorageError (ConfigError when there are no credentials) naming the fix.
+
+The lease-document helpers repeat the GCS sink's small ones rather than import them: importing
+``zdlogs.sinks.gcs`` would load google-cloud-storage for every s3:// run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import structlog
+
+from zdlogs.errors import ConfigError, StorageError
+from zdlogs.sinks.base import Lease
+
+try:
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+except ImportError:  # the base install: only s3:// needs the extra
+    boto3 = None
+
+log = structlog.get_logger("zdlogs.sinks.s3")
+
+LEASE_TTL_SECONDS = 15 * 60
+MISSING_EXTRA = "s3:// output needs the S3 extra: pip install 'zdlogs[s3]'"
+ENDPOINT_ENV = "AWS_ENDPOINT_URL_S3"
+_CONTENT_TYPES = {
+    ".gz": "application/gzip",
+    ".ndjson": "application/x-ndjson",
+    ".json": "application/json",
+    ".lease": "application/json",
+}
+_TAKE_TURNS = 3  # create / read / take over rounds before reporting the lease as contended
+_CONFLICT_RETRIES = 4  # 409 ConditionalRequestConflict: a concurrent conditional write; try again
+_REFUSED = {"PreconditionFailed", "NoSuchKey", "ConditionalRequestConflict", "412"}
+_NO_CONDITIONAL_DELETE = {"NotImplemented", "InvalidArgument", "InvalidRequest"}
+_BAD_CREDENTIALS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"}
+_DENIED = {"AccessDenied", "AllAccessDisabled", "403"}
+
+
+@dataclass(frozen=True)
+class S3Lease(Lease):
+    """A Lease that can tell, while held, whether another run has since taken it over."""
+
+    _lost: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+    def lease_lost(self) -> bool:
+        """True once a renewal found the lease taken over: stop writing."""
+        return self._lost.is_set()
+
+
+def parse_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/some/root/`` → ``("bucket", "some/root/")``; the root is empty or ends with ``/``."""
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ConfigError(f"--output {url!r}: an S3 output is s3://BUCKET/ or s3://BUCKET/ROOT/")
+    root = parts.path.strip("/")
+    return parts.netloc, f"{root}/" if root else ""
+
+
+class S3Sink:
+    def __init__(self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS):
+        if boto3 is None:
+            raise ConfigError(MISSING_EXTRA)
+        self.bucket, self.root = bucket, root
+        self.url = f"s3://{bucket}/{root}"
+        self.lease_ttl = lease_ttl
+        self._client = self._new_client()
+        self._etags: dict[str, str | None] = {}
+        self._lost = threading.Event()
+        self._check_bucket()
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> S3Sink:
+        return cls(*parse_s3_url(url), **options)
+
+    def _new_client(self) -> Any:
+        """A client on a session of its own (boto3 sessions are not thread-safe; the renewal gets another)."""
+        config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60)
+        with self._errors("connect to", ""):
+            return boto3.session.Session().client("s3", config=config)
+
+    def _check_bucket(self) -> None:
+        """Fail at start, like the local sink, if the bucket is missing, not ours, or there are no credentials."""
+        with self._errors("list objects in", ""):
+            self._client.list_objects_v2(Bucket=self.bucket, Prefix=self.root, MaxKeys=1)
+
+    # -- objects ------------------------------------------------------------------------------------
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        with self._errors("write", key):
+            try:
+                _put(self._client, self.bucket, self._name(key), data, None)
+                return True
+            except ClientError as exc:
+                if _code(exc) in _REFUSED:
+                    return False
+                raise
+
+    def exists(self, key: str) -> bool:
+        with self._errors("read", key):
+            try:
+                self._client.head_object(Bucket=self.bucket, Key=self._name(key))
+                return True
+            except ClientError as exc:
+                if _code(exc) in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+
+    def read(self, key: str) -> bytes | None:
+        """The object, remembering its ETag for the next :meth:`replace` of ``key``."""
+        with self._errors("read", key):
+            data, self._etags[key] = _download(self._client, self.bucket, self._name(key))
+            return data
+
+    def replace(self, key: str, data: bytes) -> None:
+        """Write ``key`` only if it is still what we last read or wrote (absent if never seen)."""
+        with self._errors("write", key):
+            etag = _upload_or_adopt(self._client, self.bucket, self._name(key), data, self._etags.get(key))
+        if etag is None:
+            raise StorageError(
+                f"another writer changed {self.url}{key} since this run read it: this run stops without "
+                "moving the checkpoint; check that only one zdlogs collects into this output"
+            )
+        self._etags[key] = etag
+
+    def _name(self, key: str) -> str:
+        return self.root + key
+
+    # -- lease --------------------------------------------------------------------------------------
+
+    def lease_lost(self) -> bool:
+        """True if the lease this sink holds (or last held) was taken over while held."""
+        return self._lost.is_set()
+
+    @contextmanager
+    def lease(self, key: str, owner: str) -> Iterator[Lease]:
+        """Hold the run lease for the block if it is free or expired; renew it while held."""
+        self._lost = threading.Event()
+        with self._errors("take the lease", key):
+            lease, etag = self._acquire(key, owner)
+        if not lease.acquired:
+            yield lease
+            return
+        renewal = _Renewal(self, key, lease, etag, self._lost)
+        renewal.start()
+        try:
+            yield lease
+        finally:
+            renewal.finish()
+            self._release(key, renewal.etag)
+
+    def _acquire(self, key: str, owner: str) -> tuple[Lease, str]:
+        since = _now()
+        expires = since + timedelta(seconds=self.lease_ttl)
+        body = _lease_body(owner, since, expires)
+        ours = S3Lease(True, owner, _iso(since), _iso(expires), self._lost)
+        name = self._name(key)
+        for _ in range(_TAKE_TURNS):
+            etag = _upload_or_adopt(self._client, self.bucket, name, body, None)
+            if etag is not None:
+                return ours, etag
+            raw, current = _download(self._client, self.bucket, name)
+            if raw is None or current is None:  # released between our attempt and the read: try again
+                continue
+            holder = _holder(raw)
+            if not _expired(holder.expires):
+                return holder, ""
+            etag = _upload_or_adopt(self._client, self.bucket, name, body, current)
+            if etag is not None:
+                log.warning("lease_taken_over", key=self.url + key, previous=holder.owner, expired=holder.expires)
+                return ours, etag
+        return Lease(acquired=False, owner="unknown (contended)", since=_iso(since)), ""
+
+    def _release(self, key: str, etag: str) -> None:
+        """Delete the lease if it is still the ETag we wrote; a failure only delays the next run."""
+        name = self._name(key)
+        try:
+            current = self._client.head_object(Bucket=self.bucket, Key=name)["ETag"]
+            if current != etag:
+                log.error("lease_not_released", key=self.url + key, reason="another run took it over")
+                return
+            try:
+                self._client.delete_object(Bucket=self.bucket, Key=name, IfMatch=etag)
+            except ClientError as exc:
+                if _code(exc) not in _NO_CONDITIONAL_DELETE:
+                    raise
+                self._client.delete_object(Bucket=self.bucket, Key=name)  # checked just above
+        except ClientError as exc:
+            if _code(exc) in _REFUSED | {"404", "NotFound"}:
+                return
+            log.warning("lease_not_released", key=self.url + key, error=self._describe(exc, "delete", key))
+        except (BotoCoreError, OSError) as exc:
+            log.warning("lease_not_released", key=self.url + key, error=self._describe(exc, "delete", key))
+
+    # -- errors -------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, action: str, key: str) -> Iterator[None]:
+        try:
+            yield
+        except NoCredentialsError:
+            raise ConfigError(
+                f"--output {self.url}: no AWS credentials found: set AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run with an instance or task role"
+            ) from None
+        except (ClientError, BotoCoreError, OSError) as exc:
+            raise StorageError(self._describe(exc, action, key)) from None
+
+    def _describe(self, exc: BaseException, action: str, key: str) -> str:
+        """One line naming the problem and the fix; never a traceback, never a credential."""
+        where = f"{self.url}{key}"
+        code = _code(exc)
+        if code == "NoSuchBucket":
+            return f"bucket {self.bucket} does not exist: create it or fix --output"
+        if code in _DENIED:
+            return (
+                f"permission denied to {action} {where} ({_reason(exc)}): grant s3:ListBucket on the bucket "
+                "and s3:GetObject, s3:PutObject, s3:DeleteObject on its objects to these credentials"
+            )
+        if code in _BAD_CREDENTIALS or isinstance(exc, NoCredentialsError):
+            return (
+                f"AWS credentials were refused ({code or type(exc).__name__}) while trying to {action} {where}: "
+                "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_PROFILE"
+            )
+        status = _status(exc)
+        if status and status < 500 and status != 429:
+            return f"S3 refused to {action} {where} (HTTP {status} {code}: {_reason(exc)})"
+        return (
+            f"S3 did not answer while trying to {action} {where} ({_reason(exc)}): check the network "
+            f"(or {ENDPOINT_ENV} / AWS_ENDPOINT_URL); the checkpoint was not moved, so the next run continues from it"
+        )
+
+
+class _Renewal:
+    """Pushes the lease's expiry forward every TTL/3 with ``If-Match: <our ETag>``."""
+
+    def __init__(self, sink: S3Sink, key: str, lease: Lease, etag: str, lost: threading.Event):
+        self.sink, self.key, self.lease, self.etag, self.lost = sink, key, lease, etag, lost
+        self._client = sink._new_client()  # its own session and client
+        self._name = sink._name(key)
+        self._finished = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="zdlogs-lease-renewal", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self) -> None:
+        """Stop renewing; wait for a renewal in flight so :attr:`etag` is the latest."""
+        self._finished.set()
+        self._thread.join(timeout=120)
+
+    def _loop(self) -> None:
+        while not self._finished.wait(self.sink.lease_ttl / 3):
+            if not self._renew():
+                return
+
+    def _renew(self) -> bool:
+        """Renew once; False when the lease turned out to be someone else's (stop renewing)."""
+        since = datetime.fromisoformat(self.lease.since)
+        body = _lease_body(self.lease.owner, since, _now() + timedelta(seconds=self.sink.lease_ttl))
+        try:
+            etag = _upload_or_adopt(self._client, self.sink.bucket, self._name, body, self.etag)
+        except (ClientError, BotoCoreError, OSError) as exc:
+            log.warning("lease_renewal_failed", error=self.sink._describe(exc, "renew the lease", self.key))
+            return True  # still ours until it expires: try again next time
+        if etag is None:
+            self.lost.set()
+            log.error("lease_lost", key=self.sink.url + self.key, reason="another run took the lease over")
+            return False
+        self.etag = etag
+        return True
+
+
+# -- the S3 calls -------------------------------------------------------------------------------------
+
+
+def _put(client: Any, bucket: str, name: str, data: bytes, etag: str | None) -> str:
+    """One PutObject, applied only if the object's ETag is ``etag`` (None: only if absent); its new ETag."""
+    condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+    for attempt in range(_CONFLICT_RETRIES):
+        try:
+            response = client.put_object(
+                Bucket=bucket, Key=name, Body=data, ContentType=_content_type(name), **condition
+            )
+            return str(response["ETag"])
+        except ClientError as exc:
+            if _code(exc) != "ConditionalRequestConflict" or attempt == _CONFLICT_RETRIES - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _upload_or_adopt(client: Any, bucket: str, name: str, data: bytes, etag: str | None) -> str | None:
+    """Put with the precondition; on refusal, our own earlier attempt (same bytes) counts as success."""
+    try:
+        return _put(client, bucket, name, data, etag)
+    except ClientError as exc:
+        if _code(exc) not in _REFUSED:
+            raise
+    current, current_etag = _download(client, bucket, name)
+    return current_etag if current == data else None
+
+
+def _download(client: Any, bucket: str, name: str) -> tuple[bytes | None, str | None]:
+    """The object and the ETag those bytes belong to (one response), or (None, None) if absent."""
+    try:
+        response = client.get_object(Bucket=bucket, Key=name)
+    except ClientError as exc:
+        if _code(exc) in ("NoSuchKey", "404"):
+            return None, None
+        raise
+    return response["Body"].read(), str(response["ETag"])
+
+
+def _code(exc: BaseException) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
+
+
+def _status(exc: BaseException) -> int:
+    if not isinstance(exc, ClientError):
+        return 0
+    return int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def _reason(exc: BaseException) -> str:
+    """The server's message (or the exception's), first line only, bounded."""
+    message = exc.response.get("Error", {}).get("Message", "") if isinstance(exc, ClientError) else ""
+    text = str(message or exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _content_type(name: str) -> str:
+    return next((kind for suffix, kind in _CONTENT_TYPES.items() if name.endswith(suffix)), "application/octet-stream")
+
+
+# -- the lease object (as in the GCS sink) ---------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+def _lease_body(owner: str, since: datetime, expires: datetime) -> bytes:
+    return orjson.dumps({"owner": owner, "since": _iso(since), "expires": _iso(expires)})
+
+
+def _holder(raw: bytes) -> Lease:
+    """Who holds the lease, as written; an unreadable lease object counts as expired."""
+    with suppress(orjson.JSONDecodeError, TypeError, AttributeError):
+        held = orjson.loads(raw)
+        return Lease(False, str(held.get("owner")), str(held.get("since")), str(held.get("expires") or ""))
+    return Lease(acquired=False, owner="unknown (unreadable lease)", since="", expires="")
+
+
+def _expired(expires: str) -> bool:
+    try:
+        moment = datetime.fromisoformat(expires)
+    except ValueError:
+        return True
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= _now()
