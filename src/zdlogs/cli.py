@@ -128,7 +128,7 @@ def run_command(
         int | None, Opt(help="Incremental-export requests/minute of the plan [ZDLOGS_INCREMENTAL_LIMIT, default 10]")
     ] = None,
     lease_ttl: Annotated[
-        float | None, Opt(help="Seconds a dead run's lease blocks others on gs:// [ZDLOGS_LEASE_TTL, default 900]")
+        float | None, Opt(help="How long a dead run's lease blocks gs://, s3:// [ZDLOGS_LEASE_TTL, default 900 s]")
     ] = None,
     backfill_workers: Annotated[
         int | None,

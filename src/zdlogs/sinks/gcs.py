@@ -30,16 +30,22 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
 import structlog
 
 from zdlogs.errors import ConfigError, StorageError
+from zdlogs.sinks._objects import TAKE_TURNS as _TAKE_TURNS
+from zdlogs.sinks._objects import content_type as _content_type
+from zdlogs.sinks._objects import expired as _expired
+from zdlogs.sinks._objects import holder as _holder
+from zdlogs.sinks._objects import iso as _iso
+from zdlogs.sinks._objects import lease_body as _lease_body
+from zdlogs.sinks._objects import now as _now
 from zdlogs.sinks.base import Lease
 
 try:
@@ -55,13 +61,6 @@ log = structlog.get_logger("zdlogs.sinks.gcs")
 LEASE_TTL_SECONDS = 15 * 60
 MISSING_EXTRA = "gs:// output needs the GCS extra: pip install 'zdlogs[gcs]'"
 EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
-_CONTENT_TYPES = {
-    ".gz": "application/gzip",
-    ".ndjson": "application/x-ndjson",
-    ".json": "application/json",
-    ".lease": "application/json",
-}
-_TAKE_TURNS = 3  # create / read / take over rounds before reporting the lease as contended
 
 
 @dataclass(frozen=True)
@@ -329,44 +328,9 @@ def _download(bucket: Any, name: str) -> tuple[bytes | None, int]:
     return data, int(blob.generation)
 
 
-def _content_type(name: str) -> str:
-    return next((kind for suffix, kind in _CONTENT_TYPES.items() if name.endswith(suffix)), "application/octet-stream")
-
-
 def _reason(exc: BaseException) -> str:
     """The server's message (or the exception's), first line only, bounded; a retry timeout names its cause."""
     text = str(getattr(exc, "message", "") or exc).strip()
     text = text.splitlines()[0][:200] if text else type(exc).__name__
     cause = getattr(exc, "cause", None)
     return f"{text}, last error: {type(cause).__name__}" if isinstance(exc, gexc.RetryError) and cause else text
-
-
-# -- the lease object ----------------------------------------------------------------------------------
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
-
-
-def _lease_body(owner: str, since: datetime, expires: datetime) -> bytes:
-    return orjson.dumps({"owner": owner, "since": _iso(since), "expires": _iso(expires)})
-
-
-def _holder(raw: bytes) -> Lease:
-    """Who holds the lease, as written; an unreadable lease object counts as expired."""
-    with suppress(orjson.JSONDecodeError, TypeError, AttributeError):
-        held = orjson.loads(raw)
-        return Lease(False, str(held.get("owner")), str(held.get("since")), str(held.get("expires") or ""))
-    return Lease(acquired=False, owner="unknown (unreadable lease)", since="", expires="")
-
-
-def _expired(expires: str) -> bool:
-    try:
-        moment = datetime.fromisoformat(expires)
-    except ValueError:
-        return True
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= _now()

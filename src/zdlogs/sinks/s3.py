@@ -35,16 +35,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import orjson
 import structlog
 
 from zdlogs.errors import ConfigError, StorageError
+from zdlogs.sinks._objects import TAKE_TURNS as _TAKE_TURNS
+from zdlogs.sinks._objects import content_type as _content_type
+from zdlogs.sinks._objects import expired as _expired
+from zdlogs.sinks._objects import holder as _holder
+from zdlogs.sinks._objects import iso as _iso
+from zdlogs.sinks._objects import lease_body as _lease_body
+from zdlogs.sinks._objects import now as _now
 from zdlogs.sinks.base import Lease
 
 try:
@@ -59,13 +65,6 @@ log = structlog.get_logger("zdlogs.sinks.s3")
 LEASE_TTL_SECONDS = 15 * 60
 MISSING_EXTRA = "s3:// output needs the S3 extra: pip install 'zdlogs[s3]'"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL_S3"
-_CONTENT_TYPES = {
-    ".gz": "application/gzip",
-    ".ndjson": "application/x-ndjson",
-    ".json": "application/json",
-    ".lease": "application/json",
-}
-_TAKE_TURNS = 3  # create / read / take over rounds before reporting the lease as contended
 _CONFLICT_RETRIES = 4  # 409 ConditionalRequestConflict: a concurrent conditional write; try again
 _REFUSED = {"PreconditionFailed", "NoSuchKey", "ConditionalRequestConflict", "412"}
 _NO_CONDITIONAL_DELETE = {"NotImplemented", "InvalidArgument", "InvalidRequest"}
@@ -363,38 +362,3 @@ def _reason(exc: BaseException) -> str:
     message = exc.response.get("Error", {}).get("Message", "") if isinstance(exc, ClientError) else ""
     text = str(message or exc).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
-
-
-def _content_type(name: str) -> str:
-    return next((kind for suffix, kind in _CONTENT_TYPES.items() if name.endswith(suffix)), "application/octet-stream")
-
-
-# -- the lease object (as in the GCS sink) ---------------------------------------------------------------
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
-
-
-def _lease_body(owner: str, since: datetime, expires: datetime) -> bytes:
-    return orjson.dumps({"owner": owner, "since": _iso(since), "expires": _iso(expires)})
-
-
-def _holder(raw: bytes) -> Lease:
-    """Who holds the lease, as written; an unreadable lease object counts as expired."""
-    with suppress(orjson.JSONDecodeError, TypeError, AttributeError):
-        held = orjson.loads(raw)
-        return Lease(False, str(held.get("owner")), str(held.get("since")), str(held.get("expires") or ""))
-    return Lease(acquired=False, owner="unknown (unreadable lease)", since="", expires="")
-
-
-def _expired(expires: str) -> bool:
-    try:
-        moment = datetime.fromisoformat(expires)
-    except ValueError:
-        return True
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= _now()
