@@ -6,12 +6,19 @@ Kept apart from both so that neither imports the other's cloud library. The leas
 
 from __future__ import annotations
 
-from contextlib import suppress
-from datetime import UTC, datetime
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
+import structlog
 
 from zdlogs.sinks.base import Lease
+
+log = structlog.get_logger("zdlogs.sinks")
 
 TAKE_TURNS = 3  # create / read / take over rounds before reporting the lease as contended
 CONTENT_TYPES = {
@@ -52,3 +59,123 @@ def expired(expires: str) -> bool:
     except ValueError:
         return True
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= now()
+
+
+# -- the run lease on an object store with conditional writes ------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectLease(Lease):
+    """A Lease that can tell, while held, whether another run has since taken it over."""
+
+    _lost: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
+
+    def lease_lost(self) -> bool:
+        """True once a renewal found the lease taken over: stop writing."""
+        return self._lost.is_set()
+
+
+class LeasedObjectStore:
+    """The run lease for sinks on an object store (GCS, S3), written once for both.
+
+    The lease object is created only if absent; an expired one is taken over with a precondition on the
+    version read (so exactly one contender wins), renewed every TTL/3 with a precondition on our version,
+    and released only if still ours. A sink supplies its conditional calls:
+
+    * ``_write_if(handle, name, data, version)``: write if the object is at ``version`` (``ABSENT``: if
+      absent); the new version, or None when refused;
+    * ``_fetch(handle, name)``: the bytes and the version they belong to, ``(None, ABSENT)`` if absent;
+    * ``_new_handle()``: a client of its own for the renewal thread; ``_handle``: the sink's own;
+    * ``_release(key, version)``, ``_name(key)``, ``_errors(action, key)``, ``_describe(exc, action, key)``,
+      ``url``, ``lease_ttl``, ``TRANSIENT`` (the library's error types).
+    """
+
+    ABSENT: Any = None
+    TRANSIENT: tuple[type[BaseException], ...] = (OSError,)
+    url: str
+    lease_ttl: float
+    _handle: Any
+    _lost: threading.Event
+
+    def lease_lost(self) -> bool:
+        """True if the lease this sink holds (or last held) was taken over while held."""
+        return self._lost.is_set()
+
+    @contextmanager
+    def lease(self, key: str, owner: str) -> Iterator[Lease]:
+        """Hold the run lease for the block if it is free or expired; renew it while held."""
+        self._lost = threading.Event()
+        with self._errors("take the lease", key):  # type: ignore[attr-defined]
+            lease, version = self._acquire(key, owner)
+        if not lease.acquired:
+            yield lease
+            return
+        renewal = Renewal(self, key, lease, version, self._lost)
+        renewal.start()
+        try:
+            yield lease
+        finally:
+            renewal.finish()
+            self._release(key, renewal.version)  # type: ignore[attr-defined]
+
+    def _acquire(self, key: str, owner: str) -> tuple[Lease, Any]:
+        since = now()
+        expires = since + timedelta(seconds=self.lease_ttl)
+        body = lease_body(owner, since, expires)
+        ours = ObjectLease(True, owner, iso(since), iso(expires), self._lost)
+        name = self._name(key)  # type: ignore[attr-defined]
+        for _ in range(TAKE_TURNS):
+            version = self._write_if(self._handle, name, body, self.ABSENT)  # type: ignore[attr-defined]
+            if version is not None:
+                return ours, version
+            raw, current = self._fetch(self._handle, name)  # type: ignore[attr-defined]
+            if raw is None:  # released between our attempt and the read: try again
+                continue
+            held = holder(raw)
+            if not expired(held.expires):
+                return held, self.ABSENT
+            version = self._write_if(self._handle, name, body, current)  # type: ignore[attr-defined]
+            if version is not None:
+                log.warning("lease_taken_over", key=self.url + key, previous=held.owner, expired=held.expires)
+                return ours, version
+        return Lease(acquired=False, owner="unknown (contended)", since=iso(since)), self.ABSENT
+
+
+class Renewal:
+    """Pushes the lease's expiry forward every TTL/3 with a precondition on our version."""
+
+    def __init__(self, sink: LeasedObjectStore, key: str, lease: Lease, version: Any, lost: threading.Event):
+        self.sink, self.key, self.lease, self.version, self.lost = sink, key, lease, version, lost
+        self._handle = sink._new_handle()  # type: ignore[attr-defined]  # its own client: not thread-safe
+        self._name = sink._name(key)  # type: ignore[attr-defined]
+        self._finished = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="zdlogs-lease-renewal", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self) -> None:
+        """Stop renewing; wait for a renewal in flight so :attr:`version` is the latest."""
+        self._finished.set()
+        self._thread.join(timeout=120)
+
+    def _loop(self) -> None:
+        while not self._finished.wait(self.sink.lease_ttl / 3):
+            if not self._renew():
+                return
+
+    def _renew(self) -> bool:
+        """Renew once; False when the lease turned out to be someone else's (stop renewing)."""
+        since = datetime.fromisoformat(self.lease.since)
+        body = lease_body(self.lease.owner, since, now() + timedelta(seconds=self.sink.lease_ttl))
+        try:
+            version = self.sink._write_if(self._handle, self._name, body, self.version)  # type: ignore[attr-defined]
+        except self.sink.TRANSIENT as exc:
+            log.warning("lease_renewal_failed", error=self.sink._describe(exc, "renew the lease", self.key))  # type: ignore[attr-defined]
+            return True  # still ours until it expires: try again next time
+        if version is None:
+            self.lost.set()
+            log.error("lease_lost", key=self.sink.url + self.key, reason="another run took the lease over")
+            return False
+        self.version = version
+        return True

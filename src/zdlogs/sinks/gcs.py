@@ -31,22 +31,14 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
 
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.sinks._objects import TAKE_TURNS as _TAKE_TURNS
+from zdlogs.sinks._objects import LeasedObjectStore, ObjectLease
 from zdlogs.sinks._objects import content_type as _content_type
-from zdlogs.sinks._objects import expired as _expired
-from zdlogs.sinks._objects import holder as _holder
-from zdlogs.sinks._objects import iso as _iso
-from zdlogs.sinks._objects import lease_body as _lease_body
-from zdlogs.sinks._objects import now as _now
-from zdlogs.sinks.base import Lease
 
 try:
     from google.api_core import exceptions as gexc
@@ -63,15 +55,7 @@ MISSING_EXTRA = "gs:// output needs the GCS extra: pip install 'zdlogs[gcs]'"
 EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
 
 
-@dataclass(frozen=True)
-class GCSLease(Lease):
-    """A Lease that can tell, while held, whether another run has since taken it over."""
-
-    _lost: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
-
-    def lease_lost(self) -> bool:
-        """True once a renewal found the lease taken over: stop writing."""
-        return self._lost.is_set()
+GCSLease = ObjectLease  # the lease a GCS sink yields (kept as a name for callers and tests)
 
 
 def parse_gs_url(url: str) -> tuple[str, str]:
@@ -83,14 +67,19 @@ def parse_gs_url(url: str) -> tuple[str, str]:
     return parts.netloc, f"{root}/" if root else ""
 
 
-class GCSSink:
+class GCSSink(LeasedObjectStore):
     def __init__(self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS):
         if storage is None:
             raise ConfigError(MISSING_EXTRA)
         self.bucket_name, self.root = bucket, root
         self.url = f"gs://{bucket}/{root}"
         self.lease_ttl = lease_ttl
-        self._bucket = self._new_bucket()
+        self.TRANSIENT = (
+            gexc.GoogleAPIError,
+            auth_exc.GoogleAuthError,
+            OSError,
+        )  # what a renewal retries
+        self._bucket = self._handle = self._new_bucket()
         self._generations: dict[str, int] = {}
         self._lost = threading.Event()
         self._check_bucket()
@@ -142,50 +131,22 @@ class GCSSink:
     def _name(self, key: str) -> str:
         return self.root + key
 
+    # -- lease: the algorithm is LeasedObjectStore's; these are its conditional calls on GCS ---------------
+
+    ABSENT = 0  # generation 0: "only if the object does not exist"
+
+    def _new_handle(self) -> Any:
+        return self._new_bucket()
+
+    @staticmethod
+    def _write_if(bucket: Any, name: str, data: bytes, generation: int) -> int | None:
+        return _upload_or_adopt(bucket, name, data, generation)
+
+    @staticmethod
+    def _fetch(bucket: Any, name: str) -> tuple[bytes | None, int]:
+        return _download(bucket, name)
+
     # -- lease --------------------------------------------------------------------------------------
-
-    def lease_lost(self) -> bool:
-        """True if the lease this sink holds (or last held) was taken over while held."""
-        return self._lost.is_set()
-
-    @contextmanager
-    def lease(self, key: str, owner: str) -> Iterator[Lease]:
-        """Hold the run lease for the block if it is free or expired; renew it while held."""
-        self._lost = threading.Event()
-        with self._errors("take the lease", key):
-            lease, generation = self._acquire(key, owner)
-        if not lease.acquired:
-            yield lease
-            return
-        renewal = _Renewal(self, key, lease, generation, self._lost)
-        renewal.start()
-        try:
-            yield lease
-        finally:
-            renewal.finish()
-            self._release(key, renewal.generation)
-
-    def _acquire(self, key: str, owner: str) -> tuple[Lease, int]:
-        since = _now()
-        expires = since + timedelta(seconds=self.lease_ttl)
-        body = _lease_body(owner, since, expires)
-        ours = GCSLease(True, owner, _iso(since), _iso(expires), self._lost)
-        name = self._name(key)
-        for _ in range(_TAKE_TURNS):
-            generation = _upload_or_adopt(self._bucket, name, body, 0)
-            if generation is not None:
-                return ours, generation
-            raw, current = _download(self._bucket, name)
-            if raw is None:  # released between our attempt and the read: try again
-                continue
-            holder = _holder(raw)
-            if not _expired(holder.expires):
-                return holder, 0
-            generation = _upload_or_adopt(self._bucket, name, body, current)
-            if generation is not None:
-                log.warning("lease_taken_over", key=self.url + key, previous=holder.owner, expired=holder.expires)
-                return ours, generation
-        return Lease(acquired=False, owner="unknown (contended)", since=_iso(since)), 0
 
     def _release(self, key: str, generation: int) -> None:
         """Delete the lease if it is still the generation we wrote; a failure only delays the next run.
@@ -236,46 +197,6 @@ class GCSSink:
             f"GCS did not answer while trying to {action} {where} ({_reason(exc)}): check the network "
             f"(or {EMULATOR_ENV}); the checkpoint was not moved, so the next run continues from it"
         )
-
-
-class _Renewal:
-    """Pushes the lease's expiry forward every TTL/3 with ``if_generation_match=<our generation>``."""
-
-    def __init__(self, sink: GCSSink, key: str, lease: Lease, generation: int, lost: threading.Event):
-        self.sink, self.key, self.lease, self.generation, self.lost = sink, key, lease, generation, lost
-        self._bucket = sink._new_bucket()  # its own client: requests sessions are not thread-safe
-        self._name = sink._name(key)
-        self._finished = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="zdlogs-lease-renewal", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def finish(self) -> None:
-        """Stop renewing; wait for a renewal in flight so :attr:`generation` is the latest."""
-        self._finished.set()
-        self._thread.join(timeout=120)
-
-    def _loop(self) -> None:
-        while not self._finished.wait(self.sink.lease_ttl / 3):
-            if not self._renew():
-                return
-
-    def _renew(self) -> bool:
-        """Renew once; False when the lease turned out to be someone else's (stop renewing)."""
-        since = datetime.fromisoformat(self.lease.since)
-        body = _lease_body(self.lease.owner, since, _now() + timedelta(seconds=self.sink.lease_ttl))
-        try:
-            generation = _upload_or_adopt(self._bucket, self._name, body, self.generation)
-        except (gexc.GoogleAPIError, auth_exc.GoogleAuthError, OSError) as exc:
-            log.warning("lease_renewal_failed", error=self.sink._describe(exc, "renew the lease", self.key))
-            return True  # still ours until it expires: try again next time
-        if generation is None:
-            self.lost.set()
-            log.error("lease_lost", key=self.sink.url + self.key, reason="another run took the lease over")
-            return False
-        self.generation = generation
-        return True
 
 
 # -- the google calls --------------------------------------------------------------------------------

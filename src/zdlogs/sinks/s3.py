@@ -36,22 +36,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
 
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.sinks._objects import TAKE_TURNS as _TAKE_TURNS
+from zdlogs.sinks._objects import LeasedObjectStore, ObjectLease
 from zdlogs.sinks._objects import content_type as _content_type
-from zdlogs.sinks._objects import expired as _expired
-from zdlogs.sinks._objects import holder as _holder
-from zdlogs.sinks._objects import iso as _iso
-from zdlogs.sinks._objects import lease_body as _lease_body
-from zdlogs.sinks._objects import now as _now
-from zdlogs.sinks.base import Lease
 
 try:
     import boto3
@@ -72,15 +64,7 @@ _BAD_CREDENTIALS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken
 _DENIED = {"AccessDenied", "AllAccessDisabled", "403"}
 
 
-@dataclass(frozen=True)
-class S3Lease(Lease):
-    """A Lease that can tell, while held, whether another run has since taken it over."""
-
-    _lost: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
-
-    def lease_lost(self) -> bool:
-        """True once a renewal found the lease taken over: stop writing."""
-        return self._lost.is_set()
+S3Lease = ObjectLease  # the lease an S3 sink yields (kept as a name for callers and tests)
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -92,14 +76,15 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return parts.netloc, f"{root}/" if root else ""
 
 
-class S3Sink:
+class S3Sink(LeasedObjectStore):
     def __init__(self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS):
         if boto3 is None:
             raise ConfigError(MISSING_EXTRA)
         self.bucket, self.root = bucket, root
         self.url = f"s3://{bucket}/{root}"
         self.lease_ttl = lease_ttl
-        self._client = self._new_client()
+        self.TRANSIENT = (ClientError, BotoCoreError, OSError)  # what a renewal retries
+        self._client = self._handle = self._new_client()
         self._etags: dict[str, str | None] = {}
         self._lost = threading.Event()
         self._check_bucket()
@@ -161,50 +146,20 @@ class S3Sink:
     def _name(self, key: str) -> str:
         return self.root + key
 
+    # -- lease: the algorithm is LeasedObjectStore's; these are its conditional calls on S3 -----------------
+
+    ABSENT = None  # no ETag: "only if the object does not exist" (If-None-Match: *)
+
+    def _new_handle(self) -> Any:
+        return self._new_client()
+
+    def _write_if(self, client: Any, name: str, data: bytes, etag: str | None) -> str | None:
+        return _upload_or_adopt(client, self.bucket, name, data, etag)
+
+    def _fetch(self, client: Any, name: str) -> tuple[bytes | None, str | None]:
+        return _download(client, self.bucket, name)
+
     # -- lease --------------------------------------------------------------------------------------
-
-    def lease_lost(self) -> bool:
-        """True if the lease this sink holds (or last held) was taken over while held."""
-        return self._lost.is_set()
-
-    @contextmanager
-    def lease(self, key: str, owner: str) -> Iterator[Lease]:
-        """Hold the run lease for the block if it is free or expired; renew it while held."""
-        self._lost = threading.Event()
-        with self._errors("take the lease", key):
-            lease, etag = self._acquire(key, owner)
-        if not lease.acquired:
-            yield lease
-            return
-        renewal = _Renewal(self, key, lease, etag, self._lost)
-        renewal.start()
-        try:
-            yield lease
-        finally:
-            renewal.finish()
-            self._release(key, renewal.etag)
-
-    def _acquire(self, key: str, owner: str) -> tuple[Lease, str]:
-        since = _now()
-        expires = since + timedelta(seconds=self.lease_ttl)
-        body = _lease_body(owner, since, expires)
-        ours = S3Lease(True, owner, _iso(since), _iso(expires), self._lost)
-        name = self._name(key)
-        for _ in range(_TAKE_TURNS):
-            etag = _upload_or_adopt(self._client, self.bucket, name, body, None)
-            if etag is not None:
-                return ours, etag
-            raw, current = _download(self._client, self.bucket, name)
-            if raw is None or current is None:  # released between our attempt and the read: try again
-                continue
-            holder = _holder(raw)
-            if not _expired(holder.expires):
-                return holder, ""
-            etag = _upload_or_adopt(self._client, self.bucket, name, body, current)
-            if etag is not None:
-                log.warning("lease_taken_over", key=self.url + key, previous=holder.owner, expired=holder.expires)
-                return ours, etag
-        return Lease(acquired=False, owner="unknown (contended)", since=_iso(since)), ""
 
     def _release(self, key: str, etag: str) -> None:
         """Delete the lease if it is still the ETag we wrote; a failure only delays the next run."""
@@ -264,46 +219,6 @@ class S3Sink:
             f"S3 did not answer while trying to {action} {where} ({_reason(exc)}): check the network "
             f"(or {ENDPOINT_ENV} / AWS_ENDPOINT_URL); the checkpoint was not moved, so the next run continues from it"
         )
-
-
-class _Renewal:
-    """Pushes the lease's expiry forward every TTL/3 with ``If-Match: <our ETag>``."""
-
-    def __init__(self, sink: S3Sink, key: str, lease: Lease, etag: str, lost: threading.Event):
-        self.sink, self.key, self.lease, self.etag, self.lost = sink, key, lease, etag, lost
-        self._client = sink._new_client()  # its own session and client
-        self._name = sink._name(key)
-        self._finished = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="zdlogs-lease-renewal", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def finish(self) -> None:
-        """Stop renewing; wait for a renewal in flight so :attr:`etag` is the latest."""
-        self._finished.set()
-        self._thread.join(timeout=120)
-
-    def _loop(self) -> None:
-        while not self._finished.wait(self.sink.lease_ttl / 3):
-            if not self._renew():
-                return
-
-    def _renew(self) -> bool:
-        """Renew once; False when the lease turned out to be someone else's (stop renewing)."""
-        since = datetime.fromisoformat(self.lease.since)
-        body = _lease_body(self.lease.owner, since, _now() + timedelta(seconds=self.sink.lease_ttl))
-        try:
-            etag = _upload_or_adopt(self._client, self.sink.bucket, self._name, body, self.etag)
-        except (ClientError, BotoCoreError, OSError) as exc:
-            log.warning("lease_renewal_failed", error=self.sink._describe(exc, "renew the lease", self.key))
-            return True  # still ours until it expires: try again next time
-        if etag is None:
-            self.lost.set()
-            log.error("lease_lost", key=self.sink.url + self.key, reason="another run took the lease over")
-            return False
-        self.etag = etag
-        return True
 
 
 # -- the S3 calls -------------------------------------------------------------------------------------
