@@ -93,7 +93,11 @@ def run_command(
         str | None, Opt(help="OAuth client secret; prefer the env var [ZENDESK_CLIENT_SECRET]")
     ] = None,
     resources: Annotated[
-        str | None, Opt(help="Streams, comma-separated [RESOURCES, default audit_logs,incremental_tickets]")
+        str | None,
+        Opt(
+            help="Streams, comma-separated: audit_logs, incremental_tickets, access_logs, ticket_events, users, "
+            "organizations [RESOURCES, default audit_logs,incremental_tickets]"
+        ),
     ] = None,
     output: Annotated[
         str | None, Opt("--output", "-o", help="Directory or file:// URL [ZDLOGS_OUTPUT, default ./zendesk-logs]")
@@ -133,6 +137,13 @@ def run_command(
     backfill_workers: Annotated[
         int | None,
         Opt(help="Audit-log time windows fetched at once on a first run over > 1 day [ZDLOGS_BACKFILL_WORKERS, 4]"),
+    ] = None,
+    ticket_event_comments: Annotated[
+        bool | None,
+        Opt(
+            "--ticket-event-comments/--no-ticket-event-comments",
+            help="ticket_events: include full comments (include=comment_events) [ZDLOGS_TICKET_EVENT_COMMENTS]",
+        ),
     ] = None,
 ) -> None:
     """Collect every configured stream once (what the Cloud Run function does each hour)."""

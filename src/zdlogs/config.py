@@ -17,7 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zdlogs.errors import ConfigError
 
-KNOWN_RESOURCES = ("audit_logs", "incremental_tickets")
+KNOWN_RESOURCES = ("audit_logs", "incremental_tickets", "access_logs", "ticket_events", "users", "organizations")
+DEFAULT_RESOURCES = ("audit_logs", "incremental_tickets")  # the original function's RESOURCES default
 DEFAULT_OUTPUT = "./zendesk-logs"
 DEFAULT_STATE_KEY = "_zdlogs/state.json"
 
@@ -43,7 +44,7 @@ class Settings(BaseSettings):
         "auditlogs:read tickets:read", validation_alias=_env("oauth_scopes", "ZENDESK_OAUTH_SCOPES")
     )
     resources: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: list(KNOWN_RESOURCES), validation_alias=_env("resources", "RESOURCES")
+        default_factory=lambda: list(DEFAULT_RESOURCES), validation_alias=_env("resources", "RESOURCES")
     )
     max_pages: int = Field(20, ge=1, validation_alias=_env("max_pages", "MAX_PAGES"))
     lookback_seconds: int = Field(3600, ge=0, validation_alias=_env("lookback_seconds", "LOOKBACK_SECONDS"))
@@ -61,6 +62,9 @@ class Settings(BaseSettings):
     lease_ttl: float = Field(900, ge=5, le=86400, validation_alias=_env("lease_ttl", "ZDLOGS_LEASE_TTL"))
     incremental_limit: int = Field(10, ge=1, validation_alias=_env("incremental_limit", "ZDLOGS_INCREMENTAL_LIMIT"))
     backfill_workers: int = Field(4, ge=1, le=16, validation_alias=_env("backfill_workers", "ZDLOGS_BACKFILL_WORKERS"))
+    ticket_event_comments: bool = Field(
+        False, validation_alias=_env("ticket_event_comments", "ZDLOGS_TICKET_EVENT_COMMENTS")
+    )
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -173,6 +177,7 @@ ENV_NAMES = {
     "incremental_limit": ("ZDLOGS_INCREMENTAL_LIMIT", "--incremental-limit"),
     "lease_ttl": ("ZDLOGS_LEASE_TTL", "--lease-ttl"),
     "backfill_workers": ("ZDLOGS_BACKFILL_WORKERS", "--backfill-workers"),
+    "ticket_event_comments": ("ZDLOGS_TICKET_EVENT_COMMENTS", "--ticket-event-comments"),
 }
 
 
