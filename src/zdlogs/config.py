@@ -21,6 +21,9 @@ KNOWN_RESOURCES = ("audit_logs", "incremental_tickets", "access_logs", "ticket_e
 DEFAULT_RESOURCES = ("audit_logs", "incremental_tickets")  # the original function's RESOURCES default
 DEFAULT_OUTPUT = "./zendesk-logs"
 DEFAULT_STATE_KEY = "_zdlogs/state.json"
+DEFAULT_SECOPS_STATE = "./zdlogs-state"  # where a secops:// output keeps checkpoints, lease and delivery markers
+DEFAULT_SECOPS_LOG_TYPE = "ZENDESK_CRM"
+DEFAULT_SECOPS_BATCH_BYTES = 1_000_000  # request body per logs:import call (see zdlogs.sinks.secops)
 
 
 def _env(name: str, *others: str) -> Any:
@@ -65,6 +68,20 @@ class Settings(BaseSettings):
     ticket_event_comments: bool = Field(
         False, validation_alias=_env("ticket_event_comments", "ZDLOGS_TICKET_EVENT_COMMENTS")
     )
+    secops_state: str = Field(DEFAULT_SECOPS_STATE, validation_alias=_env("secops_state", "ZDLOGS_SECOPS_STATE"))
+    secops_endpoint: str = Field("", validation_alias=_env("secops_endpoint", "ZDLOGS_SECOPS_ENDPOINT"))
+    secops_log_type: str = Field(
+        DEFAULT_SECOPS_LOG_TYPE,
+        pattern=r"^[A-Z0-9_]+$",
+        validation_alias=_env("secops_log_type", "ZDLOGS_SECOPS_LOG_TYPE"),
+    )
+    secops_forwarder: str = Field("", validation_alias=_env("secops_forwarder", "ZDLOGS_SECOPS_FORWARDER"))
+    secops_batch_bytes: int = Field(
+        DEFAULT_SECOPS_BATCH_BYTES,
+        ge=10_000,
+        le=4_000_000,
+        validation_alias=_env("secops_batch_bytes", "ZDLOGS_SECOPS_BATCH_BYTES"),
+    )
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -85,6 +102,20 @@ class Settings(BaseSettings):
     @classmethod
     def _check_base_url(cls, value: str) -> str:
         return check_base_url(value) if value else value
+
+    @field_validator("secops_endpoint")
+    @classmethod
+    def _check_secops_endpoint(cls, value: str) -> str:
+        """Same rule as the Zendesk URL: an https origin, plain http only on loopback (tests, a local proxy)."""
+        if not value:
+            return value
+        try:
+            return check_base_url(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an https origin: use e.g. https://us-chronicle.googleapis.com "
+                "(plain http only on localhost), or leave it unset for the location's endpoint"
+            ) from None
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Settings:
@@ -178,6 +209,11 @@ ENV_NAMES = {
     "lease_ttl": ("ZDLOGS_LEASE_TTL", "--lease-ttl"),
     "backfill_workers": ("ZDLOGS_BACKFILL_WORKERS", "--backfill-workers"),
     "ticket_event_comments": ("ZDLOGS_TICKET_EVENT_COMMENTS", "--ticket-event-comments"),
+    "secops_state": ("ZDLOGS_SECOPS_STATE", "--secops-state"),
+    "secops_endpoint": ("ZDLOGS_SECOPS_ENDPOINT", "--secops-endpoint"),
+    "secops_log_type": ("ZDLOGS_SECOPS_LOG_TYPE", "--secops-log-type"),
+    "secops_forwarder": ("ZDLOGS_SECOPS_FORWARDER", "--secops-forwarder"),
+    "secops_batch_bytes": ("ZDLOGS_SECOPS_BATCH_BYTES", "--secops-batch-bytes"),
 }
 
 
