@@ -1,0 +1,468 @@
+"""Google SecOps (Chronicle) ingestion API: ``secops://PROJECT/LOCATION/INSTANCE``, the ``secops`` extra.
+
+Each record line of a page becomes one SecOps log entry, pushed straight to the Chronicle API's
+``logs:import`` method instead of going through a bucket and a feed. What the API documents, and where
+it was read:
+
+* ``POST https://{endpoint}/v1alpha/projects/{project}/locations/{location}/instances/{instance}/logTypes/
+  {log_type}/logs:import`` (Chronicle API reference, ``projects.locations.instances.logTypes.logs/import``,
+  cloud.google.com/chronicle/docs/reference/rest/v1alpha/...). The default endpoint here is
+  ``https://{location}-chronicle.googleapis.com``, the form Google's own samples use
+  (chronicle/api-samples-python ``ingestion/v1alpha/logs_import.py``, google/secops-wrapper); the
+  reference page also shows regional ``https://chronicle.{location}.rep.googleapis.com`` endpoints, which
+  ``ZDLOGS_SECOPS_ENDPOINT`` can select.
+* Body ``{"inlineSource": {"logs": [Log...], "forwarder": "projects/.../forwarders/ID"}}`` (``hint`` and
+  ``inlineSource.sourceFilename`` are optional and not sent); a ``Log`` is ``{"data": <base64 bytes>,
+  "logEntryTime": <RFC 3339>, "collectionTime": <RFC 3339>}``, all three required, ``collectionTime``
+  "must be after the logEntryTime" (REST resource ``Log``). Success is an empty body.
+* OAuth scope ``https://www.googleapis.com/auth/cloud-platform``; IAM permission ``chronicle.logs.import``
+  on the parent (the instance). Google's API samples name ``roles/chronicle.admin`` as a role that has it;
+  a custom role holding only that permission is the least privilege.
+* Request size: **not found in Google's reference**. Google's ingestion scripts for this method assume
+  4 MB (chronicle/ingestion-scripts ``common/ingest_v1.py``: 3.95 MB chunks), the legacy Ingestion API
+  allowed 1 MB, and Tenzir lowered its SecOps default to 1 MB "to align with the API". zdlogs sends at
+  most ``ZDLOGS_SECOPS_BATCH_BYTES`` (default 1,000,000 bytes) of request body: safe under either.
+  A single entry larger than that is sent alone (and logged); the API may refuse it.
+
+Delivery. The API has no idempotency key: a batch sent twice is ingested twice. So the sink keeps, in a
+*state store* (``ZDLOGS_SECOPS_STATE``: a directory, ``gs://`` or ``s3://``, any other sink), the
+checkpoints and the run lease (``read``/``replace``/``lease`` are the state store's) and delivery markers:
+
+* after SecOps accepts a batch, ``_zdlogs/secops/<stream/day of the page>/<hash of its lines>.batch`` is
+  written; a batch whose marker exists is never sent again, so a run stopped between batches re-sends
+  only the batches not yet accepted (the hash, not the batch number, names it: a page fetched again
+  that starts with the same records skips the batches already delivered even if it grew);
+* once every batch of a page is accepted, ``_zdlogs/secops/<page key>.done``: :meth:`exists` reads it,
+  which is how the state store decides at the next start whether a pending page was delivered.
+
+What remains: a batch accepted whose marker could not be written (a crash, or the state store failing,
+in that instant), or a request SecOps processed but whose answer never arrived (timeout, reset), is sent
+again: at most one batch twice, never a loss.
+
+Retries: 429, 5xx, timeouts and connection errors are retried (tenacity; ``Retry-After`` honoured, as
+seconds or an HTTP-date); a 401 refreshes the token once; any other 4xx stops the run with a one-line
+StorageError naming the problem and the fix, the checkpoint not moved. Credentials: google-auth's
+Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS`` = a service account key file, or the
+attached service account on Google Cloud); the token is refreshed by google-auth, registered for
+redaction, and never put in a message or a log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import posixpath
+import re
+import threading
+import zlib
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import orjson
+import structlog
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
+
+from zdlogs import logs
+from zdlogs.config import DEFAULT_SECOPS_BATCH_BYTES, DEFAULT_SECOPS_LOG_TYPE, check_base_url
+from zdlogs.errors import ConfigError, LeaseLost, Retriable, StorageError
+from zdlogs.sinks.base import Lease, Sink
+from zdlogs.zendesk.ratelimit import parse_retry_after
+
+try:
+    import google.auth as google_auth
+    from google.auth import exceptions as auth_exc
+    from google.auth.transport.requests import Request as AuthRequest
+except ImportError:  # the base install: only secops:// needs the extra (google-auth with requests)
+    google_auth = None
+
+log = structlog.get_logger("zdlogs.sinks.secops")
+
+API_VERSION = "v1alpha"
+DEFAULT_ENDPOINT = "https://{location}-chronicle.googleapis.com"
+SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+IMPORT_PERMISSION = "chronicle.logs.import"
+MARKERS = "_zdlogs/secops/"
+TIME_FIELDS = ("created_at", "timestamp", "updated_at")
+MISSING_EXTRA = "secops:// output needs the secops extra (google-auth): pip install 'zdlogs[secops]'"
+RETRIES = 5
+RETRY_BUDGET_SECONDS = 300.0
+MAX_RETRY_AFTER_SECONDS = 120.0
+MAX_BACKOFF_SECONDS = 30.0
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def parse_secops_url(url: str) -> tuple[str, str, str]:
+    """``secops://my-project/us/0123-abcd`` → ``("my-project", "us", "0123-abcd")``."""
+    parts = urlsplit(url)
+    names = [parts.netloc, *parts.path.strip("/").split("/")]
+    if parts.scheme != "secops" or len(names) != 3 or not all(_NAME.match(name) for name in names):
+        raise ConfigError(
+            f"--output {url!r}: a SecOps output is secops://PROJECT/LOCATION/INSTANCE - the Google Cloud project "
+            "bound to SecOps, its location (e.g. us, europe) and the instance (the SecOps customer id)"
+        )
+    project, location, instance = names
+    return project, location, instance
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One ``logs:import`` request: its body, and the hash of its record lines that names its marker."""
+
+    body: bytes
+    records: int
+    digest: str
+
+
+class SecOpsSink:
+    """A Sink whose objects are pushed to SecOps; checkpoints, lease and markers live in ``state``."""
+
+    def __init__(
+        self,
+        project: str,
+        location: str,
+        instance: str,
+        *,
+        state: Sink,
+        log_type: str = DEFAULT_SECOPS_LOG_TYPE,
+        forwarder: str = "",
+        endpoint: str = "",
+        batch_bytes: int = DEFAULT_SECOPS_BATCH_BYTES,
+        timeout: float = 60.0,
+        retries: int = RETRIES,
+        backoff: float = 0.5,
+        credentials: Any = None,
+    ):
+        if google_auth is None:
+            raise ConfigError(MISSING_EXTRA)
+        self.url = f"secops://{project}/{location}/{instance}"
+        self.project, self.location, self.instance, self.log_type = project, location, instance, log_type
+        self.state, self.batch_bytes = state, batch_bytes
+        self.retries, self.backoff = retries, backoff
+        self.parent = f"projects/{project}/locations/{location}/instances/{instance}"
+        origin = _origin(endpoint or DEFAULT_ENDPOINT.format(location=location))
+        self.import_url = f"{origin}/{API_VERSION}/{self.parent}/logTypes/{log_type}/logs:import"
+        self.forwarder = _forwarder_name(forwarder, self.parent)
+        self._envelope = _envelope(self.forwarder)
+        self._credentials = credentials or _default_credentials(self.url)
+        self._auth_request = AuthRequest()
+        self._token_lock = threading.Lock()
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._token(refused=ConfigError)  # fail at start, like the other sinks, on credentials that do not work
+        log.info("secops_output", url=self.url, endpoint=origin, log_type=log_type, state=state.url)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SecOpsSink:
+        return cls(*parse_secops_url(url), **options)
+
+    # -- the Sink protocol: data goes to SecOps, the rest to the state store ----------------------------
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Push the page's records unless already delivered; True if at least one batch was sent now."""
+        if self.state.exists(self._done(key)):
+            return False
+        batches = self._batches(_lines(key, data))
+        sent = 0
+        for index, batch in enumerate(batches, start=1):
+            if self.state.lease_lost():
+                raise LeaseLost("another run took over the lease (this run outlived ZDLOGS_LEASE_TTL): stopped sending")
+            marker = self._marker(key, batch.digest)
+            if self.state.exists(marker):
+                continue
+            where = f"batch {index}/{len(batches)} of {key}"
+            self._send(batch, where)
+            self.state.put_if_absent(marker, _marker_body(key, index, len(batches), batch.records))
+            sent += 1
+        done = {"key": key, "batches": [batch.digest for batch in batches], "log_type": self.log_type}
+        self.state.put_if_absent(self._done(key), orjson.dumps(done | {"at": _rfc3339(datetime.now(UTC))}))
+        return sent > 0
+
+    def exists(self, key: str) -> bool:
+        """Every batch of ``key`` was accepted (what a pending page at the next start is checked with)."""
+        return self.state.exists(self._done(key))
+
+    def read(self, key: str) -> bytes | None:
+        return self.state.read(key)
+
+    def replace(self, key: str, data: bytes) -> None:
+        self.state.replace(key, data)
+
+    def lease_lost(self) -> bool:
+        return self.state.lease_lost()
+
+    def lease(self, key: str, owner: str) -> AbstractContextManager[Lease]:
+        return self.state.lease(key, owner)
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- batches --------------------------------------------------------------------------------------
+
+    def _batches(self, lines: list[bytes]) -> list[Batch]:
+        """Consecutive lines in requests of at most ``batch_bytes`` (a larger single entry goes alone)."""
+        collected = datetime.now(UTC)
+        batches: list[Batch] = []
+        group: list[tuple[bytes, bytes]] = []
+        size = len(self._envelope[0]) + len(self._envelope[1])
+        for line in lines:
+            entry = _entry(line, collected)
+            if group and size + len(entry) + 1 > self.batch_bytes:
+                batches.append(self._batch(group))
+                group, size = [], len(self._envelope[0]) + len(self._envelope[1])
+            group.append((line, entry))
+            size += len(entry) + (1 if len(group) > 1 else 0)
+        if group:
+            batches.append(self._batch(group))
+        return batches
+
+    def _batch(self, group: list[tuple[bytes, bytes]]) -> Batch:
+        prefix, suffix = self._envelope
+        body = prefix + b",".join(entry for _, entry in group) + suffix
+        if len(body) > self.batch_bytes:
+            log.warning(
+                "secops_entry_over_batch_limit",
+                bytes=len(body),
+                limit=self.batch_bytes,
+                action="sent alone; SecOps may refuse it (raise ZDLOGS_SECOPS_BATCH_BYTES if your tenant allows)",
+            )
+        digest = hashlib.sha256(b"\n".join(line for line, _ in group)).hexdigest()
+        return Batch(body=body, records=len(group), digest=digest)
+
+    def _marker(self, key: str, digest: str) -> str:
+        return f"{MARKERS}{posixpath.dirname(key)}/{digest[:32]}.batch"
+
+    @staticmethod
+    def _done(key: str) -> str:
+        return f"{MARKERS}{key}.done"
+
+    # -- one request, retried -------------------------------------------------------------------------
+
+    def _send(self, batch: Batch, where: str) -> None:
+        retrying = Retrying(
+            retry=retry_if_exception_type(Retriable),
+            stop=self._should_stop,
+            wait=self._wait,
+            before_sleep=lambda state: self._log_retry(state, where),
+            reraise=True,
+        )
+        try:
+            retrying(self._attempt, batch.body, where)
+        except Retriable as exc:
+            raise StorageError(
+                f"SecOps did not accept {where} after {self.retries + 1} attempts ({exc}): the API or the network "
+                "is degraded; the checkpoint was not moved, so the next run sends what is missing"
+            ) from None
+
+    def _attempt(self, body: bytes, where: str) -> None:
+        response = self._post(body, self._token())
+        if response.status_code == 401:  # an access token revoked or expired early: one fresh one, once
+            response = self._post(body, self._token(force=True))
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        if status == 429 or status >= 500:
+            raise Retriable(
+                f"HTTP {status}", retry_after=parse_retry_after(response.headers.get("retry-after")), status=status
+            )
+        raise StorageError(self._describe(response, where))
+
+    def _post(self, body: bytes, token: str) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        try:
+            return self._http.post(self.import_url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise Retriable("timed out") from None
+        except httpx.TransportError as exc:
+            raise Retriable(f"connection failed: {type(exc).__name__}") from None
+
+    def _should_stop(self, state: RetryCallState) -> bool:
+        return state.attempt_number > self.retries or state.seconds_since_start >= RETRY_BUDGET_SECONDS
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, Retriable) and error.retry_after is not None:
+            return min(error.retry_after, MAX_RETRY_AFTER_SECONDS)
+        return wait_random_exponential(multiplier=self.backoff, max=MAX_BACKOFF_SECONDS)(state)
+
+    @staticmethod
+    def _log_retry(state: RetryCallState, where: str) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0
+        log.warning(
+            "secops_retrying", what=where, reason=str(error), attempt=state.attempt_number, wait_seconds=round(wait, 2)
+        )
+
+    # -- credentials ----------------------------------------------------------------------------------
+
+    def _token(self, force: bool = False, refused: type[Exception] = StorageError) -> str:
+        """A valid access token, refreshed by google-auth when expired (or when ``force``)."""
+        with self._token_lock:
+            if force or not self._credentials.valid:
+                try:
+                    self._credentials.refresh(self._auth_request)
+                except auth_exc.TransportError as exc:
+                    raise Retriable(f"the token endpoint could not be reached ({type(exc).__name__})") from None
+                except (auth_exc.RefreshError, auth_exc.GoogleAuthError, ValueError) as exc:
+                    raise refused(
+                        f"Google refused the credentials for {self.url} ({type(exc).__name__}: {_first_line(exc)}): "
+                        "check the service account key in GOOGLE_APPLICATION_CREDENTIALS (or the attached service "
+                        "account) and that the account is enabled"
+                    ) from None
+                logs.register_secret(str(self._credentials.token or ""))
+            return str(self._credentials.token)
+
+    # -- errors ---------------------------------------------------------------------------------------
+
+    def _describe(self, response: httpx.Response, where: str) -> str:
+        """One line naming the problem and the fix; never a token, never a key."""
+        status, reason = response.status_code, _api_message(response)
+        kept = "nothing after it was sent and the checkpoint was not moved"
+        if status == 401:
+            return (
+                f"SecOps refused the service account's token for {where} (HTTP 401: {reason}): check "
+                f"GOOGLE_APPLICATION_CREDENTIALS or the attached service account; {kept}"
+            )
+        if status == 403:
+            return (
+                f"permission denied importing logs into {self.parent} (HTTP 403: {reason}): grant the service "
+                f"account a role with {IMPORT_PERMISSION} on project {self.project} (roles/chronicle.admin has it; "
+                f"a custom role with only that permission is enough) and enable the Chronicle API; {kept}"
+            )
+        if status == 404:
+            return (
+                f"SecOps has no {self.parent}/logTypes/{self.log_type} (HTTP 404: {reason}): check the project, "
+                f"location and instance (customer id) of --output {self.url} and ZDLOGS_SECOPS_LOG_TYPE; {kept}"
+            )
+        if status == 413:
+            return f"SecOps refused {where} as too large (HTTP 413: {reason}): lower ZDLOGS_SECOPS_BATCH_BYTES; {kept}"
+        return f"SecOps refused {where} (HTTP {status}: {reason}): {kept}"
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+
+def _lines(key: str, data: bytes) -> list[bytes]:
+    """The page's record lines, gunzipped if the page was stored compressed (SecOps gets plain lines)."""
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            raise StorageError(f"the page {key} is not valid gzip: nothing was sent") from None
+    return [line for line in data.split(b"\n") if line.strip()]
+
+
+def _entry(line: bytes, collected: datetime) -> bytes:
+    """One ``Log``: the raw line, when the record happened (never after it was collected), when collected."""
+    happened = min(_record_time(line) or collected, collected)
+    return orjson.dumps(
+        {
+            "data": base64.b64encode(line).decode("ascii"),
+            "logEntryTime": _rfc3339(happened),
+            "collectionTime": _rfc3339(collected),
+        }
+    )
+
+
+def _record_time(line: bytes) -> datetime | None:
+    """The newest of the record's ``created_at`` / ``timestamp`` / ``updated_at``: when this line's event
+    happened (an audit record's creation; a ticket or user version's update)."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    found = [moment for name in TIME_FIELDS if (moment := _parse_time(record.get(name))) is not None]
+    return max(found) if found else None
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and 0 < value < 1e11:  # epoch seconds (Zendesk's event timestamps)
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return None
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _envelope(forwarder: str) -> tuple[bytes, bytes]:
+    """The request body around the comma-joined entries: ``{"inlineSource":{["forwarder":…,]"logs":[`` … ``]}}``."""
+    head = b'{"inlineSource":{' + (b'"forwarder":' + orjson.dumps(forwarder) + b"," if forwarder else b"")
+    return head + b'"logs":[', b"]}}"
+
+
+def _forwarder_name(forwarder: str, parent: str) -> str:
+    """A forwarder id becomes its resource name under the instance; a full name must be under it."""
+    if not forwarder:
+        return ""
+    if "/" not in forwarder:
+        if not _NAME.match(forwarder):
+            raise ConfigError(f"ZDLOGS_SECOPS_FORWARDER {forwarder!r} is not a forwarder id")
+        return f"{parent}/forwarders/{forwarder}"
+    if not re.fullmatch(re.escape(parent) + r"/forwarders/[A-Za-z0-9._-]+", forwarder):
+        raise ConfigError(
+            f"ZDLOGS_SECOPS_FORWARDER {forwarder!r} is not a forwarder of {parent}: give its id, or "
+            f"{parent}/forwarders/ID"
+        )
+    return forwarder
+
+
+def _origin(endpoint: str) -> str:
+    try:
+        return check_base_url(endpoint)
+    except ValueError:
+        raise ConfigError(
+            f"ZDLOGS_SECOPS_ENDPOINT {endpoint!r} is not an https origin (plain http only on localhost)"
+        ) from None
+
+
+def _default_credentials(url: str) -> Any:
+    """Application Default Credentials with the Chronicle API's scope."""
+    try:
+        credentials, _ = google_auth.default(scopes=SCOPES)
+    except auth_exc.DefaultCredentialsError as exc:
+        raise ConfigError(
+            f"--output {url}: no usable Google credentials ({_first_line(exc)}): set GOOGLE_APPLICATION_CREDENTIALS "
+            "to a service account key file, or run on Google Cloud with a service account attached"
+        ) from None
+    return credentials
+
+
+def _marker_body(key: str, index: int, count: int, records: int) -> bytes:
+    return orjson.dumps(
+        {"key": key, "batch": index, "of": count, "records": records, "accepted": _rfc3339(datetime.now(UTC))}
+    )
+
+
+def _api_message(response: httpx.Response) -> str:
+    """Google's ``{"error": {"message"}}``, or the body's first line; bounded and redacted."""
+    try:
+        message = orjson.loads(response.content)["error"]["message"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        message = response.text
+    return logs.redact(_first_line(message) or response.reason_phrase or "no message")
+
+
+def _first_line(value: Any) -> str:
+    """The first line of a message (an exception's own message, not the repr of its arguments), bounded."""
+    if isinstance(value, BaseException) and value.args and isinstance(value.args[0], str):
+        value = value.args[0]
+    text = str(value).strip()
+    return text.splitlines()[0][:200] if text else ""
+
+
+__all__ = ["SecOpsSink", "parse_secops_url"]
