@@ -22,6 +22,7 @@ from zdlogs import __version__, logs
 from zdlogs.config import load_settings, parse_utc
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
+from zdlogs.sinks import open_sink
 
 app = typer.Typer(
     help="Collect Zendesk's audit log and ticket changes into NDJSON, safely and incrementally.",
@@ -100,7 +101,13 @@ def run_command(
         ),
     ] = None,
     output: Annotated[
-        str | None, Opt("--output", "-o", help="Directory or file:// URL [ZDLOGS_OUTPUT, default ./zendesk-logs]")
+        str | None,
+        Opt(
+            "--output",
+            "-o",
+            help="Directory, file://, gs://, s3:// or secops://PROJECT/LOCATION/INSTANCE "
+            "[ZDLOGS_OUTPUT, default ./zendesk-logs]",
+        ),
     ] = None,
     compress: Annotated[str | None, Opt(help="none | gzip [ZDLOGS_COMPRESS]")] = None,
     since: Annotated[
@@ -145,13 +152,35 @@ def run_command(
             help="ticket_events: include full comments (include=comment_events) [ZDLOGS_TICKET_EVENT_COMMENTS]",
         ),
     ] = None,
+    secops_state: Annotated[
+        str | None,
+        Opt(help="secops:// output: directory, gs:// or s3:// for checkpoints [ZDLOGS_SECOPS_STATE, ./zdlogs-state]"),
+    ] = None,
+    secops_endpoint: Annotated[
+        str | None,
+        Opt(
+            help="secops:// output: API origin, default https://LOCATION-chronicle.googleapis.com "
+            "[ZDLOGS_SECOPS_ENDPOINT]"
+        ),
+    ] = None,
+    secops_log_type: Annotated[
+        str | None, Opt(help="secops:// output: SecOps log type [ZDLOGS_SECOPS_LOG_TYPE, default ZENDESK_CRM]")
+    ] = None,
+    secops_forwarder: Annotated[
+        str | None, Opt(help="secops:// output: forwarder id or resource name to tag logs [ZDLOGS_SECOPS_FORWARDER]")
+    ] = None,
+    secops_batch_bytes: Annotated[
+        int | None,
+        Opt(help="secops:// output: request body per logs:import call [ZDLOGS_SECOPS_BATCH_BYTES, 1000000]"),
+    ] = None,
 ) -> None:
     """Collect every configured stream once (what the Cloud Run function does each hour)."""
     flags = {key: value for key, value in locals().items() if value is not None}
     settings = load_settings(**flags)
     logs.protect(settings)
     settings.require_zendesk()
-    summary = run(settings)
+    sink = open_sink(settings.output, lease_ttl=settings.lease_ttl, settings=settings)  # flags reach secops://
+    summary = run(settings, sink=sink)
     print_summary(summary)
 
 
