@@ -53,8 +53,10 @@ def open_sink(output: str, *, lease_ttl: float | None = None, settings: Settings
 def _open_secops(output: str, lease_ttl: float | None, settings: Settings | None) -> Sink:
     """The SecOps sink on top of its state store (checkpoints, lease, delivery markers)."""
     from zdlogs.config import load_settings
-    from zdlogs.sinks.secops import SecOpsSink  # google-auth is loaded only for secops:// outputs
+    from zdlogs.sinks.secops import SecOpsSink, parse_secops_url, require_extra  # google-auth: only for secops://
 
+    parse_secops_url(output)
+    require_extra()  # both before the state store is opened (a local one is created)
     settings = settings or load_settings()
     if urlsplit(settings.secops_state).scheme == "secops":
         raise ConfigError("ZDLOGS_SECOPS_STATE must be a directory, gs:// or s3:// URL, not a secops:// output")

@@ -110,6 +110,12 @@ def parse_secops_url(url: str) -> tuple[str, str, str]:
     return project, location, instance
 
 
+def require_extra() -> None:
+    """Fail with the install line when google-auth (the ``secops`` extra) is not installed."""
+    if google_auth is None:
+        raise ConfigError(MISSING_EXTRA)
+
+
 @dataclass(frozen=True)
 class Batch:
     """One ``logs:import`` request: its body, and the hash of its record lines that names its marker."""
@@ -138,8 +144,7 @@ class SecOpsSink:
         backoff: float = 0.5,
         credentials: Any = None,
     ):
-        if google_auth is None:
-            raise ConfigError(MISSING_EXTRA)
+        require_extra()
         self.url = f"secops://{project}/{location}/{instance}"
         self.project, self.location, self.instance, self.log_type = project, location, instance, log_type
         self.state, self.batch_bytes = state, batch_bytes
