@@ -65,11 +65,19 @@ class SimConfig:
     run that many times faster (see `_clock.ScaledClock`): the clock becomes a ScaledClock, so
     rate windows, Retry-After and injected latency are all in simulated seconds. Plans and their
     limits: `plan_config` in `_plans`.
+
+    `users` counts the staff (the generator's admins and agents, always present) and end users;
+    `access_logs_addon` is the Advanced Data Privacy and Protection add-on that the access log
+    needs. `users_cursor_limit` and `access_logs_limit` are those endpoints' own limits per
+    rate window (Zendesk: 20 and 50 per minute).
     """
 
     seed: int = 42
     audit_logs: int = 500
     tickets: int = 200
+    access_logs: int = 300
+    users: int = 120
+    organizations: int = 30
     history_days: float = 30
     plan: str = "enterprise"
     email: str = "admin@example.com"
@@ -80,6 +88,9 @@ class SimConfig:
     oauth_token_ttl: int = 1800
     account_limit: int = 700
     incremental_limit: int = 10
+    users_cursor_limit: int = 20
+    access_logs_limit: int = 50
+    access_logs_addon: bool = True
     rate_window_seconds: float = 60
     recent_exclusion_seconds: int = 60
     link_base_url: str | None = None
@@ -90,8 +101,10 @@ class SimConfig:
     time_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        if self.audit_logs < 0 or self.tickets < 0:
-            raise ValueError("audit_logs and tickets must be >= 0")
+        counts = {n: getattr(self, n) for n in ("audit_logs", "tickets", "access_logs", "users", "organizations")}
+        for name, value in counts.items():
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
         if self.history_days <= 0:
             raise ValueError("history_days must be > 0")
         if self.rate_window_seconds <= 0:

@@ -7,7 +7,7 @@ hands and eyes, not part of the fake Zendesk.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import orjson
@@ -24,7 +24,7 @@ def handle_control(req: Request, app: SimApp) -> Response:
         ("POST", "/_sim/append"): _append,
         ("GET", "/_sim/truth"): lambda r, a: json_response(200, a.account.truth()),
         ("GET", "/_sim/stats"): lambda r, a: json_response(200, a.stats.snapshot()),
-        ("GET", "/_sim/summary"): lambda r, a: json_response(200, {"audit_logs": a.account.audit_count()}),
+        ("GET", "/_sim/summary"): lambda r, a: json_response(200, a.account.summary()),
         ("POST", "/_sim/faults"): _faults,
         ("POST", "/_sim/reset-stats"): _reset_stats,
     }
@@ -54,24 +54,40 @@ def _count(body: dict, name: str) -> int:
     return value
 
 
+def _epoch(body: dict) -> int | None:
+    """The optional `created_at` (ISO-8601; naive means UTC) as epoch seconds."""
+    if not body.get("created_at"):
+        return None
+    try:
+        moment = datetime.fromisoformat(str(body["created_at"]))
+    except ValueError:
+        raise bad_request("InvalidValue", "created_at must be ISO-8601") from None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
 def _append(req: Request, app: SimApp) -> Response:
-    """{"audit_logs": n, "tickets_created": n, "tickets_updated": n, "created_at": ISO (optional)}."""
+    """Counts of new activity, each optional: {"audit_logs", "access_logs", "tickets_created",
+    "tickets_updated", "users_created", "users_updated", "organizations_created",
+    "organizations_updated"}, plus "created_at" (ISO, optional) for the audit and access logs.
+
+    Ticket creations and updates also write their ticket events. Every count is validated
+    before anything is added, so a 400 changes nothing.
+    """
     body = _json_body(req)
-    epoch = None
-    if body.get("created_at"):
-        try:
-            epoch = int(datetime.fromisoformat(str(body["created_at"])).timestamp())
-        except ValueError:
-            raise bad_request("InvalidValue", "created_at must be ISO-8601") from None
+    epoch = _epoch(body)
     account = app.account
-    return json_response(
-        200,
-        {
-            "audit_logs": account.append_audit_logs(_count(body, "audit_logs"), epoch),
-            "tickets_created": account.create_tickets(_count(body, "tickets_created")),
-            "tickets_updated": account.update_tickets(_count(body, "tickets_updated")),
-        },
-    )
+    actions = {
+        "audit_logs": lambda n: account.append_audit_logs(n, epoch),
+        "access_logs": lambda n: account.append_access_logs(n, epoch),
+        "tickets_created": account.create_tickets,
+        "tickets_updated": account.update_tickets,
+        "users_created": account.create_users,
+        "users_updated": account.update_users,
+        "organizations_created": account.create_organizations,
+        "organizations_updated": account.update_organizations,
+    }
+    counts = {name: _count(body, name) for name in actions}
+    return json_response(200, {name: action(counts[name]) for name, action in actions.items()})
 
 
 def _faults(req: Request, app: SimApp) -> Response:

@@ -3,8 +3,11 @@
 Audit logs: base64 of `{"o": "<order>", "v": "<base64 of epoch|id>"}`, the shape seen in a
 live capture (`{"o":"-created_at,-id","v":...}`); the order is inside the cursor so a
 collector that drops `sort` while following it gets a 400 rather than a silently
-reversed walk. Incremental tickets: base64 of `"<epoch>.0||<id>|"`, the form of the
-official example cursor `MTU3NjYxMzUzOS4wfHw0Njd8`.
+reversed walk. Cursor-based incremental exports (tickets, users): base64 of
+`"<epoch>.0||<id>|"`, the form of the official example cursor `MTU3NjYxMzUzOS4wfHw0Njd8`.
+Access logs: no example was found (unverified); URL-safe base64 of
+`{"o": "<order>", "t": epoch, "id": "<ULID>"}`, opaque like the others and carrying its
+order for the same reason.
 """
 
 from __future__ import annotations
@@ -50,11 +53,11 @@ def decode_audit_cursor(cursor: str, name: str) -> tuple[str, tuple[int, int]]:
         raise _invalid(name) from None
 
 
-def encode_ticket_cursor(key: tuple[int, int]) -> str:
+def encode_export_cursor(key: tuple[int, int]) -> str:
     return base64.b64encode(f"{key[0]}.0||{key[1]}|".encode()).decode()
 
 
-def decode_ticket_cursor(cursor: str) -> tuple[int, int]:
+def decode_export_cursor(cursor: str) -> tuple[int, int]:
     try:
         match = _TICKET_CURSOR.match(_b64decode(cursor).decode())
     except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -62,3 +65,19 @@ def decode_ticket_cursor(cursor: str) -> tuple[int, int]:
     if match is None:
         raise _invalid("cursor")
     return int(match.group(1)), int(match.group(2))
+
+
+def encode_access_cursor(order: str, key: tuple[int, str]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps({"o": order, "t": key[0], "id": key[1]})).decode().rstrip("=")
+
+
+def decode_access_cursor(cursor: str) -> tuple[str, tuple[int, str]]:
+    """Return (order, key); ValueError when the cursor is not one of ours."""
+    try:
+        outer = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        order, epoch, record_id = outer["o"], outer["t"], outer["id"]
+    except (binascii.Error, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        raise ValueError(cursor) from None
+    if order not in (ASCENDING, DESCENDING) or not isinstance(epoch, int) or not isinstance(record_id, str):
+        raise ValueError(cursor)
+    return order, (epoch, record_id)

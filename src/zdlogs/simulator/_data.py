@@ -1,40 +1,38 @@
-"""The in-memory Zendesk account: audit logs and tickets, guarded by one lock.
+"""The in-memory Zendesk account: every record the endpoints serve, guarded by one lock.
 
-Records are kept sorted by their order key ((created_at, id) for audit logs,
-(generated_timestamp, id) for the current version of each ticket) in parallel lists, so
-every page is found with `bisect` instead of a scan: the simulator must serve 200k+
-audit logs at collector speed. Audit records are stored compactly — their (created_at, id)
-key and the generator's row, a tuple of mostly shared objects — and the JSON object is built
-when a page is served: a million records then fit in a few hundred MB instead of gigabytes.
-Stored ticket dicts are never mutated after creation (an update makes a new dict), so pages can
-hand them out without copying under the lock.
+Immutable logs (audit logs, access logs, ticket events) are `SortedLog`s ordered by (epoch, id);
+records that change (tickets, users, organizations) are `VersionedStream`s ordered by the stamp
+their export uses. Every page is found with `bisect` instead of a scan: the simulator must
+serve 200k+ records at collector speed. Log records are stored compactly and built as JSON
+objects when served (see `_sorted_log`).
+
+Each kind of record is generated from its own seeded generator (derived from `SimConfig.seed`),
+so adding a kind never changes the records of the others for a given seed, and live changes
+draw from generators independent of the history's size.
 """
 
 from __future__ import annotations
 
-import bisect
+import math
 import random
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 
+from zdlogs.simulator import _access_logs as access
+from zdlogs.simulator import _directory as directory
 from zdlogs.simulator import _generate as gen
+from zdlogs.simulator import _ticket_events as events
 from zdlogs.simulator._config import SimConfig
+from zdlogs.simulator._sorted_log import Item, Key, Predicate, SortedLog, Window
+from zdlogs.simulator._versioned import VersionedStream, time_slice
 
-Key = tuple[int, int]
-Predicate = Callable[[dict], bool] | None
-Item = tuple[Key, dict]
+__all__ = ["ACCESS_RETENTION_SECONDS", "Account", "Item", "Key", "Predicate", "Window"]
+
+ACCESS_RETENTION_SECONDS = 90 * 86400  # "The access log is a 90-day record"
 _CLOSED = ("closed", "deleted")
 
 
-@dataclass
-class _Version:
-    """One version of a ticket, remembered for `truth()`."""
-
-    ticket_id: int
-    updated_at: str
-    generated_timestamp: int
-    superseded_at: float | None = None
+def _updated_epoch(record: dict) -> int:
+    return gen.parse_iso(record["updated_at"])
 
 
 class Account:
@@ -45,50 +43,54 @@ class Account:
         self._clock = config.clock
         self._exclusion = config.recent_exclusion_seconds
         self._base = base_url
+        seed = config.seed
         now = int(self._clock())
         end = now - 1
         start = min(end, now - int(config.history_days * 86400))
-        history_rng = random.Random(config.seed)
-        self._rng = random.Random(config.seed * 7919 + 1)  # live changes, independent of history size
-        self._audit_keys: list[Key] = []
-        self._audit_rows: list[gen.Row] = []
+        history_rng = random.Random(seed)
+        self._rng = random.Random(seed * 7919 + 1)  # live changes, independent of history size
+        self._audit: SortedLog[gen.Row] = SortedLog(self._audit_record)
         self._last_audit_id = gen.AUDIT_ID_BASE
         for epoch, row in gen.audit_rows(history_rng, config.audit_logs, start, end):
             self._last_audit_id += history_rng.randrange(1, 4000)
-            self._store_audit(epoch, self._last_audit_id, row)
-        self._tickets: dict[int, dict] = {}
-        self._ticket_keys: list[Key] = []
-        self._versions: list[_Version] = []
-        self._current: dict[int, _Version] = {}
-        for ticket in gen.history_tickets(history_rng, base_url, config.tickets, start, end):
-            self._store_ticket(ticket)
+            self._audit.insert((epoch, self._last_audit_id), row)
+        self._tickets = VersionedStream(self._clock, lambda ticket: ticket["generated_timestamp"])
+        tickets = gen.history_tickets(history_rng, base_url, config.tickets, start, end)
+        for ticket in tickets:
+            self._tickets.store(ticket)
 
-    # ------------------------------------------------------------ writes (lock held by callers)
+        self._events: SortedLog[events.Row] = SortedLog(lambda key, row: events.record(key, row, False))
+        self._last_event_id = events.EVENT_ID_BASE
+        for epoch, row in events.history(random.Random(f"{seed}/ticket-events"), tickets):
+            self._store_event(epoch, row)
+        self._access: SortedLog[access.Row] = SortedLog(access.record)
+        for key, row in access.history(random.Random(f"{seed}/access-logs"), config.access_logs, start, end):
+            self._access.insert(key, row)
+        self._organizations = VersionedStream(self._clock, _updated_epoch)
+        directory_rng = random.Random(f"{seed}/directory")
+        for org in directory.history_organizations(directory_rng, base_url, config.organizations, start, end):
+            self._organizations.store(org)
+        self._users = VersionedStream(self._clock, _updated_epoch)
+        for user in directory.history_users(directory_rng, base_url, config.users, self._org_ids(), start, end):
+            self._users.store(user)
+        self._event_rng = random.Random(f"{seed}/live-ticket-events")
+        self._access_rng = random.Random(f"{seed}/live-access-logs")
+        self._directory_rng = random.Random(f"{seed}/live-directory")
 
-    def _store_audit(self, epoch: int, record_id: int, row: gen.Row) -> None:
-        key = (epoch, record_id)
-        index = bisect.bisect_right(self._audit_keys, key)
-        self._audit_keys.insert(index, key)
-        self._audit_rows.insert(index, row)
+    # ------------------------------------------------------------ helpers (lock held by callers)
 
-    def _audit_record(self, index: int) -> dict:
-        """The JSON object of the record at ``index``, built from its compact form."""
-        epoch, record_id = self._audit_keys[index]
-        return gen.audit_record(self._base, record_id, epoch, self._audit_rows[index])
+    def _audit_record(self, key: Key, row: gen.Row) -> dict:
+        return gen.audit_record(self._base, key[1], key[0], row)
 
-    def _store_ticket(self, ticket: dict) -> None:
-        """Make `ticket` the current version: move its stream position, remember the version."""
-        tid = ticket["id"]
-        old = self._tickets.get(tid)
-        if old is not None:
-            old_key = (old["generated_timestamp"], tid)
-            del self._ticket_keys[bisect.bisect_left(self._ticket_keys, old_key)]
-            self._current[tid].superseded_at = self._clock()
-        self._tickets[tid] = ticket
-        bisect.insort(self._ticket_keys, (ticket["generated_timestamp"], tid))
-        version = _Version(tid, ticket["updated_at"], ticket["generated_timestamp"])
-        self._versions.append(version)
-        self._current[tid] = version
+    def _store_event(self, epoch: int, row: events.Row) -> None:
+        self._last_event_id += events.ID_STEP
+        self._events.insert((epoch, self._last_event_id), row)
+
+    def _org_ids(self) -> list[int]:
+        return sorted(self._organizations.current)
+
+    def _visible_until(self, now: float) -> int:
+        return math.floor(now - self._exclusion)
 
     # ------------------------------------------------------------ live changes
 
@@ -106,58 +108,133 @@ class Account:
             out = []
             for row in rows:
                 self._last_audit_id += self._rng.randrange(1, 4000)
-                self._store_audit(when, self._last_audit_id, row)
-                out.append(gen.audit_record(self._base, self._last_audit_id, when, row))
+                key = (when, self._last_audit_id)
+                self._audit.insert(key, row)
+                out.append(self._audit_record(key, row))
+            return out
+
+    def append_access_logs(self, n: int, epoch: int | None = None) -> list[dict]:
+        """Add n access-log records in one second (default: now), in (timestamp, id) order.
+
+        Their ULIDs encode that second, so a past `epoch` gives records that sort (and are
+        returned) before ones a collector may already have read: a late-visible record.
+        """
+        with self._lock:
+            when = int(self._clock()) if epoch is None else epoch
+            out = []
+            for key, row in access.live(self._access_rng, n, when):
+                self._access.insert(key, row)
+                out.append(access.record(key, row))
             return out
 
     def create_tickets(self, n: int) -> list[dict]:
-        """New tickets created now, with the next sequential ids."""
+        """New tickets created now, with the next sequential ids; each writes a creation event."""
         with self._lock:
             now = int(self._clock())
-            next_id = max(self._tickets, default=0) + 1
+            next_id = self._tickets.next_id(1)
             out = []
             for tid in range(next_id, next_id + n):
                 ticket = gen.ticket(self._rng, self._base, tid, now, now, "new")
-                self._store_ticket(ticket)
+                self._tickets.store(ticket)
+                self._store_event(now, events.creation(self._event_rng, ticket))
                 out.append(dict(ticket))
             return out
 
     def update_tickets(self, n: int) -> list[dict]:
-        """Update up to n distinct tickets that are neither closed nor deleted (Zendesk forbids it)."""
+        """Update up to n distinct tickets that are neither closed nor deleted (Zendesk forbids it).
+
+        Each update writes one event with the changes and, sometimes, a comment.
+        """
         with self._lock:
             now = int(self._clock())
-            candidates = sorted(tid for tid, t in self._tickets.items() if t["status"] not in _CLOSED)
+            current = self._tickets.current
+            candidates = sorted(tid for tid, t in current.items() if t["status"] not in _CLOSED)
             out = []
             for tid in self._rng.sample(candidates, k=min(n, len(candidates))):
-                current = self._tickets[tid]
-                ticket = gen.updated_ticket(self._rng, current, max(now, current["generated_timestamp"]))
-                self._store_ticket(ticket)
+                old = current[tid]
+                epoch = max(now, old["generated_timestamp"])
+                ticket = gen.updated_ticket(self._rng, old, epoch)
+                self._tickets.store(ticket)
+                self._store_event(epoch, events.update(self._event_rng, old, ticket))
                 out.append(dict(ticket))
+            return out
+
+    def create_users(self, n: int) -> list[dict]:
+        """New end users created now, with the next ids."""
+        with self._lock:
+            now = int(self._clock())
+            next_id = self._users.next_id(directory.END_USER_ID_BASE)
+            out = []
+            for user_id in range(next_id, next_id + n):
+                user = directory.new_user(self._directory_rng, self._base, user_id, now, self._org_ids())
+                self._users.store(user)
+                out.append(dict(user))
+            return out
+
+    def update_users(self, n: int) -> list[dict]:
+        """Change up to n distinct users (never the account owner): role, suspension or organization."""
+        with self._lock:
+            now = int(self._clock())
+            current = self._users.current
+            candidates = sorted(uid for uid in current if uid != gen.ADMINS[0].id)
+            out = []
+            for uid in self._directory_rng.sample(candidates, k=min(n, len(candidates))):
+                epoch = max(now, _updated_epoch(current[uid]))
+                user = directory.updated_user(self._directory_rng, current[uid], epoch, self._org_ids())
+                self._users.store(user)
+                out.append(dict(user))
+            return out
+
+    def create_organizations(self, n: int) -> list[dict]:
+        """New organizations created now, with the next ids."""
+        with self._lock:
+            now = int(self._clock())
+            first = self._organizations.next_id(directory.ORGANIZATION_ID_BASE) - directory.ORGANIZATION_ID_BASE
+            out = []
+            for index in range(first, first + n):
+                org = directory.organization(self._directory_rng, self._base, index, now, now)
+                self._organizations.store(org)
+                out.append(dict(org))
+            return out
+
+    def update_organizations(self, n: int) -> list[dict]:
+        """Edit up to n distinct organizations."""
+        with self._lock:
+            now = int(self._clock())
+            current = self._organizations.current
+            out = []
+            for org_id in self._directory_rng.sample(sorted(current), k=min(n, len(current))):
+                epoch = max(now, _updated_epoch(current[org_id]))
+                org = directory.updated_organization(self._directory_rng, current[org_id], epoch)
+                self._organizations.store(org)
+                out.append(dict(org))
             return out
 
     # ------------------------------------------------------------ audit log reads
 
     def audit_by_id(self, record_id: int) -> dict | None:
-        """A scan, not an index: the show endpoint is rare, and an id index would cost ~100 MB per million."""
         with self._lock:
-            for index, (_, key_id) in enumerate(self._audit_keys):
-                if key_id == record_id:
-                    return self._audit_record(index)
-            return None
+            return self._audit.find(record_id)
 
     def audit_count(self) -> int:
         with self._lock:
-            return len(self._audit_keys)
+            return len(self._audit)
 
-    def _window(self, start: int | None, end: int | None) -> tuple[int, int]:
-        """Index range of records with start <= created_at <= end (both inclusive)."""
-        lo = 0 if start is None else bisect.bisect_left(self._audit_keys, (start, -1))
-        hi = len(self._audit_keys) if end is None else bisect.bisect_right(self._audit_keys, (end, 1 << 62))
-        return lo, max(lo, hi)
+    def summary(self) -> dict:
+        """How many records of each kind are stored (current versions for tickets, users, organizations)."""
+        with self._lock:
+            return {
+                "audit_logs": len(self._audit),
+                "access_logs": len(self._access),
+                "ticket_events": len(self._events),
+                "tickets": len(self._tickets),
+                "users": len(self._users),
+                "organizations": len(self._organizations),
+            }
 
     def audit_cursor_page(
         self,
-        window: tuple[int | None, int | None],
+        window: Window,
         predicate: Predicate,
         *,
         ascending: bool,
@@ -165,58 +242,49 @@ class Account:
         before: Key | None,
         size: int,
     ) -> tuple[list[Item], bool]:
-        """One cursor page in the requested order and whether more remain in that direction.
-
-        `after`/`before` are the keys of the last/first record of a previous page; walking
-        "before" is walking the other way and reversing, as Zendesk's prev links do.
-        """
+        """One cursor page in the requested order and whether more remain in that direction."""
         with self._lock:
-            lo, hi = self._window(*window)
-            cursor = before if before is not None else after
-            upward = ascending != (before is not None)
-            if upward:
-                first = lo if cursor is None else max(lo, bisect.bisect_right(self._audit_keys, cursor))
-                indexes = range(first, hi)
-            else:
-                last = hi - 1 if cursor is None else min(hi - 1, bisect.bisect_left(self._audit_keys, cursor) - 1)
-                indexes = range(last, lo - 1, -1)
-            items, has_more = self._collect(indexes, predicate, size)
-        if before is not None:
-            items.reverse()
-        return items, has_more
-
-    def _collect(self, indexes: range, predicate: Predicate, size: int) -> tuple[list[Item], bool]:
-        if predicate is None:
-            chosen = indexes[:size]
-            return [(self._audit_keys[i], self._audit_record(i)) for i in chosen], len(indexes) > size
-        items: list[Item] = []
-        for i in indexes:
-            record = self._audit_record(i)
-            if predicate(record):
-                if len(items) == size:
-                    return items, True
-                items.append((self._audit_keys[i], record))
-        return items, False
+            log = self._audit
+            return log.cursor_page(window, predicate, ascending=ascending, after=after, before=before, size=size)
 
     def audit_offset_page(
-        self,
-        window: tuple[int | None, int | None],
-        predicate: Predicate,
-        *,
-        ascending: bool,
-        page: int,
-        per_page: int,
+        self, window: Window, predicate: Predicate, *, ascending: bool, page: int, per_page: int
     ) -> tuple[list[dict], int]:
         """Records of a 1-based offset page and the total count matching the filters."""
         with self._lock:
-            lo, hi = self._window(*window)
-            indexes = range(lo, hi) if ascending else range(hi - 1, lo - 1, -1)
-            if predicate is not None:
-                indexes = [i for i in indexes if predicate(self._audit_record(i))]  # type: ignore[assignment]
-            offset = (page - 1) * per_page
-            return [self._audit_record(i) for i in indexes[offset : offset + per_page]], len(indexes)
+            return self._audit.offset_page(window, predicate, ascending=ascending, page=page, per_page=per_page)
 
-    # ------------------------------------------------------------ ticket reads
+    # ------------------------------------------------------------ access log reads
+
+    def access_cursor_page(
+        self,
+        window: Window,
+        predicate: Predicate,
+        *,
+        now: float,
+        ascending: bool,
+        after: Key | None,
+        before: Key | None,
+        size: int,
+    ) -> tuple[list[Item], bool, bool]:
+        """(page, has_more, has_before) within the filter window and the 90-day retention.
+
+        `has_more`/`has_before`: records follow the page's last / precede its first in the sort
+        order, whichever way the page was walked; both false on an empty page.
+        """
+        oldest = math.ceil(now - ACCESS_RETENTION_SECONDS)
+        start, end = window
+        kept = (oldest if start is None else max(start, oldest), end)
+        with self._lock:
+            log = self._access
+            items, onward = log.cursor_page(kept, predicate, ascending=ascending, after=after, before=before, size=size)
+            if not items:
+                return items, False, False
+            if before is not None:  # walked backwards: "onward" is what precedes the page
+                return items, log.has_before(kept, predicate, ascending=not ascending, first=items[-1][0]), onward
+            return items, onward, log.has_before(kept, predicate, ascending=ascending, first=items[0][0])
+
+    # ------------------------------------------------------------ incremental export reads
 
     def ticket_page(
         self, after: Key, per_page: int, visible_until: int, exclude_deleted: bool
@@ -225,38 +293,46 @@ class Account:
 
         Returns the page and end_of_stream (nothing visible remains after it).
         """
+        keep = (lambda ticket: ticket["status"] != "deleted") if exclude_deleted else None
         with self._lock:
-            hi = bisect.bisect_right(self._ticket_keys, (visible_until, 1 << 62))
-            first = bisect.bisect_right(self._ticket_keys, after)
-            items: list[Item] = []
-            for i in range(first, hi):
-                key = self._ticket_keys[i]
-                ticket = self._tickets[key[1]]
-                if exclude_deleted and ticket["status"] == "deleted":
-                    continue
-                if len(items) == per_page:
-                    return items, False
-                items.append((key, ticket))
-            return items, True
+            return self._tickets.after(after, per_page, visible_until, keep)
+
+    def user_page(self, after: Key, per_page: int, visible_until: int) -> tuple[list[Item], bool]:
+        """Users after `after` in (updated_at, id) order, hiding the recent ones."""
+        with self._lock:
+            return self._users.after(after, per_page, visible_until)
+
+    def organization_page(self, start: int, per_page: int, visible_until: int) -> list[dict]:
+        """Time-based page of organizations from second `start` (see `time_slice`)."""
+        with self._lock:
+            return self._organizations.since(start, per_page, visible_until)
+
+    def ticket_event_page(self, start: int, per_page: int, visible_until: int, comments: bool) -> list[dict]:
+        """Time-based page of ticket events from second `start`; `comments` is the comment_events sideload."""
+        with self._lock:
+            log = self._events
+            lo, hi = time_slice(log.keys, start, per_page, visible_until)
+            return [events.record(log.keys[i], log.rows[i], comments) for i in range(lo, hi)]
 
     # ------------------------------------------------------------ ground truth
 
     def truth(self) -> dict:
         """Everything a perfect collector could have seen, for end-to-end comparisons.
 
-        A ticket version counts when it was visible at some moment: its
-        generated_timestamp was outside the recent-minute exclusion before it was
-        superseded (or is now, for current versions).
+        A version of a ticket, user or organization counts when it was visible at some moment:
+        its stamp was outside the recent-minute exclusion before it was superseded (or is now,
+        for current versions). Ticket events count when outside the exclusion now; access logs
+        when inside the retention now.
         """
         with self._lock:
             now = self._clock()
-            audit = [self._audit_record(i) for i in range(len(self._audit_keys))]
-            seen: set[tuple[int, str]] = set()
-            versions = []
-            for v in sorted(self._versions, key=lambda v: (v.generated_timestamp, v.ticket_id)):
-                horizon = now if v.superseded_at is None else v.superseded_at
-                visible = v.generated_timestamp <= horizon - self._exclusion
-                if visible and (v.ticket_id, v.updated_at) not in seen:
-                    seen.add((v.ticket_id, v.updated_at))
-                    versions.append([v.ticket_id, v.updated_at])
-            return {"audit_logs": audit, "ticket_versions": versions}
+            visible_until = self._visible_until(now)
+            oldest = math.ceil(now - ACCESS_RETENTION_SECONDS)
+            return {
+                "audit_logs": self._audit.records(),
+                "ticket_versions": self._tickets.visible_versions(now, self._exclusion),
+                "access_logs": self._access.records(*self._access.window(oldest, None)),
+                "ticket_events": sorted(key[1] for key in self._events.keys if key[0] <= visible_until),
+                "user_versions": self._users.visible_versions(now, self._exclusion),
+                "organization_versions": self._organizations.visible_versions(now, self._exclusion),
+            }

@@ -10,6 +10,7 @@ and many seconds holding 2-5 rows (the boundary case for cursor dedupe).
 
 from __future__ import annotations
 
+import calendar
 import random
 import time
 from dataclasses import dataclass
@@ -248,7 +249,7 @@ def random_event(rng: random.Random) -> list[Row]:
     return kind(rng)
 
 
-def _event_time(rng: random.Random, start: int, end: int) -> int:
+def event_time(rng: random.Random, start: int, end: int) -> int:
     """A timestamp weighted to weekday office hours (UTC), with some nights and weekends."""
     span = end - start
     if span < 2 * 86400:
@@ -292,15 +293,21 @@ def _incident_rows(rng: random.Random, count: int) -> list[Row]:
     return story[:count]
 
 
-def _incident(rng: random.Random, count: int, start: int, end: int) -> list[tuple[int, Row]]:
-    """Place the incident at night, inside ~20 minutes, often 2-3 rows per second."""
-    if count <= 0:
-        return []
+def incident_window(start: int, end: int) -> tuple[int, int]:
+    """(first second, duration) of the compromised-admin night; access logs replay it too."""
     duration = min(1200, end - start)
     anchor = start + (end - start) * 2 // 5
     anchor = anchor - anchor % 86400 + 2 * 3600 + 13 * 60  # 02:13 UTC on that day
     if not start <= anchor <= end - duration:
         anchor = start + (end - start - duration) // 2
+    return anchor, duration
+
+
+def _incident(rng: random.Random, count: int, start: int, end: int) -> list[tuple[int, Row]]:
+    """Place the incident at night, inside ~20 minutes, often 2-3 rows per second."""
+    if count <= 0:
+        return []
+    anchor, duration = incident_window(start, end)
     rows = _incident_rows(rng, count)
     offsets = sorted(rng.randrange(duration + 1) for _ in range(count))
     timed, previous = [], 0
@@ -318,7 +325,7 @@ def audit_rows(rng: random.Random, count: int, start: int, end: int) -> list[tup
     incident_count = min(40, count // 8)
     timed = _incident(rng, incident_count, start, end)
     while len(timed) < count:
-        ts = _event_time(rng, start, end)
+        ts = event_time(rng, start, end)
         for row in random_event(rng)[: count - len(timed)]:
             timed.append((ts, row))
     timed.sort(key=lambda item: item[0])
@@ -339,12 +346,12 @@ def audit_record(base_url: str, record_id: int, epoch: int, row: Row) -> dict:
         "source_label": label,
         "action": action,
         "change_description": desc,
-        "ip_address": _ip(actor, record_id),
+        "ip_address": ip_of(actor, record_id),
         "created_at": iso(epoch),
     }
 
 
-def _ip(actor: Person, record_id: int) -> str | None:
+def ip_of(actor: Person, record_id: int) -> str | None:
     """System actions carry no address; people mostly use their first (office) address."""
     if not actor.ips:
         return None
@@ -354,6 +361,11 @@ def _ip(actor: Person, record_id: int) -> str | None:
 def iso(epoch: int) -> str:
     """Zendesk's timestamp format: UTC, second precision, Z suffix."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def parse_iso(text: str) -> int:
+    """The epoch second of a timestamp in Zendesk's format (the inverse of `iso`)."""
+    return calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))
 
 
 # ---------------------------------------------------------------- tickets
@@ -437,7 +449,7 @@ def status_for_age(rng: random.Random, age_days: float) -> str:
 
 def history_tickets(rng: random.Random, base_url: str, count: int, start: int, end: int) -> list[dict]:
     """Initial tickets, ids in creation order; about a tenth share a bulk-update second."""
-    created = sorted(_event_time(rng, start, end) for _ in range(count))
+    created = sorted(event_time(rng, start, end) for _ in range(count))
     bulk_second = start + (end - start) * 3 // 4
     out = []
     for i, created_at in enumerate(created):

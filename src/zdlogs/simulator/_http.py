@@ -91,3 +91,21 @@ def error_response(status: int, error: str, description: str | None = None) -> R
 
 def bad_request(error: str, description: str) -> ApiError:
     return ApiError(400, error, description)
+
+
+def jsonapi_error(status: int, title: str, detail: str, headers: Iterable[tuple[str, str]] = ()) -> Response:
+    """The JSON:API error body of the newer endpoints (access logs): `{"errors": [{detail, title}]}`."""
+    return json_response(status, {"errors": [{"detail": detail, "title": title}]}, headers)
+
+
+class JsonApiError(Exception):
+    """Raised inside a JSON:API endpoint; becomes `jsonapi_error(status, title, detail)`."""
+
+    def __init__(self, status: int, title: str, detail: str) -> None:
+        super().__init__(f"{status} {title}: {detail}")
+        self.status = status
+        self.title = title
+        self.detail = detail
+
+    def response(self) -> Response:
+        return jsonapi_error(self.status, self.title, self.detail)

@@ -1,4 +1,4 @@
-"""Zendesk's rate limits: fixed windows for the account and for incremental exports.
+"""Zendesk's rate limits: fixed windows for the account, incremental exports and single endpoints.
 
 Fixed (not sliding) windows, because that is what the `ratelimit-reset` header
 describes: seconds until the counters start over. Refused requests still count, so a
@@ -54,10 +54,10 @@ class RateLimiter:
 
     def _roll(self, now: float) -> int:
         """Start a new window if `now` left the current one; return seconds left in it (>= 1)."""
-        index = math.floor(now / self._window)
+        index, reset = window_position(now, self._window)
         if index != self._window_index:
             self._window_index, self._account, self._incremental = index, 0, 0
-        return max(1, math.ceil((index + 1) * self._window - now))
+        return reset
 
     def admit(self, now: float, incremental: bool) -> RateDecision:
         with self._lock:
@@ -79,6 +79,64 @@ class RateLimiter:
     def _decision(self, allowed: bool, scope: str | None, reset: int) -> RateDecision:
         remaining = max(0, self._account_limit - self._account)
         return RateDecision(allowed, scope, self._account_limit, remaining, reset)
+
+
+def window_position(now: float, window: float) -> tuple[int, int]:
+    """(index of the fixed window holding `now`, whole seconds until it ends, at least 1)."""
+    index = math.floor(now / window)
+    return index, max(1, math.ceil((index + 1) * window - now))
+
+
+@dataclass(frozen=True)
+class Quota:
+    """One endpoint limit's answer: allowed or not, and what its headers report."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int  # until the window ends
+    reset_at: float  # epoch second the window ends
+
+    def zendesk_header(self, name: str) -> tuple[str, str]:
+        """`Zendesk-RateLimit-<name>: total=..; remaining=..; resets=..` (the endpoint-limit grammar)."""
+        value = f"total={self.limit}; remaining={self.remaining}; resets={self.reset_seconds}"
+        return f"Zendesk-RateLimit-{name}", value
+
+
+class WindowCounter:
+    """An endpoint's own limit: `limit` requests per fixed window, refused ones counted too; thread-safe.
+
+    Used for the users cursor export (20/min, on top of the incremental family) and for the
+    access log (50/min, outside the account limit).
+    """
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._limit = limit
+        self._window = window_seconds
+        self._index = -1
+        self._count = 0
+
+    def _roll(self, now: float) -> int:
+        index, reset = window_position(now, self._window)
+        if index != self._index:
+            self._index, self._count = index, 0
+        return reset
+
+    def _quota(self, allowed: bool, reset: int) -> Quota:
+        reset_at = (self._index + 1) * self._window
+        return Quota(allowed, self._limit, max(0, self._limit - self._count), reset, reset_at)
+
+    def admit(self, now: float) -> Quota:
+        with self._lock:
+            reset = self._roll(now)
+            self._count += 1
+            return self._quota(self._count <= self._limit, reset)
+
+    def peek(self, now: float) -> Quota:
+        """The numbers without counting a request (for requests refused before reaching this limit)."""
+        with self._lock:
+            return self._quota(True, self._roll(now))
 
 
 class ExportThrottle:

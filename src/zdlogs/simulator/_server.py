@@ -20,7 +20,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from zdlogs.simulator import _access_api as access_api
 from zdlogs.simulator import _generate as gen
+from zdlogs.simulator._access_api import list_access_logs
 from zdlogs.simulator._audit_api import export_audit_logs, list_audit_logs, show_audit_log
 from zdlogs.simulator._auth import UNAUTHORIZED, Authenticator
 from zdlogs.simulator._config import SimConfig
@@ -28,16 +30,18 @@ from zdlogs.simulator._control import handle_control
 from zdlogs.simulator._data import Account
 from zdlogs.simulator._faults import FaultInjector, abort_with_reset
 from zdlogs.simulator._http import Request, Response, error_response, json_response, text_response
-from zdlogs.simulator._incremental_api import incremental_tickets
+from zdlogs.simulator._incremental_api import incremental_tickets, incremental_users
 from zdlogs.simulator._ratelimit import (
     ACCOUNT_MESSAGE,
     INCREMENTAL_MESSAGE,
     ExportThrottle,
-    RateDecision,
+    Quota,
     RateLimiter,
+    WindowCounter,
 )
 from zdlogs.simulator._stats import Stats
 from zdlogs.simulator._tamper import Tampering
+from zdlogs.simulator._time_export import incremental_organizations, incremental_ticket_events
 
 log = logging.getLogger("zdlogs.simulator")
 
@@ -45,6 +49,12 @@ _AUDIT_LIST = re.compile(r"^/api/v2/audit_logs(?:\.json)?$")
 _AUDIT_SHOW = re.compile(r"^/api/v2/audit_logs/(\d+)(?:\.json)?$")
 _AUDIT_EXPORT = re.compile(r"^/api/v2/audit_logs/export(?:\.json)?$")
 _TICKETS_CURSOR = re.compile(r"^/api/v2/incremental/tickets/cursor(?:\.json)?$")
+_TICKET_EVENTS = re.compile(r"^/api/v2/incremental/ticket_events(?:\.json)?$")
+_USERS_CURSOR = re.compile(r"^/api/v2/incremental/users/cursor(?:\.json)?$")
+_ORGANIZATIONS = re.compile(r"^/api/v2/incremental/organizations(?:\.json)?$")
+_ACCESS_LIST = re.compile(r"^/api/v2/access_logs(?:\.json)?$")
+_ACCESS_ANY = re.compile(r"^/api/v2/access_logs(?:\.json$|/|$)")  # its own limit and error style
+CURSOR_LIMIT_NAME = "incremental-exports-cursor"
 _USERS_ME = re.compile(r"^/api/v2/users/me(?:\.json)?$")
 
 
@@ -62,6 +72,8 @@ class SimApp:
         self.auth = Authenticator(config)
         self.limiter = RateLimiter(config.account_limit, config.incremental_limit, config.rate_window_seconds)
         self.export_throttle = ExportThrottle()
+        self.users_cursor_limiter = WindowCounter(config.users_cursor_limit, config.rate_window_seconds)
+        self.access_limiter = WindowCounter(config.access_logs_limit, config.rate_window_seconds)
         self.faults = FaultInjector(config.faults)
         self.stats = Stats()
         self.tampering = Tampering()
@@ -100,11 +112,14 @@ class SimApp:
             self.stats.fault(fault.kind)
         if fault.kind == "reset":
             return Response(0, reset=True)
+        access = _ACCESS_ANY.match(req.path) is not None
         if fault.kind == "error":
             response = self.faults.error_response(fault.status, req.now)
-            if fault.status != 502:  # the proxy's 502 page carries no Zendesk headers
+            if fault.status != 502 and not access:  # the proxy's 502 page carries no Zendesk headers
                 response.headers.extend(self.limiter.peek(req.now).headers())
             return response
+        if fault.kind == "rate_limit" and access:
+            return access_api.rate_limited(req.now + self.faults.config.retry_after_seconds)
         if fault.kind == "rate_limit":
             response = self.faults.spurious_rate_limit(req.now)
             response.headers.extend(self.limiter.peek(req.now).headers())
@@ -114,20 +129,52 @@ class SimApp:
         return response
 
     def _authorized(self, req: Request) -> Response:
+        access = _ACCESS_ANY.match(req.path) is not None
         if not self.auth.is_authorized(req.headers.get("authorization"), req.now):
+            if access:
+                return access_api.unauthorized()
             response = error_response(401, UNAUTHORIZED)
             response.headers.extend(self.limiter.peek(req.now).headers())
             return response
         self.stats.authorized()
+        if access:
+            return self._access_logs(req)
         decision = self.limiter.admit(req.now, req.path.startswith("/api/v2/incremental/"))
-        response = self._route(req) if decision.allowed else self._throttled(decision, req.now)
+        cursor = self._users_cursor_quota(req, decision.allowed)
+        if not decision.allowed:
+            message = ACCOUNT_MESSAGE if decision.scope == "account" else INCREMENTAL_MESSAGE
+            response = self._throttled(message, decision.reset_seconds, req.now)
+        elif cursor is not None and not cursor.allowed:
+            response = self._throttled(INCREMENTAL_MESSAGE, cursor.reset_seconds, req.now)
+        else:
+            response = self._route(req)
         response.headers.extend(decision.headers())
+        if cursor is not None:
+            response.headers.append(cursor.zendesk_header(CURSOR_LIMIT_NAME))
         return response
 
-    def _throttled(self, decision: RateDecision, now: float) -> Response:
+    def _users_cursor_quota(self, req: Request, reached: bool) -> Quota | None:
+        """The users cursor export's own limit (on top of the incremental family's), or None elsewhere.
+
+        Counted only for requests the account and incremental limits let through (`reached`).
+        """
+        if not _USERS_CURSOR.match(req.path):
+            return None
+        return self.users_cursor_limiter.admit(req.now) if reached else self.users_cursor_limiter.peek(req.now)
+
+    def _access_logs(self, req: Request) -> Response:
+        """The access log's pipeline: its own limit instead of the account's, and no rate-limit headers."""
+        quota = self.access_limiter.admit(req.now)
+        if not quota.allowed:
+            self.stats.rate_limited()
+            return access_api.rate_limited(quota.reset_at)
+        if req.method == "GET" and _ACCESS_LIST.match(req.path):
+            return list_access_logs(req, self.account, self.config.access_logs_addon)
+        return access_api.not_found()
+
+    def _throttled(self, message: str, reset_seconds: int, now: float) -> Response:
         self.stats.rate_limited()
-        message = ACCOUNT_MESSAGE if decision.scope == "account" else INCREMENTAL_MESSAGE
-        return text_response(429, message, [("Retry-After", self.faults.retry_after(decision.reset_seconds, now))])
+        return text_response(429, message, [("Retry-After", self.faults.retry_after(reset_seconds, now))])
 
     def _route(self, req: Request) -> Response:
         plan, path = self.config.plan, req.path
@@ -136,8 +183,15 @@ class SimApp:
                 return list_audit_logs(req, self.account, plan)
             if match := _AUDIT_SHOW.match(path):
                 return show_audit_log(int(match.group(1)), self.account, plan)
+            exclusion = self.config.recent_exclusion_seconds
             if _TICKETS_CURSOR.match(path):
-                return incremental_tickets(req, self.account, self.config.recent_exclusion_seconds)
+                return incremental_tickets(req, self.account, exclusion)
+            if _USERS_CURSOR.match(path):
+                return incremental_users(req, self.account, exclusion)
+            if _TICKET_EVENTS.match(path):
+                return incremental_ticket_events(req, self.account, exclusion)
+            if _ORGANIZATIONS.match(path):
+                return incremental_organizations(req, self.account, exclusion)
             if _USERS_ME.match(path):
                 return json_response(200, {"user": self._me()})
         if req.method == "POST" and _AUDIT_EXPORT.match(path):

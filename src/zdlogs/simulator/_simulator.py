@@ -94,23 +94,40 @@ class Simulator:
         while not self._stopping.wait(self.config.append_interval):
             self._app.account.append_audit_logs(self.config.append_batch)
             self._app.account.update_tickets(self.config.append_batch)
+            self._app.account.append_access_logs(self.config.append_batch)
 
     # ------------------------------------------------------------ data and knobs
 
     def append_audit_logs(self, n: int, created_at: datetime | None = None) -> list[dict]:
         """Add n audit records all stamped `created_at` (default now; naive = UTC)."""
-        epoch = None
-        if created_at is not None:
-            aware = created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC)
-            epoch = int(aware.timestamp())
-        return self._app.account.append_audit_logs(n, epoch)
+        return self._app.account.append_audit_logs(n, _epoch(created_at))
+
+    def append_access_logs(self, n: int, created_at: datetime | None = None) -> list[dict]:
+        """Add n access-log records all in the second `created_at` (default now; naive = UTC)."""
+        return self._app.account.append_access_logs(n, _epoch(created_at))
 
     def create_tickets(self, n: int) -> list[dict]:
+        """New tickets created now; each also writes a ticket event."""
         return self._app.account.create_tickets(n)
 
     def update_tickets(self, n: int) -> list[dict]:
-        """Update up to n open (not closed/deleted) tickets to a new version stamped now."""
+        """Update up to n open (not closed/deleted) tickets to a new version stamped now (and an event each)."""
         return self._app.account.update_tickets(n)
+
+    def create_users(self, n: int) -> list[dict]:
+        """New end users created now."""
+        return self._app.account.create_users(n)
+
+    def update_users(self, n: int) -> list[dict]:
+        """Change up to n users (role, suspension or organization) to a new version stamped now."""
+        return self._app.account.update_users(n)
+
+    def create_organizations(self, n: int) -> list[dict]:
+        return self._app.account.create_organizations(n)
+
+    def update_organizations(self, n: int) -> list[dict]:
+        """Edit up to n organizations to a new version stamped now."""
+        return self._app.account.update_organizations(n)
 
     def set_faults(self, faults: FaultConfig) -> None:
         self._app.faults.configure(faults)
@@ -130,3 +147,9 @@ class Simulator:
 
     def reset_stats(self) -> None:
         self._app.stats.reset()
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    if moment is None:
+        return None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
