@@ -28,6 +28,14 @@ __all__ = ["secops_fake"]
 KEY = "zendesk/crm/audit_logs/2026/11/25/20261125T101500Z-1-0123456789abcdef.ndjson"
 
 
+@pytest.fixture(autouse=True)
+def _no_secops_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never inherit a secops:// output's settings from the developer's shell."""
+    for name in ("ZDLOGS_SECOPS_STATE", "ZDLOGS_SECOPS_ENDPOINT", "ZDLOGS_SECOPS_LOG_TYPE", "ZDLOGS_SECOPS_FORWARDER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("ZDLOGS_SECOPS_BATCH_BYTES", raising=False)
+
+
 def make_sink(fake: FakeSecOps, state: Path, **options: Any) -> SecOpsSink:
     return SecOpsSink.from_url(fake.output, state=LocalSink(state), **({"endpoint": fake.url} | options))
 
