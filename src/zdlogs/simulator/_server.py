@@ -3,7 +3,10 @@
 Pipeline for /api/v2: fault draw -> authentication -> rate limit -> endpoint. Faults
 come first because they stand for failures in front of Zendesk (load balancer, network)
 and so do not consume the account's budget; a 401 does not either. Every other
-/api/v2 response carries the rate-limit headers.
+/api/v2 response carries the rate-limit headers, except the access log's: it has its own
+limit instead of the account's, no rate-limit headers, and JSON:API errors (its 401, 404,
+429, and an injected 429 shaped like its own). The users cursor export passes the account
+and incremental limits, then its own, and always reports the latter in its header.
 """
 
 from __future__ import annotations
