@@ -305,6 +305,13 @@ def test_without_credentials_the_error_says_how_to_get_them(
         make_sink(secops_fake, tmp_path)
 
 
+def test_an_unreachable_token_endpoint_at_start_is_one_line(secops_fake: FakeSecOps, tmp_path: Path) -> None:
+    secops_fake.stop()
+    with pytest.raises(StorageError, match="could not get an access token") as raised:
+        make_sink(secops_fake, tmp_path)
+    assert "\n" not in str(raised.value)
+
+
 def test_without_the_library_secops_output_names_the_extra(tmp_path: Path) -> None:
     code = (
         "import sys; sys.modules['google.auth'] = None\n"
@@ -330,6 +337,8 @@ def test_the_endpoint_must_be_https_except_on_loopback(secops_fake: FakeSecOps, 
         make_sink(secops_fake, tmp_path, endpoint="http://chronicle.example.com")
     with pytest.raises(ConfigError, match="ZDLOGS_SECOPS_ENDPOINT"):
         load_settings(secops_endpoint="http://chronicle.example.com")
+    with pytest.raises(ConfigError, match="ZDLOGS_SECOPS_LOG_TYPE"):
+        make_sink(secops_fake, tmp_path, log_type="zendesk/../crm")
 
 
 # -- wiring: state store, open_sink, secrets ---------------------------------------------------------

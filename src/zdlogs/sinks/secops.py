@@ -145,6 +145,8 @@ class SecOpsSink:
         credentials: Any = None,
     ):
         require_extra()
+        if not re.fullmatch(r"[A-Z0-9_]+", log_type):
+            raise ConfigError(f"ZDLOGS_SECOPS_LOG_TYPE {log_type!r} is not a SecOps log type such as ZENDESK_CRM")
         self.url = f"secops://{project}/{location}/{instance}"
         self.project, self.location, self.instance, self.log_type = project, location, instance, log_type
         self.state, self.batch_bytes = state, batch_bytes
@@ -158,7 +160,13 @@ class SecOpsSink:
         self._auth_request = AuthRequest()
         self._token_lock = threading.Lock()
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
-        self._token(refused=ConfigError)  # fail at start, like the other sinks, on credentials that do not work
+        try:
+            self._token(refused=ConfigError)  # fail at start, like the other sinks, on credentials that do not work
+        except Retriable as exc:
+            raise StorageError(
+                f"--output {self.url}: could not get an access token, {exc}: check the network (and a proxy's "
+                "settings); nothing was collected"
+            ) from None
         log.info("secops_output", url=self.url, endpoint=origin, log_type=log_type, state=state.url)
 
     @classmethod
