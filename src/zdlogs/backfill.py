@@ -1,4 +1,5 @@
-"""Parallel backfill of the audit log: time windows fetched concurrently, stored and checkpointed one by one.
+"""Parallel backfill of a time-window stream (audit log, access log): windows fetched concurrently,
+stored and checkpointed one by one.
 
 A first run that starts far in the past (``--since`` more than a day back) would
 walk months of audit log one page at a time, using a fraction of the request rate it is allowed: each
@@ -27,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from zdlogs.streams.audit_logs import AuditLogs
 from zdlogs.streams.base import Checkpoint, Page, iso_z
+from zdlogs.streams.windowed import WindowedStream
 
 if TYPE_CHECKING:
     from zdlogs.pipeline import StreamRunner, StreamSummary
@@ -68,7 +69,7 @@ class _Message:
 class ParallelBackfill:
     """Runs (or resumes) the stream's backfill plan; the caller's thread does every write."""
 
-    def __init__(self, runner: StreamRunner, stream: AuditLogs, workers: int):
+    def __init__(self, runner: StreamRunner, stream: WindowedStream, workers: int):
         self.runner, self.stream, self.workers = runner, stream, workers
         self.name = stream.name
         self._stop = threading.Event()

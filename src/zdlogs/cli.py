@@ -22,7 +22,6 @@ from zdlogs import __version__, logs
 from zdlogs.config import load_settings, parse_utc
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
-from zdlogs.sinks import open_sink
 
 app = typer.Typer(
     help="Collect Zendesk's audit log and ticket changes into NDJSON, safely and incrementally.",
@@ -179,8 +178,7 @@ def run_command(
     settings = load_settings(**flags)
     logs.protect(settings)
     settings.require_zendesk()
-    sink = open_sink(settings.output, lease_ttl=settings.lease_ttl, settings=settings)  # flags reach secops://
-    summary = run(settings, sink=sink)
+    summary = run(settings)
     print_summary(summary)
 
 

@@ -30,9 +30,9 @@ from zdlogs.errors import (
 from zdlogs.ndjson import MAX_LINE_BYTES, encode, object_key, pack
 from zdlogs.sinks import Sink, open_sink
 from zdlogs.state import StateStore
-from zdlogs.streams import STREAMS
-from zdlogs.streams.audit_logs import AuditLogs, resume_point, window_end
+from zdlogs.streams import STREAMS, WindowedStream
 from zdlogs.streams.base import Page, Stream, StreamContext, iso_z
+from zdlogs.streams.windowed import window_end
 from zdlogs.zendesk.client import ZendeskClient
 
 log = structlog.get_logger("zdlogs.pipeline")
@@ -85,7 +85,7 @@ def run(
     settings: Settings, *, client: ZendeskClient | None = None, sink: Sink | None = None, now: datetime | None = None
 ) -> RunSummary:
     """Collect every configured stream once; raise PartialFailure/first error if any stream failed."""
-    sink = sink or open_sink(settings.output, lease_ttl=settings.lease_ttl)
+    sink = sink or open_sink(settings.output, lease_ttl=settings.lease_ttl, settings=settings)
     summary = RunSummary(output=sink.url)
     with sink.lease(settings.state_key + ".lease", run_owner()) as lease:
         if not lease.acquired:
@@ -115,7 +115,8 @@ def _collect_all(
         started = time.monotonic()
         try:
             runner.collect(STREAMS[name](), item)
-        except (AuthError, StorageError):
+        except (AuthError, StorageError) as exc:
+            item.status, item.error = "failed", str(exc)
             raise  # every stream would fail the same way
         except ZdlogsError as exc:
             item.status, item.error = ("skipped" if isinstance(exc, PermissionDenied) else "failed"), str(exc)
@@ -139,6 +140,7 @@ class StreamRunner:
             lookback_seconds=settings.lookback_seconds,
             settle_seconds=settings.settle_seconds,
             since=settings.since,
+            extra={"ticket_event_comments": settings.ticket_event_comments},
         )
 
     def collect(self, stream: Stream, item: StreamSummary) -> None:
@@ -146,7 +148,7 @@ class StreamRunner:
         committed = self.state.resume(stream.name)
         if (committed or self.state.backfill(stream.name)) and self.settings.since:
             log.info("since_ignored", stream=stream.name, reason="a checkpoint exists; --since is for first runs")
-        if isinstance(stream, AuditLogs) and not self._backfill(stream, committed, item):
+        if isinstance(stream, WindowedStream) and not self._backfill(stream, committed, item):
             return
         committed = self.state.checkpoint(stream.name)
         try:
@@ -159,10 +161,10 @@ class StreamRunner:
         finally:
             self.state.commit(stream.name, committed)
 
-    def _backfill(self, stream: AuditLogs, committed: dict, item: StreamSummary) -> bool:
+    def _backfill(self, stream: WindowedStream, committed: dict, item: StreamSummary) -> bool:
         """Run (or resume) a parallel backfill when one is due; True when the stream may go on as usual."""
         if not self.state.backfill(stream.name):
-            start, _ = resume_point(committed, self.ctx)
+            start, _ = stream.resume_point(committed, self.ctx)
             until = window_end(self.ctx)
             if committed or self.ctx.since is None or not backfill.wanted(start, until, self.settings.backfill_workers):
                 return True

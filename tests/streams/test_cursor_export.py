@@ -1,4 +1,4 @@
-"""The incremental ticket stream's stop rules, over httpx.MockTransport."""
+"""The cursor exports' stop rules (tickets, users), over httpx.MockTransport."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from tests.conftest import make_settings
 from zdlogs.errors import StuckCursorError, UnsafeLinkError
 from zdlogs.streams.base import StreamContext
 from zdlogs.streams.tickets import IncrementalTickets, first_start_time
+from zdlogs.streams.users import Users
 from zdlogs.zendesk.client import ZendeskClient
 
 BASE = "https://acme.zendesk.com"
@@ -79,3 +80,20 @@ def test_first_start_time_is_at_least_a_minute_old_and_never_in_the_future() -> 
     future = StreamContext(now=NOW, lookback_seconds=0, settle_seconds=1, since=datetime(2030, 1, 1, tzinfo=UTC))
     assert first_start_time(future) == int(NOW.timestamp()) - 61
     assert first_start_time(CTX) == int(NOW.timestamp()) - 3600
+
+
+def test_users_share_the_cursor_rules_and_are_filed_by_updated_at() -> None:
+    seen: list[httpx.Request] = []
+    user = {"id": 9, "role": "admin", "updated_at": "2026-11-24T08:30:00Z"}
+    body = {"users": [user], "after_cursor": "u1", "after_url": f"{BASE}/x?cursor=u1", "end_of_stream": True}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=body)
+
+    client = ZendeskClient(make_settings(BASE), transport=httpx.MockTransport(handler), sleep=lambda _: None)
+    with client:
+        pages = list(Users().pages(client, {}, CTX))
+    assert seen[0].url.path == "/api/v2/incremental/users/cursor.json"
+    assert pages[0].day == "2026/11/24" and pages[0].position == "20261124T083000Z-9"
+    assert pages[0].checkpoint == {"cursor": "u1"}

@@ -93,7 +93,7 @@ def test_other_4xx_are_not_retried(status: int, error: type, hint: str) -> None:
     response = httpx.Response(status, json=body, headers={"Location": "https://evil.example/x"})
     client, seen, _ = client_for([response, ok()])
     with pytest.raises(error, match=hint.replace("[", r"\[")) as caught:
-        client.get_json("/api/v2/x")
+        client.get_json("/api/v2/audit_logs")
     assert len(seen) == 1
     assert CANARY_TOKEN not in str(caught.value)
 
@@ -115,3 +115,28 @@ def test_credentials_are_sent_as_basic_token() -> None:
     client.get_json("/api/v2/x")
     auth = seen[0].headers["Authorization"]
     assert auth.startswith("Basic ") and CANARY_TOKEN not in auth  # base64, never the raw token
+
+
+def test_the_access_logs_429_waits_for_its_date_time_reset() -> None:
+    """No Retry-After on the access log's 429: ``ratelimit-reset`` is a date-time there."""
+    when = (datetime.now(UTC) + timedelta(seconds=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = {"errors": [{"detail": "Use RateLimit-Reset header to backoff on retries", "title": "Too many requests"}]}
+    client, seen, sleeps = client_for([httpx.Response(429, json=body, headers={"ratelimit-reset": when}), ok()])
+    assert client.get_json("/api/v2/access_logs", family="access_logs") == {"ok": True}
+    assert len(seen) == 2 and 15 <= sleeps[0] <= 21
+
+
+def test_a_403_names_what_the_endpoint_needs_and_reads_json_api_errors() -> None:
+    body = {"errors": [{"detail": "You must have administrator privileges", "title": "Authorization failed"}]}
+    client, _seen, _ = client_for([httpx.Response(403, json=body)])
+    with pytest.raises(PermissionDenied) as caught:
+        client.get_json("/api/v2/access_logs", family="access_logs")
+    message = str(caught.value)
+    assert "Advanced Data Privacy and Protection add-on" in message
+    assert "Authorization failed - You must have administrator privileges" in message
+
+
+def test_a_5xx_is_not_held_back_by_the_minute_reset_header() -> None:
+    client, _seen, sleeps = client_for([httpx.Response(500, headers={"ratelimit-reset": "59"}), ok()])
+    client.get_json("/api/v2/x")
+    assert sleeps[0] < 30

@@ -34,7 +34,7 @@ from zdlogs.errors import (
 )
 from zdlogs.zendesk.auth import make_auth
 from zdlogs.zendesk.pagination import checked_link
-from zdlogs.zendesk.ratelimit import Pacer, parse_retry_after
+from zdlogs.zendesk.ratelimit import Pacer, parse_retry_after, server_wait
 
 log = structlog.get_logger("zdlogs.client")
 
@@ -112,7 +112,7 @@ class ZendeskClient:
             raise Retriable("timed out") from None
         except httpx.TransportError as exc:
             raise Retriable(f"connection failed: {type(exc).__name__}") from None
-        self.pacer.after(response.headers)
+        self.pacer.after(response.headers, family)
         self._count("bytes", len(response.content))
         return self._json_or_raise(response)
 
@@ -122,7 +122,11 @@ class ZendeskClient:
             return _parse_object(response)
         if status == 429 or status >= 500:
             self._count("rate_limited" if status == 429 else "server_errors")
-            wait = parse_retry_after(response.headers.get("retry-after"))
+            wait = (
+                server_wait(response.headers)
+                if status == 429
+                else parse_retry_after(response.headers.get("retry-after"))
+            )
             raise Retriable(f"HTTP {status}", retry_after=wait, status=status)
         raise _client_error(response)
 
@@ -158,7 +162,7 @@ class ZendeskClient:
             raise ZendeskError(
                 f"POST {_path(absolute)} failed ({type(exc).__name__}): Zendesk could not be reached; try again"
             ) from None
-        self.pacer.after(response.headers)
+        self.pacer.after(response.headers, family)
         if response.is_success:
             return response
         if response.status_code == 429:
@@ -198,16 +202,25 @@ def _client_error(response: httpx.Response) -> Exception:
             "ZENDESK_API_TOKEN (or the bearer/OAuth settings for AUTH_MODE), and that API access is on"
         )
     if status == 403:
-        return PermissionDenied(
-            f"Zendesk refused access (HTTP 403{detail}) to {path}: the audit log needs the Enterprise plan "
-            "and an admin user; incremental exports need an admin"
-        )
+        return PermissionDenied(f"Zendesk refused access (HTTP 403{detail}) to {path}: {_requirement(path)}")
     if 300 <= status < 400:
         return RequestRejected(
             f"Zendesk redirected {path} (HTTP {status}) instead of answering; redirects are not followed "
             "so credentials stay on your origin: set ZENDESK_BASE_URL to https://<subdomain>.zendesk.com"
         )
     return RequestRejected(f"Zendesk rejected {path} (HTTP {status}{detail}): this request cannot succeed as is")
+
+
+_REQUIREMENTS = (
+    ("/api/v2/access_logs", "the access log needs the Advanced Data Privacy and Protection add-on and an admin user"),
+    ("/api/v2/audit_logs", "the audit log needs the Enterprise plan and an admin user"),
+    ("/api/v2/incremental/", "incremental exports need an admin user (with OAuth, the scope read)"),
+)
+
+
+def _requirement(path: str) -> str:
+    """What Zendesk requires for ``path``, for the 403 message (the fix is on the account, not in zdlogs)."""
+    return next((need for prefix, need in _REQUIREMENTS if path.startswith(prefix)), "the user needs admin rights")
 
 
 def _rate_limited(response: httpx.Response) -> str:
@@ -235,7 +248,11 @@ def _error_detail(response: httpx.Response) -> str:
         return ""
     if not isinstance(body, dict):
         return ""
-    parts = [str(body.get(key)) for key in ("error", "description") if isinstance(body.get(key), str)]
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        body = errors[0]  # JSON:API form, used by the access log: {"errors": [{"title", "detail"}]}
+    keys = ("error", "description", "title", "detail")
+    parts = [str(body.get(key)) for key in keys if isinstance(body.get(key), str)]
     text = " ".join(" - ".join(parts).split())[:200]
     return f": {text}" if text else ""
 

@@ -5,7 +5,10 @@ every app on the account, so zdlogs uses at most ``rate_share`` of it: it counts
 sliding minute, and it also stands back until the window resets when the headers say the account as a
 whole is down to the share it must leave to others. Incremental exports have their own 10/minute
 limit that no header announces (https://developer.zendesk.com/api-reference/ticketing/ticket-management/incremental_exports/),
-so that family is paced from the configured limit alone.
+so that family is paced from the configured limit alone. The access log has its own 50/minute limit
+and sends none of the account headers; its 429 carries no ``Retry-After`` but a ``ratelimit-reset``
+*date-time* (https://developer.zendesk.com/api-reference/ticketing/account-configuration/access_logs/):
+:func:`server_wait` reads every form Zendesk uses to say how long to wait.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import structlog
 log = structlog.get_logger("zdlogs.ratelimit")
 
 WINDOW_SECONDS = 60.0
+ACCESS_LOGS_LIMIT = 50  # requests/minute, the access log's own limit (reference page above)
 
 
 def parse_retry_after(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
@@ -39,6 +43,27 @@ def parse_retry_after(value: str | None, now: Callable[[], datetime] = lambda: d
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now()).total_seconds())
+
+
+def parse_reset(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
+    """``ratelimit-reset`` as seconds: delta-seconds on most endpoints, an ISO-8601 date-time on the access log."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return parse_retry_after(value, now)
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return max(0.0, (when - now()).total_seconds())
+
+
+def server_wait(headers: Mapping[str, str]) -> float | None:
+    """How long a 429 asks us to wait: ``Retry-After``, else ``ratelimit-reset``, else None.
+
+    Only for 429s: on any other answer ``ratelimit-reset`` is when the minute's budget refills, not a request
+    to wait (a 500 carrying ``ratelimit-reset: 59`` must not hold the retry back a minute)."""
+    wait = parse_retry_after(headers.get("retry-after"))
+    return wait if wait is not None else parse_reset(headers.get("ratelimit-reset"))
 
 
 def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
@@ -77,7 +102,11 @@ class Pacer:
         self._share = share
         self._clock = clock
         self._sleep = sleep
-        self._families = {"account": _Family(None), "incremental": _Family(incremental_limit)}
+        self._families = {
+            "account": _Family(None),
+            "incremental": _Family(incremental_limit),
+            "access_logs": _Family(ACCESS_LOGS_LIMIT),
+        }
         self._lock = threading.Lock()
         self._not_before = 0.0  # the latest reservation: later requests never jump ahead of it
         self.waited = 0.0
@@ -103,8 +132,13 @@ class Pacer:
             self._families["account"].sent.append(at)
         return max(0.0, delay)
 
-    def after(self, headers: Mapping[str, str]) -> None:
-        """Learn the account limit and what remains of it from a response's headers."""
+    def after(self, headers: Mapping[str, str], family: str = "account") -> None:
+        """Learn the account limit and what remains of it from a response's headers.
+
+        The access log's headers (if any) describe its own limit, not the account's: they are ignored,
+        and its family is paced from its documented limit alone."""
+        if family == "access_logs":
+            return
         with self._lock:
             account = self._families["account"]
             limit = _header_int(headers, "x-rate-limit", "ratelimit-limit")
