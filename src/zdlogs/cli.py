@@ -249,6 +249,12 @@ def simulate_command(
     seed: Annotated[int, Opt(help="Seed of the generated account")] = 42,
     audit_logs: Annotated[int, Opt(help="Audit-log records in the history")] = 5000,
     tickets: Annotated[int, Opt(help="Tickets in the history")] = 500,
+    access_logs: Annotated[int, Opt(help="Access-log records in the history (the last 90 days are served)")] = 2000,
+    users: Annotated[int, Opt(help="Users in the history")] = 300,
+    organizations: Annotated[int, Opt(help="Organizations in the history")] = 50,
+    access_log_addon: Annotated[
+        bool, Opt("--access-log-addon/--no-access-log-addon", help="Without it the access log answers 403")
+    ] = True,
     plan: Annotated[
         str,
         Opt(
@@ -271,6 +277,10 @@ def simulate_command(
         seed=seed,
         audit_logs=audit_logs,
         tickets=tickets,
+        access_logs=access_logs,
+        users=users,
+        organizations=organizations,
+        access_logs_addon=access_log_addon,
         plan=plan,
         account_limit=account_limit,
         append_interval=append_interval,
@@ -283,7 +293,7 @@ def simulate_command(
         f"  export ZENDESK_BASE_URL={sim.url} ZENDESK_EMAIL={config.email} "
         f"ZENDESK_API_TOKEN={config.api_token} LOOKBACK_SECONDS={int(config.history_days * 86400)}"
     )
-    typer.echo("  zdlogs run --max-pages 1000")
+    typer.echo("  zdlogs run --max-pages 1000   # add --resources audit_logs,access_logs,users,... for more streams")
     sim.serve_forever()
 
 

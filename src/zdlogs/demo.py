@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from zdlogs.config import load_settings
+from zdlogs.config import KNOWN_RESOURCES, load_settings
 from zdlogs.pipeline import RunSummary, run
 from zdlogs.simulator import SimConfig, Simulator
 
@@ -33,14 +33,32 @@ def run_demo(output: str, *, audit_logs: int, tickets: int, seed: int, echo: Cal
             settle_seconds=SETTLE_SECONDS,
             max_pages=10_000,
             incremental_limit=600,
+            resources=list(KNOWN_RESOURCES),
+            oauth_scopes="read",
         )
-        echo(f"Simulated Zendesk at {sim.url}: {audit_logs} audit-log records, {tickets} tickets.")
+        echo(
+            f"Simulated Zendesk at {sim.url}: {audit_logs} audit-log records, {tickets} tickets, "
+            f"{config.access_logs} access-log records, {config.users} users, {config.organizations} organizations."
+        )
         _report("First run (history)", run(settings), echo)
-        sim.append_audit_logs(25)
-        sim.update_tickets(10)
+        _new_activity(sim)
         time.sleep(SETTLE_SECONDS + 1)
-        _report("Second run (after 25 new audit records and 10 ticket updates)", run(settings), echo)
+        _report(
+            "Second run (after 25 new audit records, 10 ticket updates, 40 access-log records, "
+            "3 user and 2 organization changes)",
+            run(settings),
+            echo,
+        )
     _show_tree(root, echo)
+
+
+def _new_activity(sim: Simulator) -> None:
+    """What an hour on an account brings: the second run must collect exactly this."""
+    sim.append_audit_logs(25)
+    sim.update_tickets(10)
+    sim.append_access_logs(40)
+    sim.update_users(3)
+    sim.update_organizations(2)
 
 
 def _fresh_directory(root: Path) -> Path:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.helpers import collector_env, sim_config, zdlogs
@@ -92,7 +95,9 @@ def test_demo_collects_and_shows_the_second_run_only_fetches_new_records(tmp_pat
     assert "First run" in result.stdout and "Second run" in result.stdout
     second = result.stdout.split("Second run")[1]
     assert "audit_logs" in second and "25 records" in second
-    assert list((tmp_path / "demo").rglob("*.ndjson"))
+    assert "access_logs" in second and "40 records" in second
+    for stream in ("access_logs", "ticket_events", "users", "organizations"):
+        assert list((tmp_path / "demo/zendesk/crm" / stream).rglob("*.ndjson")), stream
 
 
 BAD_STATE = [
@@ -124,3 +129,17 @@ def test_output_that_is_a_file_is_exit_2(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     result = zdlogs("run", env=collector_env("http://127.0.0.1:9", tmp_path / "file"))
     assert result.returncode == 2 and "not writable" in result.stderr
+
+
+def test_simulate_serves_every_stream_and_can_play_an_account_without_the_access_log_add_on() -> None:
+    command = [sys.executable, "-m", "zdlogs", "simulate", "--port", "0", "--users", "7", "--no-access-log-addon"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            url = server.stdout.readline().split(" on ")[1].split(" ")[0]  # type: ignore[union-attr]
+            auth = ("admin@example.com/token", "sim-api-token")
+            users = httpx.get(f"{url}/api/v2/incremental/users/cursor.json?start_time=0", auth=auth).json()
+            refused = httpx.get(f"{url}/api/v2/access_logs", auth=auth)
+        finally:
+            server.terminate()
+    assert len(users["users"]) >= 7 and users["end_of_stream"] is True
+    assert refused.status_code == 403 and refused.json()["errors"][0]["title"] == "Authorization failed"
