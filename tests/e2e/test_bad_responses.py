@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import CANARY_TOKEN
 from tests.e2e.helpers import collector_env, collector_settings, read_records, sim_config, zdlogs
 from tests.e2e.test_exactly_once import assert_complete
+from tests.e2e.test_streams import assert_new_streams_complete
 from zdlogs.pipeline import run
 from zdlogs.simulator import Simulator
 from zdlogs.simulator._http import Response
@@ -161,3 +162,51 @@ def test_a_lone_surrogate_escape_does_not_block_the_stream(sim: Simulator, tmp_p
         sim.clear_tampering()
     assert summary.streams[0].records == 250
     assert_complete(sim, tmp_path, tickets=False)
+
+
+# The issue-8 streams: the same rules (right exit code, one line, nothing lost once Zendesk behaves).
+ACCESS, EVENTS = r"^/api/v2/access_logs", r"^/api/v2/incremental/ticket_events"
+USERS, ORGS = r"^/api/v2/incremental/users", r"^/api/v2/incremental/organizations"
+JSON_API_400 = b'{"errors":[{"detail":"max allowed page size is 2500","title":"Malformed query params"}]}'
+NEW_CASES = [
+    ("access-id-number", ACCESS, on_first_record(set_field("id", 5), "access_logs"), "str id"),
+    ("access-timestamp-garbled", ACCESS, on_first_record(set_field("timestamp", "soon"), "access_logs"), "timestamp"),
+    ("access-missing-meta", ACCESS, without("meta"), "meta.has_more"),
+    ("access-next-other-host", ACCESS, foreign_next, "refused"),
+    ("access-json-api-400", ACCESS, lambda _b: Response(400, JSON_API_400, "application/json"), "Malformed query"),
+    ("events-not-list", EVENTS, replace("ticket_events", "none"), "list of 'ticket_events'"),
+    ("events-end-time-garbled", EVENTS, replace("end_time", "soon"), "end_time"),
+    ("events-timestamp-missing", EVENTS, on_first_record(drop_field("timestamp"), "ticket_events"), "timestamp"),
+    ("events-empty-page-never-ends-after-warm-run", EVENTS, replace("end_of_stream", False), "instead of looping"),
+    ("users-no-cursor", USERS, without("after_cursor"), "after_cursor"),
+    ("users-cursor-repeats-after-warm-run", USERS, replace("end_of_stream", False), "instead of"),
+    ("orgs-updated-garbled", ORGS, on_first_record(set_field("updated_at", "soon"), "organizations"), "updated_at"),
+]
+NEW_STREAMS = "access_logs,ticket_events,users,organizations"
+
+
+@pytest.fixture(scope="module")
+def full_sim() -> Iterator[Simulator]:
+    config = sim_config(audit_logs=20, tickets=60, access_logs=400, users=40, organizations=10)
+    with Simulator(config).start() as simulator:
+        yield simulator
+
+
+@pytest.mark.parametrize(("case", "path", "change", "message"), NEW_CASES, ids=[c[0] for c in NEW_CASES])
+def test_bad_answers_on_the_new_streams(
+    full_sim: Simulator, tmp_path: Path, case: str, path: str, change: Callable, message: str
+) -> None:
+    full_sim.clear_tampering()
+    if case.endswith("after-warm-run"):
+        run(collector_settings(full_sim.url, tmp_path, resources=NEW_STREAMS))
+    full_sim.tamper(path, change)
+    try:
+        result = zdlogs("run", env=collector_env(full_sim.url, tmp_path, HTTP_RETRIES="1", RESOURCES=NEW_STREAMS))
+    finally:
+        full_sim.clear_tampering()
+    errors = [line for line in result.stderr.splitlines() if line.startswith("zdlogs: error:")]
+    assert result.returncode == 4, result.stderr[-2000:]  # the three other streams were collected
+    assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    run(collector_settings(full_sim.url, tmp_path, resources=NEW_STREAMS))
+    assert_new_streams_complete(full_sim, tmp_path)
