@@ -7,12 +7,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import structlog
 
-from tests.conftest import make_settings
+from tests.streams.replay import BASE, replay
 from zdlogs.streams.access_logs import AccessLogs
 from zdlogs.streams.base import StreamContext
-from zdlogs.zendesk.client import ZendeskClient
 
-BASE = "https://acme.zendesk.com"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
@@ -27,17 +25,7 @@ def log(ulid: str, second: int) -> dict:
 
 
 def collect(responses: list[httpx.Response], checkpoint: dict, ctx: StreamContext):
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return responses.pop(0)
-
-    client = ZendeskClient(make_settings(BASE), transport=httpx.MockTransport(handler), sleep=lambda _: None)
-    try:
-        return list(AccessLogs().pages(client, checkpoint, ctx)), seen
-    finally:
-        client.close()
+    return replay(AccessLogs(), responses, checkpoint, ctx)
 
 
 def test_windows_use_filter_start_end_and_the_largest_page() -> None:

@@ -7,14 +7,12 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.conftest import make_settings
+from tests.streams.replay import BASE, replay
 from zdlogs.errors import StuckCursorError, UnsafeLinkError
 from zdlogs.streams.base import StreamContext
 from zdlogs.streams.tickets import IncrementalTickets, first_start_time
 from zdlogs.streams.users import Users
-from zdlogs.zendesk.client import ZendeskClient
 
-BASE = "https://acme.zendesk.com"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CTX = StreamContext(now=NOW, lookback_seconds=3600, settle_seconds=1)
 
@@ -30,20 +28,7 @@ def ticket(ticket_id: int, stamp: int) -> dict:
 
 
 def run_stream(responses: list[httpx.Response], checkpoint: dict) -> tuple[list, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return responses.pop(0)
-
-    client = ZendeskClient(make_settings(BASE), transport=httpx.MockTransport(handler), sleep=lambda _: None)
-    pages = []
-    try:
-        for page in IncrementalTickets().pages(client, checkpoint, CTX):
-            pages.append(page)
-    finally:
-        client.close()
-    return pages, seen
+    return replay(IncrementalTickets(), responses, checkpoint, CTX)
 
 
 def test_stops_on_end_of_stream_although_a_cursor_is_present() -> None:
@@ -83,17 +68,9 @@ def test_first_start_time_is_at_least_a_minute_old_and_never_in_the_future() -> 
 
 
 def test_users_share_the_cursor_rules_and_are_filed_by_updated_at() -> None:
-    seen: list[httpx.Request] = []
     user = {"id": 9, "role": "admin", "updated_at": "2026-11-24T08:30:00Z"}
     body = {"users": [user], "after_cursor": "u1", "after_url": f"{BASE}/x?cursor=u1", "end_of_stream": True}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json=body)
-
-    client = ZendeskClient(make_settings(BASE), transport=httpx.MockTransport(handler), sleep=lambda _: None)
-    with client:
-        pages = list(Users().pages(client, {}, CTX))
+    pages, seen = replay(Users(), [httpx.Response(200, json=body)], {}, CTX)
     assert seen[0].url.path == "/api/v2/incremental/users/cursor.json"
     assert pages[0].day == "2026/11/24" and pages[0].position == "20261124T083000Z-9"
     assert pages[0].checkpoint == {"cursor": "u1"}

@@ -7,15 +7,13 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from tests.conftest import make_settings
+from tests.streams.replay import BASE, replay
 from zdlogs.errors import StuckCursorError, ZendeskError
 from zdlogs.streams.base import StreamContext
 from zdlogs.streams.organizations import Organizations
 from zdlogs.streams.ticket_events import TicketEvents
 from zdlogs.streams.time_export import TimeExport
-from zdlogs.zendesk.client import ZendeskClient
 
-BASE = "https://acme.zendesk.com"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CTX = StreamContext(now=NOW, lookback_seconds=3600, settle_seconds=1)
 
@@ -30,17 +28,7 @@ def events(stamps: list[tuple[int, int]], end: bool, end_time: int | None = None
 
 
 def run(stream: TimeExport, responses: list[httpx.Response], checkpoint: dict, ctx: StreamContext = CTX):
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return responses.pop(0)
-
-    client = ZendeskClient(make_settings(BASE), transport=httpx.MockTransport(handler), sleep=lambda _: None)
-    try:
-        return list(stream.pages(client, checkpoint, ctx)), seen
-    finally:
-        client.close()
+    return replay(stream, responses, checkpoint, ctx)
 
 
 def ids(pages: list) -> list[int]:
