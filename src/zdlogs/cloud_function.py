@@ -57,7 +57,7 @@ class RunOptions(BaseModel):
     max_pages: int | None = Field(None, ge=1)
 
     def overrides(self) -> dict[str, Any]:
-        unknown = [name for name in self.resources or [] if name not in KNOWN_RESOURCES]
+        unknown = [name for name in self.resources or [] if name not in (*KNOWN_RESOURCES, "all")]
         if unknown:
             raise ValueError(f"unknown resources {unknown}; choose from {', '.join(KNOWN_RESOURCES)}")
         values = {"resources": ",".join(self.resources) if self.resources else None}

@@ -88,9 +88,11 @@ class Settings(BaseSettings):
     def _split_resources(cls, value: Any) -> list[str]:
         items = value.split(",") if isinstance(value, str) else list(value)
         names = [str(item).strip() for item in items if str(item).strip()]
+        if names == ["all"]:
+            return list(KNOWN_RESOURCES)
         unknown = [name for name in names if name not in KNOWN_RESOURCES]
         if unknown or not names:
-            raise ValueError(f"unknown resource {unknown or value!r}; choose from {', '.join(KNOWN_RESOURCES)}")
+            raise ValueError(f"unknown resource {unknown or value!r}; choose from {', '.join(KNOWN_RESOURCES)} or all")
         return names
 
     @field_validator("since", mode="before")
