@@ -2,13 +2,19 @@
 # Create or update, in one command, everything the Google SecOps "Zendesk CRM" guide builds by hand:
 # APIs, the GCS bucket, the collector's service account and its roles, the credential in Secret Manager,
 # the Pub/Sub topic, the Cloud Run function (gen2) running zdlogs, the Cloud Scheduler job, and read
-# access for the SecOps feed. Every step looks first (describe) and creates only what is missing, so
-# running it again updates in place. `--dry-run` prints the gcloud commands without running anything.
+# access for the SecOps feed. With `--ingestion api` the function pushes records straight to the SecOps
+# ingestion API instead (no feed; the bucket keeps only checkpoints, the lease and delivery markers) and
+# its service account gets a custom role holding only chronicle.logs.import on the SecOps project.
+# Every step looks first (describe) and creates only what is missing, so running it again updates in
+# place. `--dry-run` prints the gcloud commands without running anything.
 set -Eeuo pipefail
 
 readonly PROG="deploy.sh"
 readonly SA_ID="zdlogs-collector"
 readonly STATE_KEY="_zdlogs/state.json"
+readonly DEFAULT_PREFIX="zendesk/crm/"
+readonly IMPORT_ROLE_ID="zdlogsLogImporter"   # custom role: chronicle.logs.import only (SecOps project)
+readonly IMPORT_PERMISSION="chronicle.logs.import"
 readonly MAX_RUNTIME=480          # seconds of collection per run; the function's timeout is 540s
 readonly APIS=(
   cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com
@@ -24,7 +30,8 @@ Usage: deploy/gcp/deploy.sh --project P --region R --bucket B --zendesk-base-url
 
 Creates or updates (idempotently) the GCS bucket, the service account zdlogs-collector@P.iam.gserviceaccount.com
 and its roles, the Zendesk credential in Secret Manager, the Pub/Sub topic, the Cloud Run function (gen2)
-running zdlogs, the Cloud Scheduler job, and the SecOps feed's read access to the bucket.
+running zdlogs, the Cloud Scheduler job, and the SecOps feed's read access to the bucket (--ingestion feed)
+or the function's right to import logs into SecOps (--ingestion api).
 
 Required:
   --project P                    GCP project id
@@ -41,22 +48,39 @@ Zendesk credentials:
                                  Needed the first time; omit it to keep the stored secret.
 
 Collection:
-  --prefix P                     data prefix the SecOps feed reads (default zendesk/crm/)
+  --prefix P                     data prefix the SecOps feed reads (default zendesk/crm/; feed only)
   --resources LIST               default audit_logs,incremental_tickets
   --max-pages N                  pages per stream per run (default 100; each run also stops after 480 s)
   --since DATE                   first run only: collect from this UTC date/time (YYYY-MM-DD[THH:MM:SSZ])
   --schedule CRON                Cloud Scheduler cron, UTC (default "0 * * * *")
 
 Names:
-  --function-name NAME           default zendesk-crm-to-gcs
+  --function-name NAME           default zendesk-crm-to-gcs (in both modes: switching --ingestion redeploys it)
   --topic NAME                   default zendesk-crm-trigger
   --scheduler-job NAME           default <function-name>-schedule
 
-Google SecOps feed:
+How records reach Google SecOps:
+  --ingestion feed|api           feed (default): the function writes NDJSON objects under gs://B/PREFIX and a
+                                 SecOps feed (Google Cloud Storage V2) reads them.
+                                 api: the function sends every record to the SecOps ingestion API
+                                 (logs:import, ZDLOGS_OUTPUT=secops://...); gs://B/ keeps only checkpoints,
+                                 the run lease and delivery markers (ZDLOGS_SECOPS_STATE). Needs
+                                 --secops-instance; creates the custom role projects/SECOPS_PROJECT/roles/
+                                 zdlogsLogImporter (only chronicle.logs.import), grants it to the collector's
+                                 account on the SecOps project and enables the Chronicle API there.
+
+Google SecOps feed (--ingestion feed):
   --secops-service-account EMAIL the feed's service account ("Get a service account" on the feed page):
                                  gets roles/storage.objectViewer on the bucket
   --secops-can-delete            also let the feed delete what it transferred (source deletion option):
                                  roles/storage.objectAdmin limited to objects under the data prefix
+
+Google SecOps ingestion API (--ingestion api):
+  --secops-instance P/L/I        SECOPS_PROJECT/LOCATION/INSTANCE: the project bound to SecOps (may differ
+                                 from --project), its location (us, europe, europe-west2, ...) and the
+                                 instance's customer id (SIEM Settings > Profile)
+  --secops-endpoint URL          the API origin if not https://LOCATION-chronicle.googleapis.com, e.g. the
+                                 regional https://chronicle.LOCATION.rep.googleapis.com
 
 Other:
   --staging-dir DIR              build the function source in DIR (new or empty) and keep it
@@ -78,9 +102,9 @@ note() { printf '# %s\n' "$1" >&2; }
 # ---------------------------------------------------------------- arguments
 
 PROJECT="" REGION="" BUCKET="" BASE_URL="" AUTH_MODE="oauth" EMAIL="" CLIENT_ID="" SECRET_FILE=""
-PREFIX="zendesk/crm/" SCHEDULE="0 * * * *" FUNCTION_NAME="zendesk-crm-to-gcs" TOPIC="zendesk-crm-trigger"
+PREFIX="" SCHEDULE="0 * * * *" FUNCTION_NAME="zendesk-crm-to-gcs" TOPIC="zendesk-crm-trigger"
 SCHEDULER_JOB="" SECOPS_SA="" SECOPS_CAN_DELETE=0 RESOURCES="audit_logs,incremental_tickets" MAX_PAGES=100
-SINCE="" STAGING_DIR="" DRY_RUN=0 ASSUME_EXISTS=0
+SINCE="" STAGING_DIR="" DRY_RUN=0 ASSUME_EXISTS=0 INGESTION="feed" SECOPS_INSTANCE="" SECOPS_ENDPOINT=""
 
 parse_args() {
   local opt value
@@ -118,6 +142,9 @@ parse_args() {
       --topic) TOPIC=$value ;;
       --scheduler-job) SCHEDULER_JOB=$value ;;
       --secops-service-account) SECOPS_SA=$value ;;
+      --ingestion) INGESTION=$value ;;
+      --secops-instance) SECOPS_INSTANCE=$value ;;
+      --secops-endpoint) SECOPS_ENDPOINT=$value ;;
       --staging-dir) STAGING_DIR=$value ;;
       --api-token | --client-secret | --bearer-token | --token | --secret | --password)
         die "$opt is not accepted (command lines are visible to other users): put the secret in a file and pass --secret-file PATH" ;;
@@ -167,6 +194,8 @@ validate_args() {
     fi
   fi
 
+  validate_ingestion
+  PREFIX=${PREFIX:-$DEFAULT_PREFIX}
   [[ $PREFIX =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_.-]+)*/$ ]] ||
     die "--prefix '$PREFIX' must be a relative path ending in '/' (letters, digits, - _ .): e.g. zendesk/crm/"
   [[ $STATE_KEY != "$PREFIX"* ]] ||
@@ -201,10 +230,50 @@ validate_args() {
   ((DRY_RUN)) || command -v gcloud >/dev/null || die "gcloud not found: install the Google Cloud SDK (or use --dry-run)"
 }
 
-SA_EMAIL="" SECRET_NAME="" SECRET_ENV=""
+validate_ingestion() {  # --ingestion and the options that belong to one mode only
+  case $INGESTION in
+    feed)
+      [[ -z $SECOPS_INSTANCE ]] || die "--secops-instance only applies to --ingestion api: add --ingestion api"
+      [[ -z $SECOPS_ENDPOINT ]] || die "--secops-endpoint only applies to --ingestion api: add --ingestion api"
+      ;;
+    api)
+      require "$SECOPS_INSTANCE" --secops-instance "SECOPS_PROJECT/LOCATION/INSTANCE (--ingestion api sends to it)"
+      [[ -z $SECOPS_SA ]] ||
+        die "--secops-service-account is for a feed, and --ingestion api has none: drop it (or use --ingestion feed)"
+      ((!SECOPS_CAN_DELETE)) ||
+        die "--secops-can-delete is for a feed, and --ingestion api has none: drop it (or use --ingestion feed)"
+      [[ -z $PREFIX ]] || die "--prefix is the feed's data prefix, and --ingestion api writes no data objects: drop it"
+      validate_secops_instance
+      ;;
+    *) die "--ingestion '$INGESTION' is unknown: use feed (a SecOps feed reads the bucket) or api (logs:import)" ;;
+  esac
+}
+
+SECOPS_PROJECT="" SECOPS_LOCATION="" SECOPS_ID=""
+
+validate_secops_instance() {
+  local instance=${SECOPS_INSTANCE#secops://} parts
+  IFS=/ read -r -a parts <<<"${instance%/}"
+  ((${#parts[@]} == 3)) ||
+    die "--secops-instance '$SECOPS_INSTANCE' is not SECOPS_PROJECT/LOCATION/INSTANCE: e.g. my-secops-project/us/<customer id>"
+  SECOPS_PROJECT=${parts[0]} SECOPS_LOCATION=${parts[1]} SECOPS_ID=${parts[2]}
+  [[ $SECOPS_PROJECT =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] ||
+    die "--secops-instance: '$SECOPS_PROJECT' is not a project id: use the id of the project bound to SecOps"
+  [[ $SECOPS_LOCATION =~ ^[a-z]+(-[a-z]+[0-9]+)?$ ]] ||
+    die "--secops-instance: '$SECOPS_LOCATION' is not a SecOps location: use e.g. us, europe or europe-west2"
+  [[ $SECOPS_ID =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||
+    die "--secops-instance: '$SECOPS_ID' is not an instance id: copy the customer id from SIEM Settings > Profile"
+  SECOPS_INSTANCE="$SECOPS_PROJECT/$SECOPS_LOCATION/$SECOPS_ID"
+  SECOPS_ENDPOINT=${SECOPS_ENDPOINT%/}
+  [[ -z $SECOPS_ENDPOINT || $SECOPS_ENDPOINT =~ ^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$ ]] ||
+    die "--secops-endpoint '$SECOPS_ENDPOINT' must be only an https origin: e.g. https://chronicle.$SECOPS_LOCATION.rep.googleapis.com"
+}
+
+SA_EMAIL="" SECRET_NAME="" SECRET_ENV="" IMPORT_ROLE=""
 
 derive_names() {
   SA_EMAIL="$SA_ID@$PROJECT.iam.gserviceaccount.com"
+  IMPORT_ROLE="projects/$SECOPS_PROJECT/roles/$IMPORT_ROLE_ID"
   case $AUTH_MODE in
     oauth) SECRET_NAME=zendesk-oauth-client-secret SECRET_ENV=ZENDESK_CLIENT_SECRET ;;
     token) SECRET_NAME=zendesk-api-token SECRET_ENV=ZENDESK_API_TOKEN ;;
@@ -259,13 +328,13 @@ exists() {  # exists CMD...: a describe call, true if the resource is there (nev
   "$@" >/dev/null 2>&1
 }
 
-HAVE_BUCKET=0 HAVE_SA=0 HAVE_SECRET=0 HAVE_TOPIC=0 HAVE_JOB=0
+HAVE_BUCKET=0 HAVE_SA=0 HAVE_SECRET=0 HAVE_TOPIC=0 HAVE_JOB=0 HAVE_ROLE=0 ROLE_DELETED=0
 
 discover() {  # look before changing anything; --dry-run looks nowhere and assumes per --assume-exists
   STEP="look up existing resources"
   if ((DRY_RUN)); then
     HAVE_BUCKET=$ASSUME_EXISTS HAVE_SA=$ASSUME_EXISTS HAVE_SECRET=$ASSUME_EXISTS
-    HAVE_TOPIC=$ASSUME_EXISTS HAVE_JOB=$ASSUME_EXISTS
+    HAVE_TOPIC=$ASSUME_EXISTS HAVE_JOB=$ASSUME_EXISTS HAVE_ROLE=$ASSUME_EXISTS
     return 0
   fi
   if exists gcloud storage buckets describe "gs://$BUCKET" --format='value(name)'; then HAVE_BUCKET=1; fi
@@ -278,8 +347,18 @@ discover() {  # look before changing anything; --dry-run looks nowhere and assum
     --format='value(name)'; then
     HAVE_JOB=1
   fi
+  [[ $INGESTION != api ]] || discover_import_role
   ((HAVE_SECRET)) || [[ -n $SECRET_FILE ]] ||
     die "secret $SECRET_NAME does not exist yet: pass --secret-file PATH holding the $(secret_label)"
+}
+
+discover_import_role() {  # a deleted custom role still answers describe (deleted: True) for 7 days
+  local deleted
+  if deleted=$(gcloud iam roles describe "$IMPORT_ROLE_ID" --project="$SECOPS_PROJECT" --format='value(deleted)' \
+    2>/dev/null); then
+    HAVE_ROLE=1
+    [[ $deleted != True ]] || ROLE_DELETED=1
+  fi
 }
 
 STEP="arguments"
@@ -331,14 +410,34 @@ ensure_service_account() {
   else
     run gcloud iam service-accounts create "$SA_ID" --project="$PROJECT" \
       --display-name="zdlogs Zendesk collector" \
-      --description="Cloud Run function $FUNCTION_NAME: collects Zendesk logs into gs://$BUCKET/$PREFIX"
+      --description="Cloud Run function $FUNCTION_NAME: collects Zendesk logs into $(destination)"
   fi
   STEP="roles of $SA_EMAIL"
-  # Storage rights on this bucket only (the guide grants them project-wide).
+  # Storage rights on this bucket only (the guide grants them project-wide). With --ingestion api the bucket
+  # still holds the checkpoints, the run lease and the delivery markers.
   run_iam gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --member="serviceAccount:$SA_EMAIL" \
     --role=roles/storage.objectAdmin --format=none
   run_iam gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$SA_EMAIL" \
     --role=roles/logging.logWriter --condition=None --format=none
+}
+
+ensure_import_role() {  # --ingestion api: the collector may import logs into SecOps, and nothing more
+  [[ $INGESTION == api ]] || return 0
+  STEP="Chronicle API in $SECOPS_PROJECT"
+  run gcloud services enable chronicle.googleapis.com --project="$SECOPS_PROJECT"
+  STEP="role $IMPORT_ROLE"
+  local settings=(--project="$SECOPS_PROJECT" --title="zdlogs log importer"
+    --description="Only $IMPORT_PERMISSION: lets zdlogs push Zendesk logs to SecOps (logs:import)"
+    --permissions="$IMPORT_PERMISSION" --stage=GA)
+  if ((HAVE_ROLE)); then
+    ((!ROLE_DELETED)) || run gcloud iam roles undelete "$IMPORT_ROLE_ID" --project="$SECOPS_PROJECT"
+    run gcloud iam roles update "$IMPORT_ROLE_ID" "${settings[@]}"
+  else
+    run gcloud iam roles create "$IMPORT_ROLE_ID" "${settings[@]}"
+  fi
+  STEP="$IMPORT_PERMISSION for $SA_EMAIL on $SECOPS_PROJECT"
+  run_iam gcloud projects add-iam-policy-binding "$SECOPS_PROJECT" --member="serviceAccount:$SA_EMAIL" \
+    --role="$IMPORT_ROLE" --condition=None --format=none
 }
 
 ensure_secret() {
@@ -371,8 +470,14 @@ env_vars() {  # the function's environment; ';' separates entries (gcloud's ^;^ 
   local vars=("ZENDESK_BASE_URL=$BASE_URL" "AUTH_MODE=$AUTH_MODE")
   [[ $AUTH_MODE != token ]] || vars+=("ZENDESK_EMAIL=$EMAIL")
   [[ $AUTH_MODE != oauth ]] || vars+=("ZENDESK_CLIENT_ID=$CLIENT_ID")
-  vars+=("GCS_BUCKET=$BUCKET" "GCS_PREFIX=$PREFIX" "STATE_KEY=$STATE_KEY"
-    "RESOURCES=$RESOURCES" "MAX_PAGES=$MAX_PAGES" "ZDLOGS_MAX_RUNTIME=$MAX_RUNTIME")
+  if [[ $INGESTION == api ]]; then
+    vars+=("ZDLOGS_OUTPUT=secops://$SECOPS_INSTANCE" "ZDLOGS_SECOPS_STATE=gs://$BUCKET/")
+    [[ -z $SECOPS_ENDPOINT ]] || vars+=("ZDLOGS_SECOPS_ENDPOINT=$SECOPS_ENDPOINT")
+    vars+=("STATE_KEY=$STATE_KEY")
+  else
+    vars+=("GCS_BUCKET=$BUCKET" "GCS_PREFIX=$PREFIX" "STATE_KEY=$STATE_KEY")
+  fi
+  vars+=("RESOURCES=$RESOURCES" "MAX_PAGES=$MAX_PAGES" "ZDLOGS_MAX_RUNTIME=$MAX_RUNTIME")
   [[ -z $SINCE ]] || vars+=("ZDLOGS_SINCE=$SINCE")
   local IFS=';'
   printf '^;^%s' "${vars[*]}"
@@ -400,7 +505,7 @@ ensure_scheduler_job() {
     --description="Triggers $FUNCTION_NAME (zdlogs): one incremental Zendesk collection per message"
 }
 
-grant_secops() {
+grant_secops() {  # --ingestion feed: the feed reads (and may delete under the prefix); no feed with api
   [[ -n $SECOPS_SA ]] || return 0
   STEP="SecOps feed access for $SECOPS_SA"
   run_iam gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --member="serviceAccount:$SECOPS_SA" \
@@ -413,10 +518,23 @@ grant_secops() {
     --role=roles/storage.objectAdmin --condition="$condition" --format=none
 }
 
+destination() {
+  if [[ $INGESTION == api ]]; then
+    printf 'secops://%s' "$SECOPS_INSTANCE"
+  else
+    printf 'gs://%s/%s' "$BUCKET" "$PREFIX"
+  fi
+}
+
 summary() {
   local verb="Deployed"
   ((!DRY_RUN)) || verb="Dry run (nothing was changed) for"
   note "$verb $FUNCTION_NAME in $PROJECT/$REGION, triggered by $TOPIC on \"$SCHEDULE\" (UTC)."
+  if [[ $INGESTION == api ]]; then
+    note "SecOps ingestion API: every record to secops://$SECOPS_INSTANCE (log type ZENDESK_CRM); no feed to create"
+    note "Checkpoint, lease and delivery markers: gs://$BUCKET/_zdlogs/. Run now: gcloud scheduler jobs run $SCHEDULER_JOB --project=$PROJECT --location=$REGION"
+    return 0
+  fi
   note "SecOps feed: source type Google Cloud Storage V2, log type Zendesk CRM, URI gs://$BUCKET/$PREFIX"
   note "Checkpoint: gs://$BUCKET/$STATE_KEY (outside the feed's prefix). Run now: gcloud scheduler jobs run $SCHEDULER_JOB --project=$PROJECT --location=$REGION"
 }
@@ -432,6 +550,7 @@ main() {
   discover
   ensure_bucket
   ensure_service_account
+  ensure_import_role
   ensure_secret
   ensure_topic
   deploy_function
