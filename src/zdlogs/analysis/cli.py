@@ -7,9 +7,13 @@ apply either way.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -73,26 +77,111 @@ FormatOpt = Annotated[str, Opt("--format", "-f", help="table or json")]
 LimitOpt = Annotated[int, Opt(help="Rows to list (0 = all)")]
 
 
-def _filters(since: str | None, until: str | None, actor: Any, action: Any, source_type: Any, ip: Any) -> Filters:
-    return build_filters(since, until, actor or (), action or (), source_type or (), ip or ())
+@dataclass(frozen=True)
+class FilterOptions:
+    """--since, --until, --actor, --action, --source-type and --ip as given: the filters of every command."""
+
+    since: SinceOpt = None
+    until: UntilOpt = None
+    actor: ActorOpt = None
+    action: ActionOpt = None
+    source_type: SourceTypeOpt = None
+    ip: IpOpt = None
+
+    def build(self) -> Filters:
+        return build_filters(
+            self.since, self.until, self.actor or (), self.action or (), self.source_type or (), self.ip or ()
+        )
 
 
-@contextmanager
-def _audit(input_: str, prefix: str, from_api: bool, filters: Filters, *, cached: bool = True) -> Iterator[AuditData]:
-    """The filtered records, from collected files or spooled from the API; ``cached``: parsed once into a
-    table, for reports that run several queries (an export reads the files once, straight through)."""
-    if from_api:
-        from zdlogs.analysis.api_input import api_settings, spooled_from_api
+@dataclass(frozen=True)
+class RequestFilterOptions(FilterOptions):
+    """The filters of ``export request``: Zendesk filters there, on actor ids only."""
 
-        with spooled_from_api(api_settings(), filters) as files, open_audit(files, filters) as data:
+    actor: Annotated[list[str] | None, Opt("--actor", help="Actor id (repeatable)")] = None
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """Where the records come from (--input and --prefix, or --from-api), then the filters."""
+
+    input_: InputOpt = DEFAULT_OUTPUT
+    prefix: PrefixOpt = "zendesk/crm/"
+    from_api: FromApiOpt = False
+    filtering: FilterOptions = field(default_factory=FilterOptions)
+
+    @contextmanager
+    def open(self, filters: Filters | None = None, *, cached: bool = True) -> Iterator[AuditData]:
+        """The filtered records, from collected files or spooled from the API; ``filters``: built from the
+        options unless given; ``cached``: parsed once into a table, for reports that run several queries (an
+        export reads the files once, straight through)."""
+        filters = self.filtering.build() if filters is None else filters
+        if self.from_api:
+            from zdlogs.analysis.api_input import api_settings, spooled_from_api
+
+            with spooled_from_api(api_settings(), filters) as files, open_audit(files, filters) as data:
+                yield data.materialize() if cached else data
+            return
+        with open_audit(audit_files(self.input_, self.prefix), filters) as data:
             yield data.materialize() if cached else data
-        return
-    with open_audit(audit_files(input_, prefix), filters) as data:
-        yield data.materialize() if cached else data
+
+    def describe(self) -> str:
+        return "Zendesk API" if self.from_api else str(Path(self.input_).expanduser())
 
 
-def _source(input_: str, from_api: bool) -> str:
-    return "Zendesk API" if from_api else str(Path(input_).expanduser())
+def _option_groups(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Typer has no option groups: a parameter of ``command`` typed as one of the option classes above is
+    shown to typer as that class's fields (its options, in place and in order, nested classes flattened),
+    and ``command`` gets the class built from them."""
+    hints = typing.get_type_hints(command, include_extras=True)
+    signature = inspect.signature(command)
+    groups = {name: hints[name] for name in signature.parameters if _is_group(hints[name])}
+    parameters = [
+        option
+        for parameter in signature.parameters.values()
+        for option in (
+            _group_options(hints[parameter.name])
+            if parameter.name in groups
+            else [parameter.replace(annotation=hints[parameter.name])]
+        )
+    ]
+
+    @functools.wraps(command)
+    def wrapper(**values: Any) -> Any:
+        for name, group in groups.items():
+            values[name] = _group_value(group, values)
+        return command(**values)
+
+    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+    return wrapper
+
+
+def _is_group(annotation: Any) -> bool:
+    return isinstance(annotation, type) and dataclasses.is_dataclass(annotation)
+
+
+def _group_options(group: type) -> list[inspect.Parameter]:
+    hints = typing.get_type_hints(group, include_extras=True)
+    options: list[inspect.Parameter] = []
+    for item in dataclasses.fields(group):
+        if _is_group(hints[item.name]):
+            options += _group_options(hints[item.name])
+        else:
+            kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+            options.append(inspect.Parameter(item.name, kind, default=item.default, annotation=hints[item.name]))
+    return options
+
+
+def _group_value(group: type, values: dict[str, Any]) -> Any:
+    """``group`` built from its options in ``values``, which it takes out of ``values``."""
+    hints = typing.get_type_hints(group, include_extras=True)
+    return group(
+        **{
+            item.name: _group_value(hints[item.name], values) if _is_group(hints[item.name]) else values.pop(item.name)
+            for item in dataclasses.fields(group)
+        }
+    )
 
 
 # ------------------------------------------------------------------ export
@@ -100,24 +189,16 @@ def _source(input_: str, from_api: bool) -> str:
 
 @export_app.command("csv")
 @_handled
+@_option_groups
 def export_csv_command(
     output: Annotated[str, Opt("--output", "-o", help="CSV file to write, or - for stdout")] = "-",
-    input_: InputOpt = DEFAULT_OUTPUT,
-    prefix: PrefixOpt = "zendesk/crm/",
-    from_api: FromApiOpt = False,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    actor: ActorOpt = None,
-    action: ActionOpt = None,
-    source_type: SourceTypeOpt = None,
-    ip: IpOpt = None,
+    audit: AuditOptions = AuditOptions(),
     all_columns: Annotated[bool, Opt("--all-columns", help="Every field, nested ones flattened (a.b)")] = False,
     excel: Annotated[bool, Opt("--excel", help="For Excel: UTF-8 BOM, CRLF, formulas defused")] = False,
 ) -> None:
     """Audit logs to CSV (created_at, actor_name, actor_id, action, source_type, source_label, change_description,
     ip_address), oldest first, UTC."""
-    filters = _filters(since, until, actor, action, source_type, ip)
-    with _audit(input_, prefix, from_api, filters, cached=False) as data:
+    with audit.open(cached=False) as data:
         count = export_csv(data, output, CsvOptions(all_columns=all_columns, excel=excel))
     if output != "-":
         typer.echo(f"Wrote {count} audit records to {output}", err=True)
@@ -125,19 +206,15 @@ def export_csv_command(
 
 @export_app.command("request")
 @_handled
+@_option_groups
 def export_request_command(
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    actor: Annotated[list[str] | None, Opt("--actor", help="Actor id (repeatable)")] = None,
-    action: ActionOpt = None,
-    source_type: SourceTypeOpt = None,
-    ip: IpOpt = None,
+    filtering: RequestFilterOptions = RequestFilterOptions(),
 ) -> None:
     """Ask Zendesk to e-mail its own CSV export (POST /api/v2/audit_logs/export); one per minute per account."""
     from zdlogs.analysis.api_input import api_settings
     from zdlogs.analysis.export_request import describe, request_export
 
-    filters = _filters(since, until, actor, action, source_type, ip)
+    filters = filtering.build()
     typer.echo(describe(request_export(api_settings(), filters)))
 
 
@@ -163,16 +240,9 @@ def _check_format(fmt: str) -> str:
 
 @report_app.command("activity")
 @_handled
+@_option_groups
 def activity_command(
-    input_: InputOpt = DEFAULT_OUTPUT,
-    prefix: PrefixOpt = "zendesk/crm/",
-    from_api: FromApiOpt = False,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    actor: ActorOpt = None,
-    action: ActionOpt = None,
-    source_type: SourceTypeOpt = None,
-    ip: IpOpt = None,
+    audit: AuditOptions = AuditOptions(),
     by: Annotated[str, Opt("--by", help="day or week (UTC)")] = "day",
     top: Annotated[int, Opt(help="Actors to show, most active first")] = 10,
     fmt: FormatOpt = "table",
@@ -181,7 +251,7 @@ def activity_command(
     from zdlogs.analysis.reports.activity import activity_report, check_options
 
     options, fmt = check_options(by, top), _check_format(fmt)
-    with _audit(input_, prefix, from_api, _filters(since, until, actor, action, source_type, ip)) as data:
+    with audit.open() as data:
         _show([activity_report(data, options)], fmt)
 
 
@@ -196,16 +266,9 @@ SystemOpt = Annotated[bool, Opt("--include-system", help="Also list changes by Z
 
 @report_app.command("offhours")
 @_handled
+@_option_groups
 def offhours_command(
-    input_: InputOpt = DEFAULT_OUTPUT,
-    prefix: PrefixOpt = "zendesk/crm/",
-    from_api: FromApiOpt = False,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    actor: ActorOpt = None,
-    action: ActionOpt = None,
-    source_type: SourceTypeOpt = None,
-    ip: IpOpt = None,
+    audit: AuditOptions = AuditOptions(),
     business_hours: BusinessHoursOpt = "08:00-18:00",
     timezone: TimezoneOpt = "UTC",
     workdays: WorkdaysOpt = "mon-fri",
@@ -224,22 +287,15 @@ def offhours_command(
         include_logins=include_logins, include_system=include_system, limit=limit,
     )  # fmt: skip
     fmt = _check_format(fmt)
-    with _audit(input_, prefix, from_api, _filters(since, until, actor, action, source_type, ip)) as data:
+    with audit.open() as data:
         _show([offhours_report(data, options)], fmt)
 
 
 @report_app.command("rules")
 @_handled
+@_option_groups
 def rules_command(
-    input_: InputOpt = DEFAULT_OUTPUT,
-    prefix: PrefixOpt = "zendesk/crm/",
-    from_api: FromApiOpt = False,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    actor: ActorOpt = None,
-    action: ActionOpt = None,
-    source_type: SourceTypeOpt = None,
-    ip: IpOpt = None,
+    audit: AuditOptions = AuditOptions(),
     limit: LimitOpt = 100,
     fmt: FormatOpt = "table",
 ) -> None:
@@ -247,7 +303,7 @@ def rules_command(
     from zdlogs.analysis.reports.rules import RulesOptions, rules_report
 
     fmt = _check_format(fmt)
-    with _audit(input_, prefix, from_api, _filters(since, until, actor, action, source_type, ip)) as data:
+    with audit.open() as data:
         _show([rules_report(data, RulesOptions(limit=limit))], fmt)
 
 
@@ -265,18 +321,11 @@ def _incident_options(around: str | None, window: str, limit: int) -> Any:
 
 @report_app.command("incident")
 @_handled
+@_option_groups
 def incident_command(
     around: AroundOpt = None,
     window: WindowOpt = "2h",
-    input_: InputOpt = DEFAULT_OUTPUT,
-    prefix: PrefixOpt = "zendesk/crm/",
-    from_api: FromApiOpt = False,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    actor: ActorOpt = None,
-    action: ActionOpt = None,
-    source_type: SourceTypeOpt = None,
-    ip: IpOpt = None,
+    audit: AuditOptions = AuditOptions(),
     limit: LimitOpt = 100,
     fmt: FormatOpt = "table",
 ) -> None:
@@ -284,23 +333,16 @@ def incident_command(
     from zdlogs.analysis.reports.incident import incident_report
 
     options, fmt = _incident_options(around, window, limit), _check_format(fmt)
-    with _audit(input_, prefix, from_api, _filters(since, until, actor, action, source_type, ip)) as data:
+    with audit.open() as data:
         _show([incident_report(data, options)], fmt)
 
 
 @report_app.command("html")
 @_handled
+@_option_groups
 def html_command(
     output: Annotated[Path, Opt("--output", "-o", help="HTML file to write")] = Path("zdlogs-report.html"),
-    input_: InputOpt = DEFAULT_OUTPUT,
-    prefix: PrefixOpt = "zendesk/crm/",
-    from_api: FromApiOpt = False,
-    since: SinceOpt = None,
-    until: UntilOpt = None,
-    actor: ActorOpt = None,
-    action: ActionOpt = None,
-    source_type: SourceTypeOpt = None,
-    ip: IpOpt = None,
+    audit: AuditOptions = AuditOptions(),
     by: Annotated[str, Opt("--by", help="Activity per day or week")] = "day",
     top: Annotated[int, Opt(help="Actors in the activity section")] = 10,
     business_hours: BusinessHoursOpt = "08:00-18:00",
@@ -321,15 +363,15 @@ def html_command(
     activity_options = activity.check_options(by, top)
     hours = offhours.check_options(business_hours, timezone, workdays, allow or (), allow_file, limit=limit)
     incident_options = _incident_options(around, window, limit) if around else None
-    filters = _filters(since, until, actor, action, source_type, ip)
-    with _audit(input_, prefix, from_api, filters) as data:
+    filters = audit.filtering.build()
+    with audit.open(filters) as data:
         reports = [
             activity.activity_report(data, activity_options),
             offhours.offhours_report(data, hours),
             rules.rules_report(data, rules.RulesOptions(limit=limit)),
             _incident_section(data, incident_options),
         ]
-    context = {"source": _source(input_, from_api), "filters": filters.describe(), "business_hours": hours.hours}
+    context = {"source": audit.describe(), "filters": filters.describe(), "business_hours": hours.hours}
     html_report.write_html(output, reports, context)
     typer.echo(f"Wrote {output} ({', '.join(report.name for report in reports)}); it opens offline.", err=True)
 
