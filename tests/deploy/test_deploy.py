@@ -2,17 +2,20 @@
 
 Most tests run a copy of the script inside a small fake checkout (so they do not depend on the rest of the
 tree); a fake ``gcloud`` on PATH logs its argv as JSON lines and answers ``describe`` calls per
-``FAKE_GCLOUD_EXISTS`` (``none``, ``all`` or a comma list of command groups such as ``secrets,pubsub``).
+``FAKE_GCLOUD_EXISTS`` (``none``, ``all`` or a comma list of command groups such as ``secrets,pubsub``),
+printing ``FAKE_GCLOUD_DESCRIBE_OUTPUT`` (a JSON object: command prefix → stdout) where a prefix matches.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,6 +31,10 @@ SECOPS = "chronicle-12345678@chronicle-gcp-prod.iam.gserviceaccount.com"
 BASE = ["--project", PROJECT, "--region", REGION, "--bucket", BUCKET, "--zendesk-base-url", "https://acme.zendesk.com"]
 TOKEN = [*BASE, "--auth-mode", "token", "--zendesk-email", "admin@acme.com"]
 OAUTH = [*BASE, "--auth-mode", "oauth", "--client-id", "zdlogs_collector"]
+SECOPS_PROJECT = "acme-secops-2"  # the project bound to SecOps: not the collector's
+INSTANCE = f"{SECOPS_PROJECT}/us/0f2c4e6a-1b3d-4c5e-8f70-123456789abc"
+API = ["--ingestion", "api", "--secops-instance", INSTANCE]
+IMPORT_ROLE = f"projects/{SECOPS_PROJECT}/roles/zdlogsLogImporter"
 
 FAKE_GCLOUD = """\
 #!{python}
@@ -40,6 +47,9 @@ with open(os.environ["FAKE_GCLOUD_LOG"], "a") as log:
     log.write(json.dumps(args) + "\\n")
 if "describe" in args:
     exists = os.environ.get("FAKE_GCLOUD_EXISTS", "none")
+    for prefix, out in json.loads(os.environ.get("FAKE_GCLOUD_DESCRIBE_OUTPUT", "{{}}")).items():
+        if " ".join(args).startswith(prefix):
+            print(out)
     sys.exit(0 if exists == "all" or args[0] in exists.split(",") else 1)
 fail = os.environ.get("FAKE_GCLOUD_FAIL")
 if fail and " ".join(args).startswith(fail):
@@ -157,8 +167,12 @@ def expected_commands(
     exists: bool = False,
     secops: str = "",
     can_delete: bool = False,
+    api: str = "",
+    endpoint: str = "",
+    role_deleted: bool = False,
 ) -> list[list[str]]:
-    """What the script must run, in order: the specification of deploy.sh."""
+    """What the script must run, in order: the specification of deploy.sh (``api``: the --secops-instance of
+    --ingestion api)."""
     secret_name, secret_env, identity = {
         "token": ("zendesk-api-token", "ZENDESK_API_TOKEN", ["ZENDESK_EMAIL=admin@acme.com"]),
         "oauth": ("zendesk-oauth-client-secret", "ZENDESK_CLIENT_SECRET", ["ZENDESK_CLIENT_ID=zdlogs_collector"]),
@@ -168,8 +182,12 @@ def expected_commands(
             "ZENDESK_BASE_URL=https://acme.zendesk.com",
             f"AUTH_MODE={mode}",
             *identity,
-            f"GCS_BUCKET={BUCKET}",
-            "GCS_PREFIX=zendesk/crm/",
+            *(
+                [f"ZDLOGS_OUTPUT=secops://{api}", f"ZDLOGS_SECOPS_STATE=gs://{BUCKET}/"]
+                + ([f"ZDLOGS_SECOPS_ENDPOINT={endpoint}"] if endpoint else [])
+                if api
+                else [f"GCS_BUCKET={BUCKET}", "GCS_PREFIX=zendesk/crm/"]
+            ),
             "STATE_KEY=_zdlogs/state.json",
             "RESOURCES=audit_logs,incremental_tickets",
             "MAX_PAGES=100",
@@ -198,7 +216,8 @@ def expected_commands(
              "--public-access-prevention"],
             ["gcloud", "iam", "service-accounts", "create", "zdlogs-collector", f"--project={PROJECT}",
              "--display-name=zdlogs Zendesk collector",
-             f"--description=Cloud Run function zendesk-crm-to-gcs: collects Zendesk logs into gs://{BUCKET}/zendesk/crm/"],
+             "--description=Cloud Run function zendesk-crm-to-gcs: collects Zendesk logs into "
+             + (f"secops://{api}" if api else f"gs://{BUCKET}/zendesk/crm/")],
         ]  # fmt: skip
     commands += [
         ["gcloud", "storage", "buckets", "add-iam-policy-binding", f"gs://{BUCKET}", member,
@@ -206,6 +225,21 @@ def expected_commands(
         ["gcloud", "projects", "add-iam-policy-binding", PROJECT, member, "--role=roles/logging.logWriter",
          "--condition=None", "--format=none"],
     ]  # fmt: skip
+    if api:
+        secops_project = api.split("/")[0]
+        role_id, role_settings = "zdlogsLogImporter", [
+            f"--project={secops_project}", "--title=zdlogs log importer",
+            "--description=Only chronicle.logs.import: lets zdlogs push Zendesk logs to SecOps (logs:import)",
+            "--permissions=chronicle.logs.import", "--stage=GA",
+        ]  # fmt: skip
+        commands.append(["gcloud", "services", "enable", "chronicle.googleapis.com", f"--project={secops_project}"])
+        if role_deleted:
+            commands.append(["gcloud", "iam", "roles", "undelete", role_id, f"--project={secops_project}"])
+        commands += [
+            ["gcloud", "iam", "roles", "update" if exists else "create", role_id, *role_settings],
+            ["gcloud", "projects", "add-iam-policy-binding", secops_project, member,
+             f"--role=projects/{secops_project}/roles/{role_id}", "--condition=None", "--format=none"],
+        ]  # fmt: skip
     if not exists:
         commands.append(
             ["gcloud", "secrets", "create", secret_name, f"--project={PROJECT}", "--replication-policy=automatic"]
@@ -363,6 +397,176 @@ def test_secops_feed_reads_the_bucket_and_may_delete_only_under_the_data_prefix(
     shutil.rmtree(staging)
     deleter = deploy(checkout, *common, "--secops-service-account", SECOPS, "--secops-can-delete")
     assert printed(deleter) == expected_commands("token", staging, secret_file, secops=SECOPS, can_delete=True)
+
+
+# ---------------------------------------------------------------- --ingestion api: straight to the SecOps API
+
+
+def test_dry_run_api_ingestion_prints_the_create_path_in_order(
+    checkout: Path, secret_file: Path, tmp_path: Path
+) -> None:
+    staging = tmp_path / "stage"
+    result = deploy(checkout, *OAUTH, *API, "--secret-file", secret_file, "--staging-dir", staging, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert printed(result) == expected_commands("oauth", staging, secret_file, api=INSTANCE)
+    assert f"every record to secops://{INSTANCE}" in result.stderr and "no feed to create" in result.stderr
+
+
+def test_dry_run_api_ingestion_with_assume_exists_updates_the_role_and_creates_nothing(
+    checkout: Path, tmp_path: Path
+) -> None:
+    staging = tmp_path / "stage"
+    result = deploy(checkout, *TOKEN, *API, "--staging-dir", staging, "--dry-run", "--assume-exists")
+    assert result.returncode == 0, result.stderr
+    commands = printed(result)
+    assert commands == expected_commands("token", staging, None, exists=True, api=INSTANCE)
+    assert not [c for c in commands if "create" in c]
+
+
+def test_the_api_function_sends_to_secops_and_keeps_its_state_in_the_bucket(checkout: Path, secret_file: Path) -> None:
+    endpoint = "https://chronicle.us.rep.googleapis.com"
+    args = [*TOKEN, *API, "--secops-endpoint", endpoint + "/", "--secret-file", secret_file, "--dry-run"]
+    commands = printed(deploy(checkout, *args))
+    function = next(c for c in commands if c[:3] == ["gcloud", "functions", "deploy"])
+    assert function[3] == "zendesk-crm-to-gcs"  # the same function as the feed mode: switching redeploys it
+    variables = env_vars(function)
+    assert variables["ZDLOGS_OUTPUT"] == f"secops://{INSTANCE}"
+    assert variables["ZDLOGS_SECOPS_STATE"] == f"gs://{BUCKET}/"  # the function's disk is ephemeral
+    assert variables["ZDLOGS_SECOPS_ENDPOINT"] == endpoint
+    assert variables["STATE_KEY"] == "_zdlogs/state.json"
+    assert not {"GCS_BUCKET", "GCS_PREFIX"} & set(variables)  # no data objects, no feed prefix
+    assert option(function, "--set-secrets") == "ZENDESK_API_TOKEN=zendesk-api-token:latest"
+
+
+def test_api_ingestion_grants_only_log_import_on_the_secops_project_and_nothing_to_a_feed(
+    checkout: Path, secret_file: Path
+) -> None:
+    commands = printed(deploy(checkout, *TOKEN, *API, "--secret-file", secret_file, "--dry-run"))
+    role = next(c for c in commands if c[:4] == ["gcloud", "iam", "roles", "create"])
+    assert role[4] == "zdlogsLogImporter" and option(role, "--project") == SECOPS_PROJECT
+    assert option(role, "--permissions") == "chronicle.logs.import"
+    bindings = [c for c in commands if "add-iam-policy-binding" in c]
+    on_projects = {(c[3], option(c, "--role")) for c in bindings if c[1] == "projects"}
+    assert on_projects == {(PROJECT, "roles/logging.logWriter"), (SECOPS_PROJECT, IMPORT_ROLE)}
+    assert {option(c, "--member") for c in bindings} == {f"serviceAccount:{SA}"}  # no feed account anywhere
+    on_bucket = [option(c, "--role") for c in bindings if c[1] == "storage"]
+    assert on_bucket == ["roles/storage.objectAdmin"]  # checkpoints, lease and delivery markers
+    assert ["gcloud", "services", "enable", "chronicle.googleapis.com", f"--project={SECOPS_PROJECT}"] in commands
+
+
+def test_the_secops_instance_may_be_given_as_the_secops_url(checkout: Path, secret_file: Path, tmp_path: Path) -> None:
+    staging = tmp_path / "stage"
+    args = [*TOKEN, "--ingestion=api", f"--secops-instance=secops://{INSTANCE}/", "--secret-file", secret_file]
+    result = deploy(checkout, *args, "--staging-dir", staging, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert printed(result) == expected_commands("token", staging, secret_file, api=INSTANCE)
+
+
+def test_api_first_run_creates_exactly_what_the_dry_run_printed(
+    checkout: Path, secret_file: Path, fake_gcloud: dict[str, str], tmp_path: Path
+) -> None:
+    staging = tmp_path / "stage"
+    args = [*OAUTH, *API, "--secret-file", secret_file, "--staging-dir", staging]
+    dry = deploy(checkout, *args, "--dry-run", env=fake_gcloud)
+    shutil.rmtree(staging)
+    real = deploy(checkout, *args, env={**fake_gcloud, "FAKE_GCLOUD_EXISTS": "none"})
+    assert real.returncode == 0, real.stderr
+    assert printed(real) == printed(dry) == expected_commands("oauth", staging, secret_file, api=INSTANCE)
+    assert mutations(fake_gcloud) == [without_stdin(c) for c in printed(dry)]
+    calls = gcloud_calls(fake_gcloud)
+    describes = [i for i, argv in enumerate(calls) if is_describe(argv)]
+    assert [calls[i][1:3] for i in describes] == [
+        ["storage", "buckets"], ["iam", "service-accounts"], ["secrets", "describe"], ["pubsub", "topics"],
+        ["scheduler", "jobs"], ["iam", "roles"],
+    ]  # fmt: skip
+    assert calls[describes[-1]] == [
+        "gcloud", "iam", "roles", "describe", "zdlogsLogImporter", f"--project={SECOPS_PROJECT}",
+        "--format=value(deleted)",
+    ]  # fmt: skip
+    assert describes == list(range(1, 7))  # all looked up right after enabling the APIs, before any change
+
+
+def test_api_second_run_over_existing_resources_only_updates(
+    checkout: Path, secret_file: Path, fake_gcloud: dict[str, str], tmp_path: Path
+) -> None:
+    args = [*OAUTH, *API]
+    first = deploy(checkout, *args, "--secret-file", secret_file, env={**fake_gcloud, "FAKE_GCLOUD_EXISTS": "none"})
+    assert first.returncode == 0, first.stderr
+    Path(fake_gcloud["FAKE_GCLOUD_LOG"]).unlink()
+
+    staging = tmp_path / "stage"
+    second = deploy(checkout, *args, "--staging-dir", staging, env={**fake_gcloud, "FAKE_GCLOUD_EXISTS": "all"})
+    assert second.returncode == 0, second.stderr
+    done = mutations(fake_gcloud)
+    assert done == expected_commands("oauth", staging, None, exists=True, api=INSTANCE)
+    assert not [argv for argv in done if "create" in argv]
+
+
+def test_a_deleted_import_role_is_undeleted_then_updated(
+    checkout: Path, fake_gcloud: dict[str, str], tmp_path: Path
+) -> None:
+    """A deleted custom role still answers describe (``deleted: true``) and its id cannot be created again."""
+    staging = tmp_path / "stage"
+    env = {
+        **fake_gcloud,
+        "FAKE_GCLOUD_EXISTS": "all",
+        "FAKE_GCLOUD_DESCRIBE_OUTPUT": json.dumps({"iam roles describe zdlogsLogImporter": "True"}),
+    }
+    result = deploy(checkout, *OAUTH, *API, "--staging-dir", staging, env=env)
+    assert result.returncode == 0, result.stderr
+    assert mutations(fake_gcloud) == expected_commands(
+        "oauth", staging, None, exists=True, api=INSTANCE, role_deleted=True
+    )
+
+
+def test_a_failing_role_step_is_named_and_the_function_is_not_deployed(
+    checkout: Path, secret_file: Path, fake_gcloud: dict[str, str]
+) -> None:
+    env = {**fake_gcloud, "FAKE_GCLOUD_FAIL": "iam roles create"}
+    result = deploy(checkout, *TOKEN, *API, "--secret-file", secret_file, env=env)
+    assert result.returncode == 1
+    assert f"step 'role {IMPORT_ROLE}' failed (exit 1)" in result.stderr
+    assert mutations(fake_gcloud)[-1][1:4] == ["iam", "roles", "create"]
+
+
+@pytest.mark.parametrize(
+    ("args", "names"),
+    [
+        (["--ingestion", "pubsub"], "--ingestion 'pubsub' is unknown"),
+        (["--ingestion", "api"], "--secops-instance is required"),
+        (["--secops-instance", INSTANCE], "--secops-instance only applies to --ingestion api"),
+        (["--secops-endpoint", "https://chronicle.us.rep.googleapis.com"], "only applies to --ingestion api"),
+        ([*API[:2], "--secops-instance", "acme-secops-2/us"], "is not SECOPS_PROJECT/LOCATION/INSTANCE"),
+        ([*API[:2], "--secops-instance", "Acme SecOps/us/abc"], "is not a project id"),
+        ([*API[:2], "--secops-instance", "acme-secops-2/US Central/abc"], "is not a SecOps location"),
+        ([*API[:2], "--secops-instance", "acme-secops-2/us/a?b"], "is not an instance id"),
+        ([*API, "--secops-endpoint", "http://chronicle.example.com"], "--secops-endpoint"),
+        ([*API, "--secops-endpoint", "https://us-chronicle.googleapis.com/v1alpha"], "--secops-endpoint"),
+        ([*API, "--secops-service-account", SECOPS], "--ingestion api has none"),
+        ([*API, "--secops-can-delete"], "--ingestion api has none"),
+        ([*API, "--prefix", "zendesk/crm/"], "--ingestion api writes no data objects"),
+    ],
+)
+def test_bad_ingestion_arguments_are_one_line_errors_naming_the_fix(
+    checkout: Path, secret_file: Path, args: list[str], names: str
+) -> None:
+    result = deploy(checkout, *TOKEN, "--secret-file", secret_file, "--dry-run", *args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and names in result.stderr, result.stderr
+
+
+def test_the_function_requirements_hold_what_zdlogs_needs_in_the_function() -> None:
+    """requirements.txt installs with pip alone: zdlogs' dependencies (less the CLI's), the function, gcs and
+    secops extras, each with the lower bound pyproject.toml declares."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    cli_only = {"typer", "rich"}
+    wanted = {item for item in project["dependencies"] if re.split(r"[\[<>=]", item)[0] not in cli_only}
+    for extra in ("function", "gcs", "secops"):
+        wanted |= set(project["optional-dependencies"][extra])
+    lines = (REPO / "deploy" / "cloud_function" / "requirements.txt").read_text().splitlines()
+    requirements = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    assert wanted <= requirements, sorted(wanted - requirements)
+    assert "google-auth[requests]>=2.29" in requirements
 
 
 # ---------------------------------------------------------------- secrets and argument errors
@@ -601,6 +805,14 @@ def test_every_printed_command_parses_with_the_installed_gcloud(
             "--secops-can-delete", "--staging-dir", tmp_path / f"stage{n}", "--dry-run", *extra,
         )  # fmt: skip
         commands += [without_stdin(c) for c in printed(result)]
+        api = deploy(
+            checkout, *TOKEN, *API, "--secops-endpoint", "https://chronicle.us.rep.googleapis.com",
+            "--secret-file", secret_file, "--staging-dir", tmp_path / f"stage-api{n}", "--dry-run", *extra,
+        )  # fmt: skip
+        commands += [without_stdin(c) for c in printed(api) if without_stdin(c) not in commands]
+    # printed only when describe finds the role deleted (see test_a_deleted_import_role_is_undeleted_then_updated)
+    commands.append(["gcloud", "iam", "roles", "undelete", "zdlogsLogImporter", f"--project={SECOPS_PROJECT}"])
+    assert [c for c in commands if c[1:4] == ["iam", "roles", "update"]]
     config = tmp_path / "gcloud-config"  # no account: every command stops at authentication, after parsing
     env = {
         **os.environ,
