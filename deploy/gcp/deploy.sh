@@ -49,7 +49,8 @@ Zendesk credentials:
 
 Collection:
   --prefix P                     data prefix the SecOps feed reads (default zendesk/crm/; feed only)
-  --resources LIST               default audit_logs,incremental_tickets
+  --resources LIST               default audit_logs,incremental_tickets; or all, or a list among audit_logs,
+                                 incremental_tickets, access_logs, ticket_events, users, organizations
   --max-pages N                  pages per stream per run (default 100; each run also stops after 480 s)
   --since DATE                   first run only: collect from this UTC date/time (YYYY-MM-DD[THH:MM:SSZ])
   --schedule CRON                Cloud Scheduler cron, UTC (default "0 * * * *")
@@ -200,8 +201,10 @@ validate_args() {
     die "--prefix '$PREFIX' must be a relative path ending in '/' (letters, digits, - _ .): e.g. zendesk/crm/"
   [[ $STATE_KEY != "$PREFIX"* ]] ||
     die "--prefix '$PREFIX' would contain the checkpoint $STATE_KEY, which the feed would ingest: use e.g. zendesk/crm/"
-  [[ $RESOURCES =~ ^(audit_logs|incremental_tickets)(,(audit_logs|incremental_tickets))?$ ]] ||
-    die "--resources '$RESOURCES' is not valid: use audit_logs,incremental_tickets or one of them"
+  local stream='(audit_logs|incremental_tickets|access_logs|ticket_events|users|organizations)'
+  [[ $RESOURCES == all || $RESOURCES =~ ^$stream(,$stream)*$ ]] ||
+    die "--resources '$RESOURCES' is not valid: use all, or streams separated by commas among audit_logs," \
+      "incremental_tickets, access_logs, ticket_events, users, organizations"
   [[ $MAX_PAGES =~ ^[1-9][0-9]{0,5}$ ]] || die "--max-pages '$MAX_PAGES' is not a positive integer: e.g. --max-pages 100"
   [[ -z $SINCE || $SINCE =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z?)?$ ]] ||
     die "--since '$SINCE' is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)"
@@ -470,6 +473,9 @@ env_vars() {  # the function's environment; ';' separates entries (gcloud's ^;^ 
   local vars=("ZENDESK_BASE_URL=$BASE_URL" "AUTH_MODE=$AUTH_MODE")
   [[ $AUTH_MODE != token ]] || vars+=("ZENDESK_EMAIL=$EMAIL")
   [[ $AUTH_MODE != oauth ]] || vars+=("ZENDESK_CLIENT_ID=$CLIENT_ID")
+  # the streams beyond the audit log and tickets have no resource scope we could verify: the global one
+  [[ $AUTH_MODE != oauth || $RESOURCES =~ ^(audit_logs|incremental_tickets)(,(audit_logs|incremental_tickets))?$ ]] ||
+    vars+=("ZENDESK_OAUTH_SCOPES=read")
   if [[ $INGESTION == api ]]; then
     vars+=("ZDLOGS_OUTPUT=secops://$SECOPS_INSTANCE" "ZDLOGS_SECOPS_STATE=gs://$BUCKET/")
     [[ -z $SECOPS_ENDPOINT ]] || vars+=("ZDLOGS_SECOPS_ENDPOINT=$SECOPS_ENDPOINT")

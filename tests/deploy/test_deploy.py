@@ -622,7 +622,8 @@ def test_a_plain_http_base_url_is_refused(checkout: Path, secret_file: Path) -> 
         (["--bucket", "gs://Bad_Bucket!"], "--bucket"),
         (["--prefix", "zendesk/crm"], "--prefix"),
         (["--prefix", "_zdlogs/"], "checkpoint"),
-        (["--resources", "audit_logs,users"], "--resources"),
+        (["--resources", "audit_logs,tickets"], "--resources"),
+        (["--resources", "all,users"], "--resources"),
         (["--max-pages", "0"], "--max-pages"),
         (["--since", "yesterday"], "--since"),
         (["--schedule", "hourly"], "--schedule"),
@@ -866,3 +867,23 @@ def test_every_deploy_example_in_the_doc_is_accepted(checkout: Path, secret_file
     result = deploy(checkout, *args, "--dry-run")
     assert result.returncode == 0, result.stderr
     assert printed(result)
+
+
+@pytest.mark.parametrize(
+    ("args", "resources", "scopes"),
+    [
+        ([*OAUTH, "--resources", "all"], "all", "read"),
+        ([*OAUTH, "--resources", "audit_logs,access_logs,users"], "audit_logs,access_logs,users", "read"),
+        ([*OAUTH, "--resources", "incremental_tickets,audit_logs"], "incremental_tickets,audit_logs", None),
+        ([*TOKEN, "--resources", "ticket_events,organizations"], "ticket_events,organizations", None),
+    ],
+)
+def test_the_new_streams_reach_the_function_with_the_oauth_scope_they_need(
+    checkout: Path, secret_file: Path, args: list[str], resources: str, scopes: str | None
+) -> None:
+    result = deploy(checkout, *args, "--secret-file", secret_file, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    function = next(c for c in printed(result) if c[:3] == ["gcloud", "functions", "deploy"])
+    variables = env_vars(function)
+    assert variables["RESOURCES"] == resources
+    assert variables.get("ZENDESK_OAUTH_SCOPES") == scopes
