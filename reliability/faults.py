@@ -1,7 +1,7 @@
 """Fault suite: a simulated day of hourly runs against a Zendesk that misbehaves.
 
-    .venv/bin/python -m reliability.faults --hours 24      # full version
-    .venv/bin/python -m reliability.faults --hours 4       # the CI version
+    .venv/bin/python -m reliability.faults --hours 24                    # full version
+    .venv/bin/python -m reliability.faults --hours 24 --resources all    # the six streams
 
 The simulator injects 10% 5xx, 5% connection resets, 2% truncated bodies, 3% responses slower than
 HTTP_TIMEOUT, and every fourth hour a 429 storm (40% of answers, Retry-After alternating seconds and
@@ -16,7 +16,6 @@ import random
 import time
 from collections import Counter
 
-from reliability.common import account, report, start_run
 from reliability.targets import add_arguments, harness
 from zdlogs.simulator import FaultConfig, Simulator
 
@@ -37,12 +36,12 @@ def main() -> bool:
     rng = random.Random(args.seed)
     exits: Counter = Counter()
     unexplained = 0
-    with Simulator(account(audit_logs=2500, tickets=400)).start() as sim, harness(args) as run:
+    with harness(args) as run, Simulator(run.account(audit_logs=2500, tickets=400)).start() as sim:
         env = run.env(sim.url, MAX_PAGES="10", HTTP_TIMEOUT="1", HTTP_RETRIES="4")
         started = time.monotonic()
         for hour in range(args.hours):
             sim.set_faults(faults_for(hour, args.seed))
-            process = start_run(env, run.command())
+            process = run.start(env)
             _out, err = process.communicate(timeout=600)
             exits[process.returncode] += 1
             if args.target == "zdlogs" and process.returncode != 0 and "still failing after retries" not in err:
@@ -50,17 +49,15 @@ def main() -> bool:
                 print(f"  hour {hour}: exit {process.returncode} without a spent retry budget:\n{err[-800:]}")
             sim.append_audit_logs(rng.randint(20, 120))
             sim.update_tickets(rng.randint(5, 30))
+            run.activity(sim, rng, scale=2)
         stats = sim.stats()
         sim.set_faults(FaultConfig())
         run.drain(sim.url)
         outcome, foreign = run.outcome(sim), run.foreign_objects_in_feed()
-    print(
-        f"fault suite [{args.target} on {args.storage}]: {args.hours} hourly runs in {time.monotonic() - started:.0f}s"
-    )
-    print(f"  {stats['requests']} requests; injected: " + ", ".join(f"{k} {v}" for k, v in stats["faults"].items()))
-    print("  run exit codes: " + ", ".join(f"{k}: {v}" for k, v in sorted(exits.items())))
-    report(outcome, foreign)
-    return outcome.clean and not foreign and unexplained == 0
+        print(f"fault suite {run.where()}: {args.hours} hourly runs in {time.monotonic() - started:.0f}s")
+        print(f"  {stats['requests']} requests; injected: " + ", ".join(f"{k} {v}" for k, v in stats["faults"].items()))
+        print("  run exit codes: " + ", ".join(f"{k}: {v}" for k, v in sorted(exits.items())))
+        return run.verdict(outcome, foreign) and unexplained == 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from tests.e2e.services import SOURCE, Function, pubsub_emulator
 from tests.gcs_fixture import running_fake_gcs
 
 from reliability.common import account, compare, env_for
-from reliability.targets import BASELINE, Storage, stored_records
+from reliability.targets import BASELINE, GCSStorage, stored_records
 from zdlogs.simulator import Simulator
 
 
@@ -41,11 +41,11 @@ class Figures:
         return self.found == self.expected and not self.duplicated and not self.non_data_objects
 
 
-def settle(store: Storage, quiet: float = 2.0, limit: float = 60) -> None:
+def settle(store: GCSStorage, quiet: float = 2.0, limit: float = 60) -> None:
     """Wait until the bucket stops changing: the deliveries in flight have finished."""
     deadline, last, since = time.monotonic() + limit, -1, time.monotonic()
     while time.monotonic() < deadline:
-        count = len(store.objects(""))
+        count = len(store.names(""))
         if count != last:
             last, since = count, time.monotonic()
         elif time.monotonic() - since >= quiet:
@@ -74,7 +74,7 @@ def scenario(target: str, rounds: int, workdir: Path) -> Figures:
     source = SOURCE if target == "zdlogs" else BASELINE
     with Simulator(account(audit_logs=800, tickets=120)).start() as sim, running_fake_gcs(workdir) as gcs:
         bucket = gcs.create_bucket()
-        store = Storage(output=f"gs://{bucket}/", gcs=gcs, bucket=bucket)
+        store = GCSStorage(output=f"gs://{bucket}/", gcs=gcs, bucket=bucket)
         env = env_for(sim.url, "unused", **gcs.env, GCS_BUCKET=bucket, GOOGLE_CLOUD_PROJECT="test", MAX_PAGES="20")
         env.pop("ZDLOGS_OUTPUT")
         function = Function(env, workdir / "function.log", source=source)
@@ -92,18 +92,13 @@ def scenario(target: str, rounds: int, workdir: Path) -> Figures:
                     time.sleep(2.2)  # past the settle delay: what an hour between triggers is
         finally:
             function.stop()
-        outcome = compare(
-            sim.truth(),
-            stored_records(target, store, "audit_logs"),
-            stored_records(target, store, "incremental_tickets"),
-        )
-        truth = sim.truth()
-        latest = {ticket_id for ticket_id, _ in truth["ticket_versions"]}
-        figures.expected = len(truth["audit_logs"]) + len(latest)
-        figures.found = figures.expected - outcome.audit_lost - outcome.ticket_latest_missing
-        figures.duplicated = outcome.audit_duplicates + outcome.ticket_duplicates
+        streams = ("audit_logs", "incremental_tickets")
+        outcome = compare(sim.truth(), {stream: stored_records(target, store, stream) for stream in streams})
+        figures.expected = sum(item.expected for item in outcome.streams)
+        figures.found = figures.expected - outcome.lost
+        figures.duplicated = outcome.duplicated
         expected_name = ".ndjson" if target == "zdlogs" else "-zendesk-"
-        figures.non_data_objects = sum(1 for name, _ in store.objects() if expected_name not in name)
+        figures.non_data_objects = sum(1 for name in store.names() if expected_name not in name)
     return figures
 
 

@@ -1,69 +1,300 @@
-"""What the suites run and where it writes: zdlogs or the original function, a local directory or fake GCS.
+"""What the suites run, on which streams, and where it writes: zdlogs or the original function; a local
+directory, fake GCS, S3 (moto's server) or Google SecOps (the fake ingestion API).
 
 The original Cloud Run function (`../shared/baseline/seed_function/main.py`, the baseline) reads the same
 environment variables, so the same simulated account and the same suites apply to it; it needs GCS, which
-fake-gcs-server provides (`STORAGE_EMULATOR_HOST`). It stores each page as one JSON document (not NDJSON),
-so its output is read page by page.
+fake-gcs-server provides (`STORAGE_EMULATOR_HOST`), and knows only the two streams of its RESOURCES default.
+It stores each page as one JSON document (not NDJSON), so its output is read page by page.
+
+``--resources all`` runs zdlogs on its six streams (the default is the original function's two, so baseline
+comparisons stay like for like); each stream is judged against the simulator's truth (``common.compare``).
+
+Storage, each started and stopped by the suite:
+
+* ``local``: a temporary directory; ``gcs``: a bucket on fake-gcs-server (``tests/gcs_fixture.py``);
+* ``s3``: a bucket on moto's server (``tests/s3_fixture.py``), If-None-Match/If-Match honoured;
+* ``secops``: the fake ``logs:import`` endpoint and token endpoint of ``tests/sinks/secops_fake.py`` (which
+  checks every request's shape), with the state store (checkpoints, lease, delivery markers) in a local
+  directory. The records are read back from the fake's accepted entries. The API has no idempotent write,
+  so a run killed between an accepted batch and its marker re-sends that batch: duplicates there are
+  measured per run (:meth:`SecOpsStorage.delivery`), not counted as a failure; losses are.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import os
+import random
+import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 from tests.gcs_fixture import FakeGCS, running_fake_gcs
+from tests.s3_fixture import FakeS3, running_moto
+from tests.sinks.secops_fake import FakeSecOps, make_service_account
 
 from reliability.common import (
+    ALL_STREAMS,
     DATA_PREFIX,
+    DEFAULT_STREAMS,
+    VERSIONED,
     Outcome,
+    account,
     compare,
     drain,
     drain_processes,
     env_for,
+    ndjson_records,
     records,
+    report,
     settings_for,
+    start_run,
 )
-from zdlogs.simulator import Simulator
+from zdlogs.config import KNOWN_RESOURCES
+from zdlogs.simulator import SimConfig, Simulator
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT.parent / "shared/baseline/seed_function/main.py"
 STREAM_KEYS = {"audit_logs": "audit_logs", "incremental_tickets": "tickets"}
+STORAGES = ("local", "gcs", "s3", "secops")
+NEW_STREAM_SIZES = {"access_logs": 6000, "users": 400, "organizations": 100}  # initial sizes with --resources all
 
 
 @dataclass
 class Storage:
-    """Where a target writes: ``output`` for zdlogs, ``env`` for both, ``gcs`` when it is fake GCS."""
+    """Where a target writes: ``output`` for zdlogs, ``env`` for its processes, ``settings`` for in-process runs."""
 
     output: str
     env: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    lease_outlives_run: bool = False  # a lease object (GCS, S3) blocks the next run for its TTL after a kill
+
+    def names(self, prefix: str = DATA_PREFIX) -> list[str]:
+        root = Path(self.output)
+        return sorted(str(p.relative_to(root)) for p in (root / prefix).rglob("*") if p.is_file())
+
+    def read(self, name: str) -> bytes:
+        return (Path(self.output) / name).read_bytes()
+
+    def objects(self, prefix: str = DATA_PREFIX) -> list[tuple[str, bytes]]:
+        """(name, content) of every object under ``prefix``, read in parallel (a bucket answers one at a time)."""
+        names = self.names(prefix)
+        with ThreadPoolExecutor(8) as pool:
+            return list(zip(names, pool.map(self.read, names), strict=True))
+
+    def records(self, stream: str) -> list[dict]:
+        """Every record zdlogs stored for ``stream``."""
+        found = []
+        for name, data in self.objects(f"{DATA_PREFIX}{stream}/"):
+            found.extend(ndjson_records(data, gzipped=name.endswith(".gz")))
+        return found
+
+    def foreign(self) -> int:
+        """What sits in the feed but is not data (the baseline's state.json, a stray temp file...)."""
+        return sum(1 for name in self.names() if ".ndjson" not in name)
+
+    def note_run(self, after_kill: bool) -> None:
+        """A run is about to start (``after_kill``: the previous one was SIGKILLed)."""
+
+    def delivery(self) -> list[str]:
+        """Extra figures of this storage, printed after the per-stream lines."""
+        return []
+
+    def delivery_ok(self) -> bool:
+        """The storage's own delivery bound holds (only SecOps has one: see SecOpsStorage)."""
+        return True
+
+
+@dataclass
+class LocalStorage(Storage):
+    def records(self, stream: str) -> list[dict]:
+        return records(Path(self.output), stream)
+
+
+@dataclass
+class GCSStorage(Storage):
     gcs: FakeGCS | None = None
     bucket: str = ""
 
-    def objects(self, prefix: str = DATA_PREFIX) -> list[tuple[str, bytes]]:
-        if self.gcs is None:
-            root = Path(self.output)
-            return [(str(p.relative_to(root)), p.read_bytes()) for p in (root / prefix).rglob("*") if p.is_file()]
-        return [(name, self.gcs.read(self.bucket, name) or b"") for name in self.gcs.names(self.bucket, prefix)]
+    def names(self, prefix: str = DATA_PREFIX) -> list[str]:
+        assert self.gcs
+        return self.gcs.names(self.bucket, prefix)
+
+    def read(self, name: str) -> bytes:
+        assert self.gcs
+        return self.gcs.read(self.bucket, name) or b""
+
+
+@dataclass
+class S3Storage(Storage):
+    s3: FakeS3 | None = None
+    bucket: str = ""
+    _client: Any = field(default=None, repr=False)
+
+    def names(self, prefix: str = DATA_PREFIX) -> list[str]:
+        assert self.s3
+        return self.s3.names(self.bucket, prefix)
+
+    def read(self, name: str) -> bytes:
+        """One object's bytes through one boto3 client (thread-safe; FakeS3.read builds a client per call)."""
+        assert self.s3
+        if self._client is None:
+            self._client = self.s3.client
+        return self._client.get_object(Bucket=self.bucket, Key=name)["Body"].read()
+
+
+def secops_stream(record: dict) -> str:
+    """Which stream an entry SecOps accepted came from (one log type carries them all)."""
+    if "authorization_type" in record:
+        return "access_logs"
+    if "event_type" in record and "ticket_id" in record:
+        return "ticket_events"
+    url = str(record.get("url", ""))
+    for kind, stream in (
+        ("audit_logs", "audit_logs"),
+        ("tickets", "incremental_tickets"),
+        ("users", "users"),
+        ("organizations", "organizations"),
+    ):
+        if f"/api/v2/{kind}/" in url:
+            return stream
+    return "unknown"
+
+
+def record_key(stream: str, record: dict) -> tuple:
+    """What makes a record a duplicate: its id, or (id, updated_at) for a version of a ticket/user/org."""
+    return (stream, record["id"], record["updated_at"]) if stream in VERSIONED else (stream, record["id"])
+
+
+@dataclass
+class SecOpsStorage(Storage):
+    """The fake ingestion API holds the data; the local state directory holds checkpoints and markers."""
+
+    fake: FakeSecOps | None = None
+    state: Path | None = None
+    runs: list[tuple[int, bool]] = field(default_factory=list)  # (import calls before the run, after a kill)
+
+    def names(self, prefix: str = DATA_PREFIX) -> list[str]:
+        """Data must never land in the state store: anything under the feed prefix there is foreign."""
+        assert self.state
+        return sorted(str(p.relative_to(self.state)) for p in (self.state / prefix).rglob("*") if p.is_file())
+
+    def read(self, name: str) -> bytes:
+        assert self.state
+        return (self.state / name).read_bytes()
+
+    def records(self, stream: str) -> list[dict]:
+        assert self.fake
+        return [record for record in self.fake.records() if secops_stream(record) == stream]
+
+    def foreign(self) -> int:
+        """Objects in the state store's feed prefix, entries of no stream, requests refused for their shape."""
+        assert self.fake
+        unknown = sum(1 for record in self.fake.records() if secops_stream(record) == "unknown")
+        return len(self.names()) + unknown + len(self.fake.violations)
+
+    def note_run(self, after_kill: bool) -> None:
+        assert self.fake
+        self.runs.append((len(self.fake.calls), after_kill))
+
+    def batches(self) -> list[tuple[int, list[dict]]]:
+        """Each accepted ``logs:import`` request: (its index among the calls, its records)."""
+        assert self.fake
+        entries, found, offset = self.fake.records(), [], 0
+        for index, call in enumerate(list(self.fake.calls)):
+            if call.status == 200:
+                found.append((index, entries[offset : offset + call.logs]))
+                offset += call.logs
+        return found
+
+    def resent(self) -> tuple[Counter, int]:
+        """Batches holding a record SecOps had already accepted, per run that sent them; records sent twice."""
+        seen: set[tuple] = set()
+        per_run: Counter = Counter()
+        duplicated = 0
+        starts = [calls for calls, _ in self.runs]
+        for index, batch in self.batches():
+            keys = [record_key(secops_stream(record), record) for record in batch]
+            repeats = sum(1 for key in keys if key in seen)
+            if repeats:
+                duplicated += repeats
+                per_run[max(0, bisect.bisect_right(starts, index) - 1)] += 1
+            seen.update(keys)
+        return per_run, duplicated
+
+    def _after_kill(self, run: int) -> bool:
+        return bool(self.runs) and self.runs[run][1]
+
+    def delivery(self) -> list[str]:
+        per_run, duplicated = self.resent()
+        kills = sum(1 for _, after_kill in self.runs if after_kill)
+        after_kill = [run for run in per_run if self._after_kill(run)]
+        without_kill = sum(count for run, count in per_run.items() if not self._after_kill(run))
+        refused = len(self.fake.violations) if self.fake else 0
+        return [
+            f"SecOps: {len(self.batches())} batches accepted, {sum(per_run.values())} re-sent ({duplicated} records "
+            f"delivered twice); runs following a kill that re-sent a batch: {len(after_kill)} of {kills}, most "
+            f"re-sent by one run {max(per_run.values(), default=0)}; re-sent by a run not following a kill "
+            f"{without_kill}; requests refused for their shape {refused}"
+        ]
+
+    def delivery_ok(self) -> bool:
+        """Within the documented bound: a run following a kill re-sends at most one batch, other runs none."""
+        per_run, _ = self.resent()
+        return all(count <= 1 and self._after_kill(run) for run, count in per_run.items())
 
 
 @contextmanager
 def storage(kind: str) -> Iterator[Storage]:
-    """``local``: a temporary directory; ``gcs``: a fresh bucket on a fake-gcs-server started here."""
+    """A fresh output of ``kind``, with the fake service behind it started here and stopped on exit."""
     with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         if kind == "local":
-            yield Storage(output=stack.enter_context(tempfile.TemporaryDirectory()))
-            return
-        gcs = stack.enter_context(running_fake_gcs())
-        bucket = gcs.create_bucket()
-        env = {"STORAGE_EMULATOR_HOST": gcs.endpoint, "GCS_BUCKET": bucket, "GOOGLE_CLOUD_PROJECT": "test"}
-        yield Storage(output=f"gs://{bucket}/", env=env, gcs=gcs, bucket=bucket)
+            yield LocalStorage(output=str(tmp))
+        elif kind == "gcs":
+            gcs = stack.enter_context(running_fake_gcs())
+            bucket = gcs.create_bucket()
+            env = {"STORAGE_EMULATOR_HOST": gcs.endpoint, "GCS_BUCKET": bucket, "GOOGLE_CLOUD_PROJECT": "test"}
+            yield GCSStorage(output=f"gs://{bucket}/", env=env, lease_outlives_run=True, gcs=gcs, bucket=bucket)
+        elif kind == "s3":
+            s3 = stack.enter_context(running_moto(tmp))
+            bucket = s3.create_bucket()
+            env = {
+                **s3.env,
+                "AWS_EC2_METADATA_DISABLED": "true",  # no real AWS settings or metadata probe
+                "AWS_CONFIG_FILE": str(tmp / "aws-config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(tmp / "aws-credentials"),
+            }
+            yield S3Storage(output=f"s3://{bucket}/", env=env, lease_outlives_run=True, s3=s3, bucket=bucket)
+        else:
+            yield stack.enter_context(secops_storage(tmp))
+
+
+@contextmanager
+def secops_storage(tmp: Path) -> Iterator[SecOpsStorage]:
+    fake = FakeSecOps().start()
+    try:
+        fake.account = make_service_account(tmp, fake.token_uri)
+        state = tmp / "secops-state"
+        env = {
+            "ZDLOGS_SECOPS_STATE": str(state),
+            "ZDLOGS_SECOPS_ENDPOINT": fake.url,
+            "GOOGLE_APPLICATION_CREDENTIALS": str(fake.account.path),
+            "NO_GCE_CHECK": "true",
+        }
+        settings = {"secops_state": str(state), "secops_endpoint": fake.url}
+        yield SecOpsStorage(output=fake.output, env=env, settings=settings, fake=fake, state=state)
+    finally:
+        fake.stop()
 
 
 def zdlogs_command() -> list[str]:
@@ -86,12 +317,7 @@ def baseline_command() -> list[str]:
 def stored_records(target: str, store: Storage, stream: str) -> list[dict]:
     """Every record a target stored for ``stream``: NDJSON lines for zdlogs, page documents for the baseline."""
     if target == "zdlogs":
-        if store.gcs is None:
-            return records(Path(store.output), stream)
-        found = []
-        for _name, data in store.objects(f"{DATA_PREFIX}{stream}/"):
-            found.extend(orjson.loads(line) for line in data.splitlines())
-        return found
+        return store.records(stream)
     found = []
     for name, data in store.objects():
         if name.endswith(f"zendesk-{stream}.json"):
@@ -101,38 +327,97 @@ def stored_records(target: str, store: Storage, stream: str) -> list[dict]:
 
 @dataclass
 class Harness:
-    """One target on one storage: how to start a run, catch up, and judge the output."""
+    """One target on one storage and its streams: how to start a run, make activity, catch up, and judge."""
 
     target: str
     store: Storage
+    streams: tuple[str, ...] = DEFAULT_STREAMS
+    last_run_killed: bool = False  # set by the crash suite: the run before the next one was SIGKILLed
 
     @property
     def dead_lease_seconds(self) -> float:
-        """How long a killed zdlogs run's lease blocks the next one (ZDLOGS_LEASE_TTL=5 on fake GCS)."""
-        return 5.5 if self.target == "zdlogs" and self.store.gcs is not None else 0.0
+        """How long a killed zdlogs run's lease blocks the next one (ZDLOGS_LEASE_TTL=5 on GCS and S3)."""
+        return 5.5 if self.target == "zdlogs" and self.store.lease_outlives_run else 0.0
+
+    @property
+    def new_streams(self) -> bool:
+        return any(stream not in DEFAULT_STREAMS for stream in self.streams)
+
+    def account(self, **sizes: object) -> SimConfig:
+        """The simulated account: the suite's sizes, and data for the new streams when they are collected."""
+        return account(**sizes, **(NEW_STREAM_SIZES if self.new_streams else {}))
+
+    def activity(self, sim: Simulator, rng: random.Random, scale: float = 1.0) -> None:
+        """New records for the issue-8 streams (the suites add audit records and ticket updates themselves):
+        access logs, new tickets (and their events), new and changed users and organizations."""
+        if not self.new_streams:
+            return
+        sim.append_access_logs(rng.randint(int(20 * scale), int(200 * scale)))
+        sim.create_tickets(rng.randint(0, max(1, int(3 * scale))))
+        sim.create_users(rng.randint(0, max(1, int(2 * scale))))
+        sim.update_users(rng.randint(0, max(1, int(4 * scale))))
+        sim.create_organizations(rng.randint(0, 1))
+        sim.update_organizations(rng.randint(0, max(1, int(2 * scale))))
 
     def command(self) -> list[str]:
         return zdlogs_command() if self.target == "zdlogs" else baseline_command()
 
     def env(self, url: str, **extra: str) -> dict[str, str]:
-        return env_for(url, self.store.output, **self.store.env, **extra)
+        return env_for(url, self.store.output, RESOURCES=",".join(self.streams), **self.store.env, **extra)
 
     def drain(self, url: str) -> None:
         if self.target == "zdlogs":
             os.environ.update(self.store.env)
-            drain(settings_for(url, self.store.output, max_pages=50))
+            self.store.note_run(after_kill=self.last_run_killed)
+            drain(
+                settings_for(url, self.store.output, max_pages=50, resources=list(self.streams), **self.store.settings)
+            )
         else:
             drain_processes(self.env(url, MAX_PAGES="20"), self.command())
 
     def outcome(self, sim: Simulator) -> Outcome:
-        audit = stored_records(self.target, self.store, "audit_logs")
-        tickets = stored_records(self.target, self.store, "incremental_tickets")
-        return compare(sim.truth(), audit, tickets)
+        truth = sim.truth()
+        return compare(truth, {stream: stored_records(self.target, self.store, stream) for stream in self.streams})
 
     def foreign_objects_in_feed(self) -> int:
         """Objects in the data prefix that are not data (the baseline's state.json, stray temp files)."""
-        expected = ".ndjson" if self.target == "zdlogs" else "-zendesk-"
-        return sum(1 for name, _ in self.store.objects() if expected not in name)
+        if self.target == "zdlogs":
+            return self.store.foreign()
+        return sum(1 for name in self.store.names() if "-zendesk-" not in name)
+
+    def start(self, env: dict[str, str]) -> subprocess.Popen:
+        """One run as a process, noted (for SecOps' per-run figures) with whether the previous one was killed."""
+        self.store.note_run(after_kill=self.last_run_killed)
+        return start_run(env, self.command())
+
+    def verdict(self, outcome: Outcome, foreign: int) -> bool:
+        """Print the figures and say PASS or FAIL. SecOps has no idempotent write: its duplicates are measured
+        and pass while within the documented bound (one batch per kill); everywhere else a duplicate fails."""
+        for line in self.store.delivery():
+            print(f"  {line}")
+        secops = isinstance(self.store, SecOpsStorage)
+        return report(outcome, foreign, duplicates_allowed=secops, delivery_ok=self.store.delivery_ok())
+
+    def where(self) -> str:
+        streams = "all streams" if set(self.streams) == set(ALL_STREAMS) else ",".join(self.streams)
+        return f"[{self.target} on {self.storage_kind}, {streams}]"
+
+    @property
+    def storage_kind(self) -> str:
+        kinds = {LocalStorage: "local", GCSStorage: "gcs", S3Storage: "s3", SecOpsStorage: "secops"}
+        return kinds.get(type(self.store), "local")
+
+
+def parse_resources(value: str) -> tuple[str, ...]:
+    if value == "all":
+        return ALL_STREAMS
+    if value == "default":
+        return DEFAULT_STREAMS
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in KNOWN_RESOURCES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown streams {unknown}; choose from all, default, {KNOWN_RESOURCES}")
+    return names
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +428,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="zdlogs, or the original Cloud Run function (needs --storage gcs)",
     )
     parser.add_argument(
-        "--storage", choices=("local", "gcs"), default="local", help="a local directory, or a bucket on fake-gcs-server"
+        "--storage",
+        choices=STORAGES,
+        default="local",
+        help="a local directory, a bucket on fake-gcs-server or on moto's S3 server, or the fake SecOps API",
+    )
+    parser.add_argument(
+        "--resources",
+        type=parse_resources,
+        default=DEFAULT_STREAMS,
+        help="streams to collect: default (audit_logs,incremental_tickets, the original function's), all, or a list",
     )
     parser.add_argument(
         "--latency", type=float, default=0.3, help="seconds the simulated Zendesk takes per answer (real: 0.1-0.5 s)"
@@ -154,5 +448,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def harness(args: argparse.Namespace) -> Iterator[Harness]:
     if args.target == "baseline" and args.storage != "gcs":
         raise SystemExit("the original function writes only to GCS: add --storage gcs")
+    if args.target == "baseline" and set(args.resources) - set(DEFAULT_STREAMS):
+        raise SystemExit("the original function collects only audit_logs and incremental_tickets")
     with storage(args.storage) as store:
-        yield Harness(args.target, store)
+        yield Harness(args.target, store, tuple(args.resources))

@@ -1,0 +1,71 @@
+"""How the suites judge an output: each stream against the simulator's truth, and SecOps' re-sent batches
+attributed to the run that sent them."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import orjson
+from reliability.common import compare
+from reliability.targets import SecOpsStorage, secops_stream
+
+from tests.sinks.secops_fake import FakeSecOps, ImportCall
+
+TRUTH = {
+    "audit_logs": [{"id": 1}, {"id": 2}, {"id": 3}],
+    "access_logs": [{"id": "01A"}, {"id": "01B"}],
+    "ticket_events": [10, 11],
+    "ticket_versions": [[1, "t1"], [1, "t2"], [2, "t1"]],
+    "user_versions": [[5, "u1"]],
+    "organization_versions": [[7, "o1"], [7, "o2"]],
+}
+
+
+def test_exactly_once_streams_count_lost_duplicated_and_invented_ids() -> None:
+    outcome = compare(TRUTH, {"audit_logs": [{"id": 1}, {"id": 1}, {"id": 9}], "ticket_events": [{"id": 10}]})
+    audit, events = outcome.of("audit_logs"), outcome.of("ticket_events")
+    assert (audit.expected, audit.lost, audit.duplicated, audit.invented) == (3, 2, 1, 1)
+    assert (events.lost, events.duplicated, events.invented) == (1, 0, 0)
+
+
+def test_versioned_streams_need_the_latest_version_and_tolerate_a_skipped_one() -> None:
+    tickets = [{"id": 1, "updated_at": "t2"}, {"id": 2, "updated_at": "t1"}]
+    orgs = [{"id": 7, "updated_at": "o1"}, {"id": 7, "updated_at": "o1"}, {"id": 7, "updated_at": "o9"}]
+    outcome = compare(TRUTH, {"incremental_tickets": tickets, "organizations": orgs, "users": []})
+    assert outcome.of("incremental_tickets").lost == 0 and outcome.clean is False
+    org = outcome.of("organizations")
+    assert (org.expected, org.lost, org.duplicated, org.invented) == (1, 1, 1, 1)
+    assert outcome.of("users").lost == 1
+
+
+def test_secops_entries_are_told_apart_by_stream() -> None:
+    assert secops_stream({"id": "01A", "authorization_type": "token", "url": "/api/v2/users/1.json"}) == "access_logs"
+    assert secops_stream({"id": 10, "ticket_id": 1, "event_type": "Audit"}) == "ticket_events"
+    assert secops_stream({"id": 1, "url": "https://x/api/v2/tickets/1.json"}) == "incremental_tickets"
+    assert secops_stream({"id": 1, "url": "https://x/api/v2/organizations/1.json"}) == "organizations"
+    assert secops_stream({"id": 1}) == "unknown"
+
+
+def _accept(fake: FakeSecOps, *ids: int) -> None:
+    records = [{"id": n, "url": f"https://x/api/v2/audit_logs/{n}.json"} for n in ids]
+    fake.calls.append(ImportCall(status=200, logs=len(records), bytes=0))
+    fake.accepted.extend({"record": r, "data": base64.b64encode(orjson.dumps(r))} for r in records)
+
+
+def test_a_batch_sent_again_is_charged_to_the_run_after_the_kill(tmp_path: Path) -> None:
+    fake = FakeSecOps()
+    store = SecOpsStorage(output="secops://p/l/i", fake=fake, state=tmp_path)
+    store.note_run(after_kill=False)
+    _accept(fake, 1, 2)
+    _accept(fake, 3, 4)  # accepted, then the run is killed before its marker
+    store.note_run(after_kill=True)
+    fake.calls.append(ImportCall(status=503, logs=0, bytes=0))
+    _accept(fake, 3, 4, 5)  # the page fetched again: its batch grew
+    store.note_run(after_kill=False)
+    _accept(fake, 6)
+    per_run, duplicated = store.resent()
+    assert (dict(per_run), duplicated) == ({1: 1}, 2) and store.delivery_ok()
+    assert "runs following a kill that re-sent a batch: 1 of 1" in store.delivery()[0]
+    _accept(fake, 6)  # a duplicate with no kill before it: beyond the bound
+    assert not store.delivery_ok()
