@@ -25,19 +25,43 @@ from reliability.targets import Harness, add_arguments, harness
 from zdlogs.simulator import FaultConfig, Simulator
 
 
-def last_event(stderr: str) -> str:
-    for line in reversed(stderr.splitlines()):
+def log_events(stderr: str) -> list[dict]:
+    events = []
+    for line in stderr.splitlines():
         try:
-            return str(orjson.loads(line).get("event"))
+            event = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue
-    return "before-first-log"
+        if isinstance(event, dict):
+            events.append(event)
+    return events
 
 
-def crash_loop(run: Harness, sim: Simulator, kills: int, rng: random.Random, latency: float) -> tuple[int, Counter]:
+def last_event(stderr: str) -> str:
+    events = log_events(stderr)
+    return str(events[-1].get("event")) if events else "before-first-log"
+
+
+def killed_during(stderr: str, streams: tuple[str, ...]) -> str:
+    """The stream a run was collecting when killed: the one its last line names, or the one after a
+    ``stream_summary`` (the next stream had started); "start-up" before any stream."""
+    for event in reversed(log_events(stderr)):
+        stream = event.get("stream")
+        if stream not in streams:
+            continue
+        if event.get("event") != "stream_summary":
+            return str(stream)
+        later = streams[streams.index(stream) + 1 :]
+        return later[0] if later else "end of run"
+    return "start-up"
+
+
+def crash_loop(
+    run: Harness, sim: Simulator, kills: int, rng: random.Random, latency: float
+) -> tuple[int, Counter, Counter]:
     """Kill runs at a random moment of their expected length (learnt from the runs that finished)."""
     env = run.env(sim.url, MAX_PAGES="8")
-    done, phases, typical = 0, Counter(), 0.6 + 10 * latency * len(run.streams) / 2
+    done, phases, during, typical = 0, Counter(), Counter(), 0.6 + 10 * latency * len(run.streams) / 2
     while done < kills:
         started = time.monotonic()
         process = run.start(env)
@@ -48,6 +72,7 @@ def crash_loop(run: Harness, sim: Simulator, kills: int, rng: random.Random, lat
             done += 1
             _out, err = process.communicate()
             phases[last_event(err)] += 1
+            during[killed_during(err, run.streams)] += 1
             time.sleep(run.dead_lease_seconds)  # an object-store lease outlives its killed run by its TTL
         else:
             process.communicate()
@@ -55,7 +80,7 @@ def crash_loop(run: Harness, sim: Simulator, kills: int, rng: random.Random, lat
         sim.append_audit_logs(rng.randint(20, 160))  # new activity keeps every run busy for a few pages
         sim.update_tickets(rng.randint(0, 5))
         run.activity(sim, rng)
-    return done, phases
+    return done, phases, during
 
 
 def main() -> bool:
@@ -68,12 +93,13 @@ def main() -> bool:
     slow = FaultConfig(slow_rate=1.0, slow_seconds=args.latency)
     with harness(args) as run, Simulator(run.account(audit_logs=4000, tickets=600, faults=slow)).start() as sim:
         started = time.monotonic()
-        kills, phases = crash_loop(run, sim, args.kills, rng, args.latency)
+        kills, phases, during = crash_loop(run, sim, args.kills, rng, args.latency)
         sim.set_faults(FaultConfig())
         run.drain(sim.url)
         outcome, foreign = run.outcome(sim), run.foreign_objects_in_feed()
         print(f"crash suite {run.where()}: {kills} SIGKILLs in {time.monotonic() - started:.0f}s")
         print("  killed after (last log event): " + ", ".join(f"{k} {v}" for k, v in phases.most_common()))
+        print("  killed while collecting: " + ", ".join(f"{k} {v}" for k, v in during.most_common()))
         return run.verdict(outcome, foreign)
 
 
