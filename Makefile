@@ -27,8 +27,9 @@ reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 
 	$(BIN)/python -m reliability.faults --hours 24
 	$(BIN)/python -m reliability.faults --hours 24 --storage gcs
 
-bench: $(BIN)/zdlogs  # the tables of docs/PERFORMANCE.md, zdlogs against the original function (~10 minutes)
+bench: $(BIN)/zdlogs  # the tables of docs/PERFORMANCE.md: zdlogs against the original function, then every stream and sink (~15 minutes)
 	$(BIN)/python -m benchmarks.vs_original
+	$(BIN)/python -m benchmarks.streams_and_sinks
 
 lint: $(BIN)/zdlogs
 	$(BIN)/ruff check src tests

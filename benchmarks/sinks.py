@@ -1,0 +1,197 @@
+"""The same collection into each sink: local directory, fake GCS, moto S3, the fake SecOps API (zdlogs only).
+
+    .venv/bin/python -m benchmarks.sinks [--records 100000 --stream audit_logs --sinks local,gcs,s3,secops]
+
+One first run (``LOOKBACK_SECONDS`` over 30 days of history, sequential, as an hourly schedule's first
+run) of one stream, by ``zdlogs run`` in its own process (``benchmarks._run``), into:
+
+* ``local``: a directory (fsync'd create-if-absent files);
+* ``gcs``: fake-gcs-server (``tests/gcs_fixture.py``), through google-cloud-storage;
+* ``s3``: moto's server (``tests/s3_fixture.py``), through boto3;
+* ``secops``: the fake Chronicle ``logs:import`` API with its OAuth token endpoint
+  (``tests/sinks/secops_fake.py``), a generated service-account key, the state store (checkpoints,
+  lease, delivery markers) in a local directory, the default 1 MB batches.
+
+Each fake runs on 127.0.0.1 in another process (the SecOps fake in this one), never in the measured one.
+So the figures are zdlogs' own cost per sink — CPU, memory, requests — and the fakes' speed, not a cloud
+service's: a real GCS, S3 or SecOps answers each request in tens of milliseconds, which, one request at
+a time, adds that much per object to the wall time (see the requests per 1,000 records).
+
+Requests to the store are counted in zdlogs' process (every HTTP request httpx or urllib3 sends to the
+store's host, token requests included), objects in the store afterwards; for SecOps the fake counts the
+``logs:import`` calls it accepted. What was stored is checked against the simulator's truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from tests.gcs_fixture import running_fake_gcs
+from tests.s3_fixture import running_moto
+from tests.sinks import secops_fake
+from tests.sinks.secops_fake import FakeSecOps, make_service_account
+
+from benchmarks._harness import print_table, sim_config, simulator_process, zdlogs_env
+from benchmarks._streams import PAGE_SIZES, expected, identity, stored
+
+HISTORY_DAYS = 30
+SINKS = ("local", "gcs", "s3", "secops")
+DATA_PREFIX = "zendesk/crm/"
+
+
+@dataclass
+class Target:
+    """A running store: the environment zdlogs needs to write to it, and how to read back what it got."""
+
+    output: str
+    env: dict[str, str]
+    origin: str  # host:port of the store's API ("" for a directory)
+    records: Callable[[], list[dict]]
+    objects: Callable[[], int]
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def _from_lines(blobs: list[bytes]) -> list[dict]:
+    return [orjson.loads(line) for blob in blobs for line in blob.splitlines()]
+
+
+@contextmanager
+def local_target(stream: str) -> Iterator[Target]:
+    with tempfile.TemporaryDirectory() as out:
+        data = Path(out) / DATA_PREFIX / stream
+        yield Target(out, {}, "", lambda: stored(Path(out), stream), lambda: sum(1 for _ in data.rglob("*.ndjson*")))
+
+
+@contextmanager
+def gcs_target(stream: str) -> Iterator[Target]:
+    with running_fake_gcs() as gcs:
+        bucket = gcs.create_bucket()
+        names = lambda: [name for name in gcs.names(bucket, DATA_PREFIX + stream)]  # noqa: E731
+        env = {**gcs.env, "GOOGLE_CLOUD_PROJECT": "bench", "NO_GCE_CHECK": "true"}
+        origin = gcs.endpoint.removeprefix("http://")
+        yield Target(f"gs://{bucket}/", env, origin, lambda: _from_lines([gcs.read(bucket, n) or b"" for n in names()]),
+                     lambda: len(names()))  # fmt: skip
+
+
+@contextmanager
+def s3_target(stream: str) -> Iterator[Target]:
+    with tempfile.TemporaryDirectory() as home, running_moto(Path(home)) as s3:
+        bucket = s3.create_bucket()
+        names = lambda: s3.names(bucket, DATA_PREFIX + stream)  # noqa: E731
+        env = {**s3.env, "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": f"{home}/none",
+               "AWS_SHARED_CREDENTIALS_FILE": f"{home}/none"}  # fmt: skip
+        origin = s3.endpoint.removeprefix("http://")
+        yield Target(f"s3://{bucket}/", env, origin, lambda: _from_lines([s3.read(bucket, n) or b"" for n in names()]),
+                     lambda: len(names()))  # fmt: skip
+
+
+@contextmanager
+def secops_target(stream: str) -> Iterator[Target]:
+    # http.server sends an answer's headers and body in two writes; with Nagle's algorithm on, the body
+    # waits for the client's delayed ACK: ~40 ms per request on a kept-alive connection, the fake's cost,
+    # not zdlogs' (measured: 42 ms -> 0.6 ms per request with TCP_NODELAY).
+    secops_fake._Handler.disable_nagle_algorithm = True
+    fake = FakeSecOps().start()
+    try:
+        with tempfile.TemporaryDirectory() as home:
+            fake.account = make_service_account(Path(home), fake.token_uri)
+            state = Path(home) / "state"
+            env = {"GOOGLE_APPLICATION_CREDENTIALS": str(fake.account.path), "NO_GCE_CHECK": "true",
+                   "ZDLOGS_SECOPS_ENDPOINT": fake.url, "ZDLOGS_SECOPS_STATE": str(state)}  # fmt: skip
+            origin = fake.url.removeprefix("http://")
+            target = Target(fake.output, env, origin, fake.records, lambda: len(fake.accepted_calls()))
+            target.extra = {"fake": fake, "state": state}
+            yield target
+    finally:
+        fake.stop()
+
+
+TARGETS = {"local": local_target, "gcs": gcs_target, "s3": s3_target, "secops": secops_target}
+
+
+def collect(url: str, stream: str, target: Target) -> dict:
+    env = zdlogs_env(url, target.output, RESOURCES=stream, LOOKBACK_SECONDS=str((HISTORY_DAYS + 1) * 86400),
+                     MAX_PAGES="1000000", ZDLOGS_SETTLE_SECONDS="1", ZDLOGS_RATE_SHARE="1",
+                     ZDLOGS_INCREMENTAL_LIMIT="1000000", **target.env)  # fmt: skip
+    for name in ("STORAGE_EMULATOR_HOST", "AWS_ENDPOINT_URL", "GOOGLE_APPLICATION_CREDENTIALS"):
+        if name not in target.env:
+            env.pop(name, None)
+    done = subprocess.run([sys.executable, "-m", "benchmarks._run"], env=env, capture_output=True, text=True,
+                          timeout=7200)  # fmt: skip
+    if done.returncode != 0:
+        sys.exit(f"zdlogs failed into {target.output}: {done.stderr[-3000:]}")
+    return orjson.loads(done.stdout.strip().splitlines()[-1])
+
+
+def store_requests(figures: dict, origin: str) -> Counter[str]:
+    """Requests zdlogs sent to the store, by method."""
+    counts: Counter[str] = Counter()
+    for key, count in figures["http"].items():
+        method, where = key.split(" ", 1)
+        if origin and where == origin:
+            counts[method] += count
+    return counts
+
+
+def one_sink(name: str, url: str, stream: str, truth: dict) -> list:
+    with ExitStack() as stack:
+        target = stack.enter_context(TARGETS[name](stream))
+        figures = collect(url, stream, target)
+        item = figures["streams"][0]
+        records, objects = target.records(), target.objects()
+        requests = store_requests(figures, target.origin)
+        detail = ", ".join(f"{method} {count}" for method, count in sorted(requests.items()))
+        if name == "secops":
+            fake: FakeSecOps = target.extra["fake"]  # type: ignore[assignment]
+            calls = fake.accepted_calls()
+            mean = sum(call.bytes for call in calls) / max(1, len(calls))
+            markers = sum(1 for _ in Path(target.extra["state"]).rglob("*") if _.suffix in (".batch", ".done"))  # type: ignore[arg-type]
+            detail += f" (token: {len(fake.tokens_issued)}; {mean / 1000:.0f} kB per call; {markers} markers on disk)"
+    found = Counter(identity(stream, record) for record in records)
+    lost = len(expected(stream, truth) - set(found))
+    twice = sum(count - 1 for count in found.values() if count > 1)
+    n = item["records"]
+    per_k = lambda value: f"{value / n * 1000:.1f}" if n else "-"  # noqa: E731
+    unit = "logs:import calls" if name == "secops" else "objects"
+    return [name, f"{n:,}", f"{figures['wall_s']:.1f}", f"{n / item['seconds']:,.0f}" if item["seconds"] else "-",
+            f"{figures['cpu_s'] / max(1, n) * 1e6:.1f}", f"{per_k(objects)} {unit}",
+            per_k(sum(requests.values())) if target.origin else "-", detail or "-", f"{figures['max_rss_mb']:.1f}",
+            f"{lost} / {twice}"]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--stream", default="audit_logs", choices=("audit_logs", "access_logs"))
+    parser.add_argument("--sinks", default=",".join(SINKS))
+    args = parser.parse_args()
+    os.environ.setdefault("NO_GCE_CHECK", "true")
+    counts = {"audit_logs": 0, "access_logs": 0, "tickets": 0, "users": 10, "organizations": 10}
+    counts[args.stream] = args.records
+    config = sim_config(history_days=HISTORY_DAYS, access_logs_limit=1_000_000, **counts)
+    rows = []
+    with simulator_process(config) as sim:
+        time.sleep(1.1)
+        truth = sim.truth()
+        for name in args.sinks.split(","):
+            rows.append(one_sink(name, sim.url, args.stream, truth))
+    header = ["sink", "records", "wall (s)", "records/s", "CPU us/record", "per 1,000 records",
+              "store requests per 1,000 records", "store requests", "peak RSS (MB)", "lost / stored twice"]  # fmt: skip
+    title = (f"{args.records:,} {args.stream} ({PAGE_SIZES[args.stream]} per page), one first run into each sink, "
+             "stores faked on 127.0.0.1")  # fmt: skip
+    print_table(title, header, rows)
+
+
+if __name__ == "__main__":
+    main()
