@@ -86,7 +86,7 @@ CASES = [
     ("audit-id-missing", AUDIT, on_first_record(drop_field("id")), 4, "integer id"),
     ("audit-created-missing", AUDIT, on_first_record(drop_field("created_at")), 4, "created_at"),
     ("audit-created-garbled", AUDIT, on_first_record(set_field("created_at", "yesterday")), 4, "unreadable created_at"),
-    ("audit-ids-out-of-order", AUDIT, reverse_records, 4, "sort=created_at"),
+    ("audit-ids-out-of-order", AUDIT, reverse_records, 4, "did not sort oldest first"),
     ("audit-next-other-host", AUDIT, foreign_next, 4, "refused"),
     ("audit-redirect-other-host", AUDIT, redirect, 4, "redirects are not followed"),
     ("tickets-html-200", TICKETS, lambda _b: HTML_PAGE, 4, "not JSON"),
@@ -169,7 +169,7 @@ ACCESS, EVENTS = r"^/api/v2/access_logs", r"^/api/v2/incremental/ticket_events"
 USERS, ORGS = r"^/api/v2/incremental/users", r"^/api/v2/incremental/organizations"
 JSON_API_400 = b'{"errors":[{"detail":"max allowed page size is 2500","title":"Malformed query params"}]}'
 NEW_CASES = [
-    ("access-id-number", ACCESS, on_first_record(set_field("id", 5), "access_logs"), "str id"),
+    ("access-id-number", ACCESS, on_first_record(set_field("id", 5), "access_logs"), "string id"),
     ("access-timestamp-garbled", ACCESS, on_first_record(set_field("timestamp", "soon"), "access_logs"), "timestamp"),
     ("access-missing-meta", ACCESS, without("meta"), "meta.has_more"),
     ("access-next-other-host", ACCESS, foreign_next, "refused"),

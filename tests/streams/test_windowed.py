@@ -59,5 +59,5 @@ def test_access_log_ids_are_ulid_strings_and_their_time_is_timestamp() -> None:
         {"id": "01JDZ0000000000000000000AB", "timestamp": "2026-11-25T10:00:05Z"},
     ]
     assert [r["id"] for r in boundary.admit(records, key)] == ["01JDZ0000000000000000000AB"]
-    with pytest.raises(ZendeskError, match="access_logs record without a str id and a timestamp"):
+    with pytest.raises(ZendeskError, match="access_logs record without a string id and a timestamp"):
         key({"id": 5, "timestamp": "2026-11-25T10:00:05Z"})

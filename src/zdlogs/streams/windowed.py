@@ -90,10 +90,8 @@ class WindowedStream:
         """(canonical timestamp, id) of a record; a clear error when Zendesk sent something else."""
         stamp, record_id = record.get(self.time_field), record.get("id")
         if not isinstance(stamp, str) or not isinstance(record_id, self.id_type) or isinstance(record_id, bool):
-            raise ZendeskError(
-                f"Zendesk sent a {self.name} record without a {self.id_type.__name__} id and a "
-                f"{self.time_field}: report it"
-            )
+            kind = "an integer" if self.id_type is int else "a string"
+            raise ZendeskError(f"Zendesk sent {self.name} record without {kind} id and a {self.time_field}: report it")
         try:
             return canonical_time(stamp), record_id
         except ValueError:
