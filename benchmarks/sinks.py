@@ -1,6 +1,6 @@
 """The same collection into each sink: local directory, fake GCS, moto S3, the fake SecOps API (zdlogs only).
 
-    .venv/bin/python -m benchmarks.sinks [--records 100000 --stream audit_logs --sinks local,gcs,s3,secops]
+    .venv/bin/python -m benchmarks.sinks [--records 100000 --stream audit_logs --sinks local,gcs,s3,secops,...]
 
 One first run (``LOOKBACK_SECONDS`` over 30 days of history, sequential, as an hourly schedule's first
 run) of one stream, by ``zdlogs run`` in its own process (``benchmarks._run``), into:
@@ -10,7 +10,9 @@ run) of one stream, by ``zdlogs run`` in its own process (``benchmarks._run``), 
 * ``s3``: moto's server (``tests/s3_fixture.py``), through boto3;
 * ``secops``: the fake Chronicle ``logs:import`` API with its OAuth token endpoint
   (``tests/sinks/secops_fake.py``), a generated service-account key, the state store (checkpoints,
-  lease, delivery markers) in a local directory, the default 1 MB batches.
+  lease, delivery markers) in a local directory, the default 1 MB batches;
+* ``secops-gcs-state``: the same with the state store on fake GCS (``ZDLOGS_SECOPS_STATE=gs://...``, what
+  a Cloud Run function would use).
 
 Each fake runs on 127.0.0.1 in another process (the SecOps fake in this one), never in the measured one.
 So the figures are zdlogs' own cost per sink — CPU, memory, requests — and the fakes' speed, not a cloud
@@ -46,7 +48,7 @@ from benchmarks._harness import print_table, sim_config, simulator_process, zdlo
 from benchmarks._streams import PAGE_SIZES, expected, identity, stored
 
 HISTORY_DAYS = 30
-SINKS = ("local", "gcs", "s3", "secops")
+SINKS = ("local", "gcs", "s3", "secops", "secops-gcs-state")
 DATA_PREFIX = "zendesk/crm/"
 
 
@@ -56,7 +58,7 @@ class Target:
 
     output: str
     env: dict[str, str]
-    origin: str  # host:port of the store's API ("" for a directory)
+    origins: dict[str, str]  # what -> host:port of the store's API (none for a directory)
     records: Callable[[], list[dict]]
     objects: Callable[[], int]
     extra: dict[str, object] = field(default_factory=dict)
@@ -70,7 +72,7 @@ def _from_lines(blobs: list[bytes]) -> list[dict]:
 def local_target(stream: str) -> Iterator[Target]:
     with tempfile.TemporaryDirectory() as out:
         data = Path(out) / DATA_PREFIX / stream
-        yield Target(out, {}, "", lambda: stored(Path(out), stream), lambda: sum(1 for _ in data.rglob("*.ndjson*")))
+        yield Target(out, {}, {}, lambda: stored(Path(out), stream), lambda: sum(1 for _ in data.rglob("*.ndjson*")))
 
 
 @contextmanager
@@ -79,7 +81,7 @@ def gcs_target(stream: str) -> Iterator[Target]:
         bucket = gcs.create_bucket()
         names = lambda: [name for name in gcs.names(bucket, DATA_PREFIX + stream)]  # noqa: E731
         env = {**gcs.env, "GOOGLE_CLOUD_PROJECT": "bench", "NO_GCE_CHECK": "true"}
-        origin = gcs.endpoint.removeprefix("http://")
+        origin = {"store": gcs.endpoint.removeprefix("http://")}
         yield Target(f"gs://{bucket}/", env, origin, lambda: _from_lines([gcs.read(bucket, n) or b"" for n in names()]),
                      lambda: len(names()))  # fmt: skip
 
@@ -91,33 +93,49 @@ def s3_target(stream: str) -> Iterator[Target]:
         names = lambda: s3.names(bucket, DATA_PREFIX + stream)  # noqa: E731
         env = {**s3.env, "AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": f"{home}/none",
                "AWS_SHARED_CREDENTIALS_FILE": f"{home}/none"}  # fmt: skip
-        origin = s3.endpoint.removeprefix("http://")
+        origin = {"store": s3.endpoint.removeprefix("http://")}
         yield Target(f"s3://{bucket}/", env, origin, lambda: _from_lines([s3.read(bucket, n) or b"" for n in names()]),
                      lambda: len(names()))  # fmt: skip
 
 
 @contextmanager
-def secops_target(stream: str) -> Iterator[Target]:
+def secops_target(stream: str, state_on: str = "local") -> Iterator[Target]:
+    """The fake SecOps API; its state store in a local directory, or (``state_on="gcs"``) on fake GCS."""
     # http.server sends an answer's headers and body in two writes; with Nagle's algorithm on, the body
     # waits for the client's delayed ACK: ~40 ms per request on a kept-alive connection, the fake's cost,
     # not zdlogs' (measured: 42 ms -> 0.6 ms per request with TCP_NODELAY).
     secops_fake._Handler.disable_nagle_algorithm = True
     fake = FakeSecOps().start()
     try:
-        with tempfile.TemporaryDirectory() as home:
+        with tempfile.TemporaryDirectory() as home, ExitStack() as stack:
             fake.account = make_service_account(Path(home), fake.token_uri)
-            state = Path(home) / "state"
             env = {"GOOGLE_APPLICATION_CREDENTIALS": str(fake.account.path), "NO_GCE_CHECK": "true",
-                   "ZDLOGS_SECOPS_ENDPOINT": fake.url, "ZDLOGS_SECOPS_STATE": str(state)}  # fmt: skip
-            origin = fake.url.removeprefix("http://")
-            target = Target(fake.output, env, origin, fake.records, lambda: len(fake.accepted_calls()))
-            target.extra = {"fake": fake, "state": state}
+                   "ZDLOGS_SECOPS_ENDPOINT": fake.url}  # fmt: skip
+            origins = {"API": fake.url.removeprefix("http://")}
+            if state_on == "gcs":
+                gcs = stack.enter_context(running_fake_gcs())
+                bucket = gcs.create_bucket()
+                env.update(gcs.env, GOOGLE_CLOUD_PROJECT="bench", ZDLOGS_SECOPS_STATE=f"gs://{bucket}/")
+                origins["state"] = gcs.endpoint.removeprefix("http://")
+                markers = lambda: len(gcs.names(bucket, "_zdlogs/secops/"))  # noqa: E731
+            else:
+                state = Path(home) / "state"
+                env["ZDLOGS_SECOPS_STATE"] = str(state)
+                markers = lambda: sum(1 for path in state.rglob("*") if path.suffix in (".batch", ".done"))  # noqa: E731
+            target = Target(fake.output, env, origins, fake.records, lambda: len(fake.accepted_calls()))
+            target.extra = {"fake": fake, "markers": markers}
             yield target
     finally:
         fake.stop()
 
 
-TARGETS = {"local": local_target, "gcs": gcs_target, "s3": s3_target, "secops": secops_target}
+TARGETS = {
+    "local": local_target,
+    "gcs": gcs_target,
+    "s3": s3_target,
+    "secops": secops_target,
+    "secops-gcs-state": lambda stream: secops_target(stream, state_on="gcs"),
+}
 
 
 def collect(url: str, stream: str, target: Target) -> dict:
@@ -134,14 +152,21 @@ def collect(url: str, stream: str, target: Target) -> dict:
     return orjson.loads(done.stdout.strip().splitlines()[-1])
 
 
-def store_requests(figures: dict, origin: str) -> Counter[str]:
-    """Requests zdlogs sent to the store, by method."""
-    counts: Counter[str] = Counter()
+def store_requests(figures: dict, origins: dict[str, str]) -> dict[str, Counter[str]]:
+    """Requests zdlogs sent to each of the store's origins, by method."""
+    counts: dict[str, Counter[str]] = {what: Counter() for what in origins}
     for key, count in figures["http"].items():
         method, where = key.split(" ", 1)
-        if origin and where == origin:
-            counts[method] += count
+        for what, origin in origins.items():
+            if where == origin:
+                counts[what][method] += count
     return counts
+
+
+def describe(requests: dict[str, Counter[str]]) -> str:
+    parts = {what: ", ".join(f"{method} {count}" for method, count in sorted(counts.items()))
+             for what, counts in requests.items()}  # fmt: skip
+    return "; ".join(f"{what}: {part}" for what, part in parts.items()) if len(parts) > 1 else "".join(parts.values())
 
 
 def one_sink(name: str, url: str, stream: str, truth: dict) -> list:
@@ -150,23 +175,24 @@ def one_sink(name: str, url: str, stream: str, truth: dict) -> list:
         figures = collect(url, stream, target)
         item = figures["streams"][0]
         records, objects = target.records(), target.objects()
-        requests = store_requests(figures, target.origin)
-        detail = ", ".join(f"{method} {count}" for method, count in sorted(requests.items()))
-        if name == "secops":
+        requests = store_requests(figures, target.origins)
+        detail = describe(requests)
+        if name.startswith("secops"):
             fake: FakeSecOps = target.extra["fake"]  # type: ignore[assignment]
             calls = fake.accepted_calls()
             mean = sum(call.bytes for call in calls) / max(1, len(calls))
-            markers = sum(1 for _ in Path(target.extra["state"]).rglob("*") if _.suffix in (".batch", ".done"))  # type: ignore[arg-type]
-            detail += f" (token: {len(fake.tokens_issued)}; {mean / 1000:.0f} kB per call; {markers} markers on disk)"
+            markers = target.extra["markers"]()  # type: ignore[operator]
+            detail += f" (of which token: {len(fake.tokens_issued)}; {mean / 1000:.0f} kB per call; {markers} markers)"
     found = Counter(identity(stream, record) for record in records)
     lost = len(expected(stream, truth) - set(found))
     twice = sum(count - 1 for count in found.values() if count > 1)
     n = item["records"]
     per_k = lambda value: f"{value / n * 1000:.1f}" if n else "-"  # noqa: E731
-    unit = "logs:import calls" if name == "secops" else "objects"
+    unit = "logs:import calls" if name.startswith("secops") else "objects"
+    total = sum(sum(counts.values()) for counts in requests.values())
     return [name, f"{n:,}", f"{figures['wall_s']:.1f}", f"{n / item['seconds']:,.0f}" if item["seconds"] else "-",
             f"{figures['cpu_s'] / max(1, n) * 1e6:.1f}", f"{per_k(objects)} {unit}",
-            per_k(sum(requests.values())) if target.origin else "-", detail or "-", f"{figures['max_rss_mb']:.1f}",
+            per_k(total) if target.origins else "-", detail or "-", f"{figures['max_rss_mb']:.1f}",
             f"{lost} / {twice}"]  # fmt: skip
 
 
