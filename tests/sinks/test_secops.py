@@ -141,6 +141,13 @@ def test_a_delivered_page_exists_and_is_not_sent_again_even_by_a_new_run(
     assert len(secops_fake.calls) == 1 and len(secops_fake.records()) == 10
 
 
+def test_a_page_of_one_batch_costs_only_its_done_marker(secops_fake: FakeSecOps, tmp_path: Path) -> None:
+    """Most pages fit one request: no per-batch marker to read and write (a state store on GCS pays per object)."""
+    make_sink(secops_fake, tmp_path).put_if_absent(KEY, page(audit(10)))
+    done = [path.name for path in (tmp_path / MARKERS).rglob("*.done")]
+    assert markers(tmp_path) == [] and done == [f"{KEY.rsplit('/', 1)[-1]}.done"]
+
+
 def test_a_batch_failing_for_good_stops_the_page_and_the_next_run_sends_only_the_rest(
     secops_fake: FakeSecOps, tmp_path: Path
 ) -> None:

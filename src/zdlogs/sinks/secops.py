@@ -28,10 +28,12 @@ Delivery. The API has no idempotency key: a batch sent twice is ingested twice. 
 *state store* (``ZDLOGS_SECOPS_STATE``: a directory, ``gs://`` or ``s3://``, any other sink), the
 checkpoints and the run lease (``read``/``replace``/``lease`` are the state store's) and delivery markers:
 
-* after SecOps accepts a batch, ``_zdlogs/secops/<stream/day of the page>/<hash of its lines>.batch`` is
-  written; a batch whose marker exists is never sent again, so a run stopped between batches re-sends
-  only the batches not yet accepted (the hash, not the batch number, names it: a page fetched again
-  that starts with the same records skips the batches already delivered even if it grew);
+* after SecOps accepts a batch of a page sent in several, ``_zdlogs/secops/<stream/day of the page>/<hash of
+  its lines>.batch`` is written; a batch whose marker exists is never sent again, so a run stopped between
+  batches re-sends only the batches not yet accepted (the hash, not the batch number, names it: a page
+  fetched again that starts with the same records skips the batches already delivered even if it grew).
+  A page of one batch (most pages: 100 audit records are ~40 KB) needs only the ``.done`` marker below,
+  so a page costs one marker read and one marker write besides the import;
 * once every batch of a page is accepted, ``_zdlogs/secops/<page key>.done``: :meth:`exists` reads it,
   which is how the state store decides at the next start whether a pending page was delivered.
 
@@ -180,16 +182,18 @@ class SecOpsSink:
         if self.state.exists(self._done(key)):
             return False
         batches = self._batches(_lines(key, data))
+        marked = len(batches) > 1  # a one-batch page is marked by its .done alone: one read, one write per page
         sent = 0
         for index, batch in enumerate(batches, start=1):
             if self.state.lease_lost():
                 raise LeaseLost("another run took over the lease (this run outlived ZDLOGS_LEASE_TTL): stopped sending")
             marker = self._marker(key, batch.digest)
-            if self.state.exists(marker):
+            if marked and self.state.exists(marker):
                 continue
             where = f"batch {index}/{len(batches)} of {key}"
             self._send(batch, where)
-            self.state.put_if_absent(marker, _marker_body(key, index, len(batches), batch.records))
+            if marked:
+                self.state.put_if_absent(marker, _marker_body(key, index, len(batches), batch.records))
             sent += 1
         done = {"key": key, "batches": [batch.digest for batch in batches], "log_type": self.log_type}
         self.state.put_if_absent(self._done(key), orjson.dumps(done | {"at": _rfc3339(datetime.now(UTC))}))
