@@ -11,6 +11,7 @@ ones in CI. Output is compared with the simulator's ground truth:
 
 from __future__ import annotations
 
+import base64
 import gzip
 import os
 import subprocess
@@ -29,6 +30,7 @@ from zdlogs.pipeline import run
 from zdlogs.simulator import SimConfig
 
 EMAIL, TOKEN = "reliability@example.com", "CANARY-reliability-5f1e2d3c4b"
+CANARIES = (TOKEN, base64.b64encode(f"{EMAIL}/token:{TOKEN}".encode()).decode())  # the token, the Basic credential
 DATA_PREFIX = "zendesk/crm/"
 DEFAULT_STREAMS = ("audit_logs", "incremental_tickets")  # the original function's: baseline comparisons
 ALL_STREAMS = KNOWN_RESOURCES
@@ -213,8 +215,22 @@ def compare(truth: dict, stored: dict[str, list[dict]]) -> Outcome:
     return Outcome([compare_stream(truth, stream, found) for stream, found in stored.items()])
 
 
+def canaries_in(*texts: str | bytes) -> int:
+    """Occurrences of the suite's API token (raw or inside a Basic credential) in what a run printed or wrote."""
+    found = 0
+    for text in texts:
+        data = text.encode() if isinstance(text, str) else text
+        found += sum(data.count(form.encode()) for form in CANARIES)
+    return found
+
+
 def report(
-    outcome: Outcome, foreign_objects: int, *, duplicates_allowed: bool = False, delivery_ok: bool = True
+    outcome: Outcome,
+    foreign_objects: int,
+    *,
+    duplicates_allowed: bool = False,
+    delivery_ok: bool = True,
+    leaked: int | None = None,
 ) -> bool:
     """Print the figures every suite prints and its verdict; True when it passed.
 
@@ -223,7 +239,9 @@ def report(
     for item in outcome.streams:
         print(f"  {item.line()}")
     print(f"  non-data objects in the feed prefix {foreign_objects}")
+    if leaked is not None:
+        print(f"  API token occurrences in the runs' output and the storage {leaked}")
     duplicates = 0 if duplicates_allowed else outcome.duplicated
-    passed = not (outcome.lost or outcome.invented or duplicates or foreign_objects) and delivery_ok
+    passed = not (outcome.lost or outcome.invented or duplicates or foreign_objects or leaked) and delivery_ok
     print(f"  result: {'PASS' if passed else 'FAIL'}")
     return passed

@@ -25,7 +25,8 @@ def one_round(run: Harness, env: dict[str, str], runs: int) -> Counter:
     processes = [start_run(env, run.command()) for _ in range(runs)]
     results: Counter = Counter()
     for process in processes:
-        _out, err = process.communicate(timeout=300)
+        out, err = process.communicate(timeout=300)
+        run.printed(out, err)
         if process.returncode != 0:
             results[f"exit {process.returncode}"] += 1
         elif "lease_held_elsewhere" in err:

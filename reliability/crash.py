@@ -70,12 +70,13 @@ def crash_loop(
         if run.last_run_killed:
             process.send_signal(signal.SIGKILL)
             done += 1
-            _out, err = process.communicate()
+            out, err = process.communicate()
+            run.printed(out, err)
             phases[last_event(err)] += 1
             during[killed_during(err, run.streams)] += 1
             time.sleep(run.dead_lease_seconds)  # an object-store lease outlives its killed run by its TTL
         else:
-            process.communicate()
+            run.printed(*process.communicate())
             typical = 0.7 * typical + 0.3 * (time.monotonic() - started)
         sim.append_audit_logs(rng.randint(20, 160))  # new activity keeps every run busy for a few pages
         sim.update_tickets(rng.randint(0, 5))

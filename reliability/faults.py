@@ -42,7 +42,8 @@ def main() -> bool:
         for hour in range(args.hours):
             sim.set_faults(faults_for(hour, args.seed))
             process = run.start(env)
-            _out, err = process.communicate(timeout=600)
+            out, err = process.communicate(timeout=600)
+            run.printed(out, err)
             exits[process.returncode] += 1
             if args.target == "zdlogs" and process.returncode != 0 and "still failing after retries" not in err:
                 unexplained += 1

@@ -49,6 +49,7 @@ from reliability.common import (
     VERSIONED,
     Outcome,
     account,
+    canaries_in,
     compare,
     drain,
     drain_processes,
@@ -108,6 +109,10 @@ class Storage:
     def delivery(self) -> list[str]:
         """Extra figures of this storage, printed after the per-stream lines."""
         return []
+
+    def canaries(self) -> int:
+        """The API token in anything stored: data, checkpoints, lease, markers."""
+        return canaries_in(*(data for _, data in self.objects("")))
 
     def delivery_ok(self) -> bool:
         """The storage's own delivery bound holds (only SecOps has one: see SecOpsStorage)."""
@@ -205,6 +210,10 @@ class SecOpsStorage(Storage):
     def note_run(self, after_kill: bool) -> None:
         assert self.fake
         self.runs.append((len(self.fake.calls), after_kill))
+
+    def canaries(self) -> int:
+        assert self.fake
+        return super().canaries() + canaries_in(orjson.dumps(self.fake.records()))
 
     def batches(self) -> list[tuple[int, list[dict]]]:
         """Each accepted ``logs:import`` request: (its index among the calls, its records)."""
@@ -333,6 +342,7 @@ class Harness:
     store: Storage
     streams: tuple[str, ...] = DEFAULT_STREAMS
     last_run_killed: bool = False  # set by the crash suite: the run before the next one was SIGKILLed
+    leaked: int = 0  # API token occurrences in what the runs printed
 
     @property
     def dead_lease_seconds(self) -> float:
@@ -390,13 +400,18 @@ class Harness:
         self.store.note_run(after_kill=self.last_run_killed)
         return start_run(env, self.command())
 
+    def printed(self, *texts: str) -> None:
+        """What a run printed (stdout, stderr): the API token must not be in it."""
+        self.leaked += canaries_in(*texts)
+
     def verdict(self, outcome: Outcome, foreign: int) -> bool:
         """Print the figures and say PASS or FAIL. SecOps has no idempotent write: its duplicates are measured
         and pass while within the documented bound (one batch per kill); everywhere else a duplicate fails."""
         for line in self.store.delivery():
             print(f"  {line}")
         secops = isinstance(self.store, SecOpsStorage)
-        return report(outcome, foreign, duplicates_allowed=secops, delivery_ok=self.store.delivery_ok())
+        leaked = self.leaked + self.store.canaries() if self.target == "zdlogs" else None
+        return report(outcome, foreign, duplicates_allowed=secops, delivery_ok=self.store.delivery_ok(), leaked=leaked)
 
     def where(self) -> str:
         streams = "all streams" if set(self.streams) == set(ALL_STREAMS) else ",".join(self.streams)

@@ -7,7 +7,7 @@ import base64
 from pathlib import Path
 
 import orjson
-from reliability.common import compare
+from reliability.common import CANARIES, TOKEN, canaries_in, compare
 from reliability.targets import SecOpsStorage, secops_stream
 
 from tests.sinks.secops_fake import FakeSecOps, ImportCall
@@ -69,3 +69,8 @@ def test_a_batch_sent_again_is_charged_to_the_run_after_the_kill(tmp_path: Path)
     assert "runs following a kill that re-sent a batch: 1 of 1" in store.delivery()[0]
     _accept(fake, 6)  # a duplicate with no kill before it: beyond the bound
     assert not store.delivery_ok()
+
+
+def test_the_api_token_is_found_raw_and_inside_a_basic_credential() -> None:
+    assert canaries_in(f"token={TOKEN}", b"Authorization: Basic " + CANARIES[1].encode()) == 2
+    assert canaries_in("Authorization: Basic [secure]", b"") == 0
