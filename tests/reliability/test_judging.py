@@ -74,3 +74,19 @@ def test_a_batch_sent_again_is_charged_to_the_run_after_the_kill(tmp_path: Path)
 def test_the_api_token_is_found_raw_and_inside_a_basic_credential() -> None:
     assert canaries_in(f"token={TOKEN}", b"Authorization: Basic " + CANARIES[1].encode()) == 2
     assert canaries_in("Authorization: Basic [secure]", b"") == 0
+
+
+def test_a_request_cut_short_by_a_kill_is_told_from_a_malformed_one(tmp_path: Path) -> None:
+    fake = FakeSecOps()
+    store = SecOpsStorage(output="secops://p/l/i", fake=fake, state=tmp_path)
+    store.note_run(after_kill=False)
+    fake.calls.append(ImportCall(status=400, logs=0, bytes=60))
+    fake.violations.append("body is not JSON")  # the run sending it is killed
+    store.note_run(after_kill=True)
+    _accept(fake, 1)
+    assert store.refused() == (1, 1) and store.foreign() == 0
+    fake.calls.append(ImportCall(status=400, logs=0, bytes=900))
+    fake.violations.append("logs[0]: data is not base64")  # a run that was not killed: zdlogs' fault
+    store.note_run(after_kill=False)
+    assert store.refused() == (2, 1) and store.foreign() == 1
+    assert "data is not base64" in store.delivery()[1]
