@@ -42,7 +42,6 @@ from pathlib import Path
 import orjson
 from tests.gcs_fixture import running_fake_gcs
 from tests.s3_fixture import running_moto
-from tests.sinks import secops_fake
 from tests.sinks.secops_fake import FakeSecOps, make_service_account
 
 from benchmarks._harness import print_table, sim_config, simulator_process, zdlogs_env
@@ -102,10 +101,6 @@ def s3_target(stream: str) -> Iterator[Target]:
 @contextmanager
 def secops_target(stream: str, state_on: str = "local") -> Iterator[Target]:
     """The fake SecOps API; its state store in a local directory, or (``state_on="gcs"``) on fake GCS."""
-    # http.server sends an answer's headers and body in two writes; with Nagle's algorithm on, the body
-    # waits for the client's delayed ACK: ~40 ms per request on a kept-alive connection, the fake's cost,
-    # not zdlogs' (measured: 42 ms -> 0.6 ms per request with TCP_NODELAY).
-    secops_fake._Handler.disable_nagle_algorithm = True
     fake = FakeSecOps().start()
     try:
         with tempfile.TemporaryDirectory() as home, ExitStack() as stack:

@@ -292,6 +292,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: avoid Nagle + delayed-ACK 40 ms stalls
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
