@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,11 +111,13 @@ def drain_processes(env: dict[str, str], command: list[str], runs: int = 10) -> 
         start_run(env, command).communicate(timeout=300)
 
 
-def drain(settings: Settings, runs: int = 50) -> None:
-    """Clean runs until caught up: what the next scheduled runs would do."""
+def drain(settings: Settings, runs: int = 50, before_each: Callable[[int], None] | None = None) -> None:
+    """Clean runs until caught up: what the next scheduled runs would do (``before_each(n)`` before run n)."""
     logs.configure("json", quiet=True)
     time.sleep(2.2)
-    for _ in range(runs):
+    for number in range(runs):
+        if before_each:
+            before_each(number)
         try:
             summary = run(settings)
         except ZdlogsError:

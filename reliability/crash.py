@@ -74,7 +74,8 @@ def crash_loop(
             run.printed(out, err)
             phases[last_event(err)] += 1
             during[killed_during(err, run.streams)] += 1
-            time.sleep(run.dead_lease_seconds)  # an object-store lease outlives its killed run by its TTL
+            run.last_kill = f"its last log '{last_event(err)}', collecting {killed_during(err, run.streams)}"
+            time.sleep(run.after_kill_seconds)  # an object-store lease outlives its killed run by its TTL
         else:
             run.printed(*process.communicate())
             typical = 0.7 * typical + 0.3 * (time.monotonic() - started)
@@ -88,6 +89,13 @@ def main() -> bool:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--secops-answer-delay",
+        type=float,
+        default=0.0,
+        help="with --storage secops: the fake accepts each batch at once but answers this many seconds later, so "
+        "kills land between acceptance and the delivery marker (the worst case of the one-batch duplicate)",
+    )
     add_arguments(parser)
     args = parser.parse_args()
     rng = random.Random(args.seed)

@@ -53,7 +53,7 @@ def _accept(fake: FakeSecOps, *ids: int) -> None:
     fake.accepted.extend({"record": r, "data": base64.b64encode(orjson.dumps(r))} for r in records)
 
 
-def test_a_batch_sent_again_is_charged_to_the_run_after_the_kill(tmp_path: Path) -> None:
+def test_the_records_of_the_batch_a_kill_interrupted_may_come_again_and_nothing_else(tmp_path: Path) -> None:
     fake = FakeSecOps()
     store = SecOpsStorage(output="secops://p/l/i", fake=fake, state=tmp_path)
     store.note_run(after_kill=False)
@@ -61,14 +61,16 @@ def test_a_batch_sent_again_is_charged_to_the_run_after_the_kill(tmp_path: Path)
     _accept(fake, 3, 4)  # accepted, then the run is killed before its marker
     store.note_run(after_kill=True)
     fake.calls.append(ImportCall(status=503, logs=0, bytes=0))
-    _accept(fake, 3, 4, 5)  # the page fetched again: its batch grew
+    _accept(fake, 3)  # the page fetched again starts one record later (the boundary second's ids skipped)...
+    _accept(fake, 4, 5)  # ...so the interrupted batch's records come back in two requests
     store.note_run(after_kill=False)
     _accept(fake, 6)
-    per_run, duplicated = store.resent()
-    assert (dict(per_run), duplicated) == ({1: 1}, 2) and store.delivery_ok()
-    assert "runs following a kill that re-sent a batch: 1 of 1" in store.delivery()[0]
-    _accept(fake, 6)  # a duplicate with no kill before it: beyond the bound
-    assert not store.delivery_ok()
+    assert store.duplicates() == {"requests": 2, "records": 2, "kills": 1, "beyond": 0} and store.delivery_ok()
+    assert "SecOps re-sent: run 2 (after a kill) sent audit_logs records: 1 of 2 accepted before in run 1" in (
+        store.delivery()
+    )
+    _accept(fake, 1)  # a record of a batch no kill interrupted: beyond the bound
+    assert store.duplicates()["beyond"] == 1 and not store.delivery_ok()
 
 
 def test_the_api_token_is_found_raw_and_inside_a_basic_credential() -> None:
