@@ -285,21 +285,27 @@ class SecOpsStorage(Storage):
         return last
 
     def duplicates(self) -> dict[str, int]:
-        """Requests holding a record accepted before, records delivered more than once, kills whose in-flight
-        batch came again, and records delivered more often than the kills allow (the bound: each kill
-        re-sends at most the records of the batch it interrupted)."""
+        """Requests holding a record accepted before, records delivered more than once, kills whose interrupted
+        batch came again (a killed run that first had a record SecOps got twice), and records delivered more
+        often than the kills allow (the bound: each kill re-sends at most the records of the batch it
+        interrupted)."""
         deliveries: Counter = Counter()
+        first: dict[tuple, int] = {}
         requests = 0
-        for _, batch in self.batches():
+        for index, batch in self.batches():
             keys = self.keys(batch)
             requests += any(deliveries[key] for key in keys)
             deliveries.update(keys)
+            for key in keys:
+                first.setdefault(key, self._run_of(index))
         in_flight = self.in_flight()
         allowance = Counter(key for keys in in_flight.values() for key in keys)
         return {
             "requests": requests,
             "records": sum(count - 1 for count in deliveries.values()),
-            "kills": sum(1 for keys in in_flight.values() if any(deliveries[key] > 1 for key in keys)),
+            "kills": sum(
+                1 for run, keys in in_flight.items() if any(deliveries[k] > 1 and first[k] == run for k in keys)
+            ),
             "beyond": sum(max(0, count - 1 - allowance[key]) for key, count in deliveries.items()),
         }
 

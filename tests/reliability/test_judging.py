@@ -73,6 +73,15 @@ def test_the_records_of_the_batch_a_kill_interrupted_may_come_again_and_nothing_
     assert store.duplicates()["beyond"] == 1 and not store.delivery_ok()
 
 
+def test_a_resend_interrupted_again_is_allowed_once_more_and_counted_as_one_kill(tmp_path: Path) -> None:
+    fake = FakeSecOps()
+    store = SecOpsStorage(output="secops://p/l/i", fake=fake, state=tmp_path)
+    for after_kill in (False, True, True):
+        store.note_run(after_kill=after_kill)
+        _accept(fake, 3, 4)  # sent, killed before the marker; sent again, killed again; sent a third time
+    assert store.duplicates() == {"requests": 2, "records": 4, "kills": 1, "beyond": 0}
+
+
 def test_the_api_token_is_found_raw_and_inside_a_basic_credential() -> None:
     assert canaries_in(f"token={TOKEN}", b"Authorization: Basic " + CANARIES[1].encode()) == 2
     assert canaries_in("Authorization: Basic [secure]", b"") == 0
