@@ -8,10 +8,11 @@ fake-gcs-server provides, as in ``reliability/targets.py``.
 
 from __future__ import annotations
 
+import argparse
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,3 +140,16 @@ def print_table(title: str, header: list[str], rows: list[list[Any]]) -> None:
     for row in rows:
         print("| " + " | ".join(str(cell) for cell in row) + " |")
     sys.stdout.flush()
+
+
+Section = tuple[Callable[[], None], list[str]]
+
+
+def run_sections(description: str, full: list[Section], quick: list[Section], quick_help: str) -> None:
+    """Run each section's ``main`` with its own argv: the full figures, or ``--quick`` small sizes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    args = parser.parse_args()
+    for section, argv in quick if args.quick else full:
+        sys.argv = [section.__module__, *argv]
+        section()

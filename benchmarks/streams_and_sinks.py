@@ -11,19 +11,16 @@ into these sinks: ``benchmarks.vs_original`` has the comparisons.
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable
-
 from benchmarks import requests_per_stream, sinks, stream_scale
+from benchmarks._harness import Section, run_sections
 
-FULL: list[tuple[Callable[[], None], list[str]]] = [
+FULL: list[Section] = [
     (requests_per_stream.main, []),
     (stream_scale.main, ["--sizes", "0.25,1,2.5"]),
     (sinks.main, ["--records", "100000", "--stream", "audit_logs"]),
     (sinks.main, ["--records", "100000", "--stream", "access_logs"]),
 ]
-QUICK: list[tuple[Callable[[], None], list[str]]] = [
+QUICK: list[Section] = [
     (requests_per_stream.main, ["--hours", "5"]),
     (stream_scale.main, ["--sizes", "0.05,0.1"]),
     (sinks.main, ["--records", "5000", "--stream", "audit_logs"]),
@@ -31,12 +28,7 @@ QUICK: list[tuple[Callable[[], None], list[str]]] = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes: checks the harness, not the figures")
-    args = parser.parse_args()
-    for section, argv in QUICK if args.quick else FULL:
-        sys.argv = [section.__module__, *argv]
-        section()
+    run_sections(__doc__.splitlines()[0], FULL, QUICK, "small sizes: checks the harness, not the figures")
 
 
 if __name__ == "__main__":

@@ -10,10 +10,6 @@ Each is also a module of its own (``python -m benchmarks.<name> --help``).
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable
-
 from benchmarks import (
     backfill_throughput,
     cold_start,
@@ -22,8 +18,9 @@ from benchmarks import (
     requests_per_run,
     simulated_month,
 )
+from benchmarks._harness import Section, run_sections
 
-FULL: list[tuple[Callable[[], None], list[str]]] = [
+FULL: list[Section] = [
     (requests_per_run.main, []),
     (simulated_month.main, []),
     (cpu_per_record.main, ["--records", "100000", "--repeat", "3"]),
@@ -31,7 +28,7 @@ FULL: list[tuple[Callable[[], None], list[str]]] = [
     (peak_memory.main, ["--sizes", "250000,500000,1000000"]),
     (cold_start.main, ["--repeat", "9"]),
 ]
-QUICK: list[tuple[Callable[[], None], list[str]]] = [
+QUICK: list[Section] = [
     (requests_per_run.main, ["--hours", "4"]),
     (simulated_month.main, ["--days", "2"]),
     (cpu_per_record.main, ["--records", "10000"]),
@@ -42,12 +39,7 @@ QUICK: list[tuple[Callable[[], None], list[str]]] = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes: checks the harness, not the goals")
-    args = parser.parse_args()
-    for section, argv in QUICK if args.quick else FULL:
-        sys.argv = [section.__module__, *argv]
-        section()
+    run_sections(__doc__.splitlines()[0], FULL, QUICK, "small sizes: checks the harness, not the goals")
 
 
 if __name__ == "__main__":

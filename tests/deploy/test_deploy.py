@@ -486,22 +486,6 @@ def test_api_first_run_creates_exactly_what_the_dry_run_printed(
     assert describes == list(range(1, 7))  # all looked up right after enabling the APIs, before any change
 
 
-def test_api_second_run_over_existing_resources_only_updates(
-    checkout: Path, secret_file: Path, fake_gcloud: dict[str, str], tmp_path: Path
-) -> None:
-    args = [*OAUTH, *API]
-    first = deploy(checkout, *args, "--secret-file", secret_file, env={**fake_gcloud, "FAKE_GCLOUD_EXISTS": "none"})
-    assert first.returncode == 0, first.stderr
-    Path(fake_gcloud["FAKE_GCLOUD_LOG"]).unlink()
-
-    staging = tmp_path / "stage"
-    second = deploy(checkout, *args, "--staging-dir", staging, env={**fake_gcloud, "FAKE_GCLOUD_EXISTS": "all"})
-    assert second.returncode == 0, second.stderr
-    done = mutations(fake_gcloud)
-    assert done == expected_commands("oauth", staging, None, exists=True, api=INSTANCE)
-    assert not [argv for argv in done if "create" in argv]
-
-
 def test_a_deleted_import_role_is_undeleted_then_updated(
     checkout: Path, fake_gcloud: dict[str, str], tmp_path: Path
 ) -> None:
@@ -686,10 +670,11 @@ def test_a_first_run_creates_exactly_what_the_dry_run_printed(
     assert describes == list(range(1, 6))  # all looked up right after enabling the APIs, before any change
 
 
+@pytest.mark.parametrize("ingestion", ["feed", "api"])
 def test_a_second_run_over_existing_resources_only_updates(
-    checkout: Path, secret_file: Path, fake_gcloud: dict[str, str], tmp_path: Path
+    checkout: Path, secret_file: Path, fake_gcloud: dict[str, str], tmp_path: Path, ingestion: str
 ) -> None:
-    args = [*OAUTH, "--secops-service-account", SECOPS]
+    args = [*OAUTH, *(API if ingestion == "api" else ["--secops-service-account", SECOPS])]
     first = deploy(checkout, *args, "--secret-file", secret_file, env={**fake_gcloud, "FAKE_GCLOUD_EXISTS": "none"})
     assert first.returncode == 0, first.stderr
     Path(fake_gcloud["FAKE_GCLOUD_LOG"]).unlink()
@@ -698,7 +683,8 @@ def test_a_second_run_over_existing_resources_only_updates(
     second = deploy(checkout, *args, "--staging-dir", staging, env={**fake_gcloud, "FAKE_GCLOUD_EXISTS": "all"})
     assert second.returncode == 0, second.stderr
     done = mutations(fake_gcloud)
-    assert done == expected_commands("oauth", staging, None, exists=True, secops=SECOPS)
+    target = {"api": INSTANCE} if ingestion == "api" else {"secops": SECOPS}
+    assert done == expected_commands("oauth", staging, None, exists=True, **target)
     assert not [argv for argv in done if "create" in argv]
 
 
