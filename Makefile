@@ -19,13 +19,22 @@ test: $(BIN)/zdlogs
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
-reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 40 minutes)
+reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 90 minutes)
 	$(BIN)/python -m reliability.crash --kills 200
 	$(BIN)/python -m reliability.crash --kills 200 --storage gcs
+	$(BIN)/python -m reliability.crash --kills 100 --resources all
+	$(BIN)/python -m reliability.crash --kills 50 --resources all --storage s3
+	$(BIN)/python -m reliability.crash --kills 50 --resources all --storage secops
+	$(BIN)/python -m reliability.crash --kills 50 --resources all --storage secops --secops-answer-delay 0.5
 	$(BIN)/python -m reliability.concurrency --rounds 50
 	$(BIN)/python -m reliability.concurrency --rounds 50 --storage gcs
+	$(BIN)/python -m reliability.concurrency --rounds 20 --resources all --storage s3
+	$(BIN)/python -m reliability.concurrency --rounds 20 --resources all --storage secops
 	$(BIN)/python -m reliability.faults --hours 24
 	$(BIN)/python -m reliability.faults --hours 24 --storage gcs
+	$(BIN)/python -m reliability.faults --hours 24 --resources all
+	$(BIN)/python -m reliability.faults --hours 24 --resources all --storage s3
+	$(BIN)/python -m reliability.faults --hours 24 --resources all --storage secops
 
 bench: $(BIN)/zdlogs  # the tables of docs/PERFORMANCE.md: zdlogs against the original function, then every stream and sink (~15 minutes)
 	$(BIN)/python -m benchmarks.vs_original
