@@ -48,3 +48,12 @@ def test_a_start_beyond_the_90_days_is_moved_to_the_retention_edge_with_a_warnin
     assert seen[0].url.params["filter[start]"] == "2026-08-27T12:00:00Z"  # NOW - 90 days
     warning = next(entry for entry in logs if entry["event"] == "access_logs_beyond_retention")
     assert warning["requested"] == "2026-05-09T12:00:00Z" and "90 days" in warning["detail"]
+
+
+def test_the_retention_warning_is_logged_once_per_run_although_the_pipeline_asks_twice() -> None:
+    ctx = StreamContext(now=NOW, lookback_seconds=0, settle_seconds=60, since=NOW - timedelta(days=200))
+    stream = AccessLogs()
+    with structlog.testing.capture_logs() as logs:
+        first, second = stream.resume_point({}, ctx), stream.resume_point({}, ctx)
+    assert first == second == (NOW - timedelta(days=90), [])
+    assert [entry["event"] for entry in logs].count("access_logs_beyond_retention") == 1

@@ -225,12 +225,13 @@ class SecOpsSink:
         collected = datetime.now(UTC)
         batches: list[Batch] = []
         group: list[tuple[bytes, bytes]] = []
-        size = len(self._envelope[0]) + len(self._envelope[1])
+        empty = len(self._envelope[0]) + len(self._envelope[1])  # the request body around no entry
+        size = empty
         for line in lines:
             entry = _entry(line, collected)
             if group and size + len(entry) + 1 > self.batch_bytes:
                 batches.append(self._batch(group))
-                group, size = [], len(self._envelope[0]) + len(self._envelope[1])
+                group, size = [], empty
             group.append((line, entry))
             size += len(entry) + (1 if len(group) > 1 else 0)
         if group:

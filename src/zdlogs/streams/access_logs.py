@@ -41,6 +41,9 @@ class AccessLogs(WindowedStream):
     family = "access_logs"
     page_size = 2500  # the maximum: 2,501 is refused with 400 "max allowed page size is 2500"
 
+    def __init__(self) -> None:
+        self._warned = False  # the pipeline asks for the resume point twice when it considers a backfill
+
     def window_params(self, since: str, until: str, size: int) -> dict[str, Any]:
         return {"page[size]": size, "filter[start]": since, "filter[end]": until}
 
@@ -49,10 +52,12 @@ class AccessLogs(WindowedStream):
         edge = ctx.now - RETENTION
         if since >= edge:
             return since, seen
-        log.warning(
-            "access_logs_beyond_retention",
-            requested=iso_z(since),
-            kept_since=iso_z(edge),
-            detail="Zendesk keeps the access log 90 days: older records are gone; starting at the retention edge",
-        )
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "access_logs_beyond_retention",
+                requested=iso_z(since),
+                kept_since=iso_z(edge),
+                detail="Zendesk keeps the access log 90 days: older records are gone; starting at the retention edge",
+            )
         return edge, []

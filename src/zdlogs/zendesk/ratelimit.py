@@ -75,10 +75,14 @@ def _header_int(headers: Mapping[str, str], *names: str) -> int | None:
 
 
 class _Family:
-    """Our own requests in the last minute, and what the headers last said about the account."""
+    """Our own requests in the last minute, and what the headers last said about the account.
 
-    def __init__(self, limit: int | None):
+    ``reports_account`` says whether this family's responses carry the account's rate-limit headers: the
+    access log's do not (they describe its own limit, if anything), so they must not overwrite them."""
+
+    def __init__(self, limit: int | None, reports_account: bool = True):
         self.limit = limit
+        self.reports_account = reports_account
         self.sent: deque[float] = deque()
         self.remaining: int | None = None
         self.reset_at: float | None = None
@@ -105,7 +109,7 @@ class Pacer:
         self._families = {
             "account": _Family(None),
             "incremental": _Family(incremental_limit),
-            "access_logs": _Family(ACCESS_LOGS_LIMIT),
+            "access_logs": _Family(ACCESS_LOGS_LIMIT, reports_account=False),
         }
         self._lock = threading.Lock()
         self._not_before = 0.0  # the latest reservation: later requests never jump ahead of it
@@ -133,11 +137,8 @@ class Pacer:
         return max(0.0, delay)
 
     def after(self, headers: Mapping[str, str], family: str = "account") -> None:
-        """Learn the account limit and what remains of it from a response's headers.
-
-        The access log's headers (if any) describe its own limit, not the account's: they are ignored,
-        and its family is paced from its documented limit alone."""
-        if family == "access_logs":
+        """Learn the account limit and what remains of it from a response's headers (of a family that has them)."""
+        if not self._families[family].reports_account:
             return
         with self._lock:
             account = self._families["account"]
