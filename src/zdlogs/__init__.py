@@ -6,8 +6,7 @@ Public API::
     summary = run(load_settings(base_url="https://acme.zendesk.com", auth_mode="oauth", ...))
 """
 
-__version__ = "0.1.0"
-
+from zdlogs._version import __version__
 from zdlogs.config import Settings, load_settings
 from zdlogs.errors import (
     AuthError,

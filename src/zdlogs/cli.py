@@ -18,7 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from zdlogs import __version__, logs
+from zdlogs import logs
+from zdlogs._version import __version__
 from zdlogs.config import load_settings, parse_utc
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run

@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from zdlogs import __version__
+from zdlogs._version import __version__
 from zdlogs.analysis import svg
 from zdlogs.analysis.reports.base import Report
 from zdlogs.analysis.terminal import HEADERS

@@ -22,7 +22,7 @@ import orjson
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
-from zdlogs import __version__
+from zdlogs._version import __version__
 from zdlogs.config import Settings
 from zdlogs.errors import (
     AuthError,
