@@ -83,6 +83,7 @@ def _status(rng: random.Random, method: str) -> tuple[int, int]:
 def _burst(rng: random.Random, size: int) -> list[Row]:
     """One person doing one thing: a UI page (several calls), an admin page, a script or an app."""
     roll = rng.random()
+    requests: tuple[tuple[str, str, str, str], ...]
     if roll < 0.7:
         person = rng.choice(gen.AGENTS) if rng.random() < 0.8 else rng.choice(gen.ADMINS)
         auth, client, referer = "session", rng.choice(BROWSERS), _url(rng, rng.choice(REFERERS))
@@ -109,7 +110,8 @@ def _incident(rng: random.Random, count: int, start: int, end: int) -> list[tupl
     out = []
     for page, offset in enumerate(sorted(rng.randrange(duration + 1) for _ in range(count)), start=1):
         url = f"/api/v2/users?page={page}" if page % 5 else "/api/v2/search/export?query=type%3Auser"
-        row = (admin.id, gen.INCIDENT_IP, "basic", "GET", url, "Users", "List users", None, INCIDENT_CLIENT, 200, 98304)
+        request = (admin.id, gen.INCIDENT_IP, "basic", "GET", url, "Users", "List users")
+        row: Row = (*request, None, INCIDENT_CLIENT, 200, 98304)
         out.append((anchor + offset, row))
     return out
 

@@ -9,8 +9,9 @@ two values that are both inclusive.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+from typing import Any
 
 from zdlogs.simulator._cursors import ASCENDING, DESCENDING, decode_audit_cursor, encode_audit_cursor
 from zdlogs.simulator._data import Account, Predicate
@@ -89,8 +90,12 @@ def _predicate(req: Request) -> Predicate:
         raise bad_request("InvalidValue", "filter[source_id] requires filter[source_type]")
     if not checks:
         return None
-    matchers: list[Callable[[dict], bool]] = [(lambda rec, f=field, s=values: rec[f] in s) for field, values in checks]
+    matchers = [_field_in(field, values) for field, values in checks]
     return lambda rec: all(m(rec) for m in matchers)
+
+
+def _field_in(field: str, values: Collection[Any]) -> Callable[[dict], bool]:
+    return lambda rec: rec[field] in values
 
 
 # ------------------------------------------------------------------ list

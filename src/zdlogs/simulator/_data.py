@@ -51,9 +51,9 @@ class Account:
         self._rng = random.Random(seed * 7919 + 1)  # live changes, independent of history size
         self._audit: SortedLog[gen.Row] = SortedLog(self._audit_record)
         self._last_audit_id = gen.AUDIT_ID_BASE
-        for epoch, row in gen.audit_rows(history_rng, config.audit_logs, start, end):
+        for epoch, audit_row in gen.audit_rows(history_rng, config.audit_logs, start, end):
             self._last_audit_id += history_rng.randrange(1, 4000)
-            self._audit.insert((epoch, self._last_audit_id), row)
+            self._audit.insert((epoch, self._last_audit_id), audit_row)
         self._tickets = VersionedStream(self._clock, lambda ticket: ticket["generated_timestamp"])
         tickets = gen.history_tickets(history_rng, base_url, config.tickets, start, end)
         for ticket in tickets:
@@ -61,11 +61,11 @@ class Account:
 
         self._events: SortedLog[events.Row] = SortedLog(lambda key, row: events.record(key, row, False))
         self._last_event_id = events.EVENT_ID_BASE
-        for epoch, row in events.history(random.Random(f"{seed}/ticket-events"), tickets):
-            self._store_event(epoch, row)
+        for epoch, event_row in events.history(random.Random(f"{seed}/ticket-events"), tickets):
+            self._store_event(epoch, event_row)
         self._access: SortedLog[access.Row] = SortedLog(access.record)
-        for key, row in access.history(random.Random(f"{seed}/access-logs"), config.access_logs, start, end):
-            self._access.insert(key, row)
+        for key, access_row in access.history(random.Random(f"{seed}/access-logs"), config.access_logs, start, end):
+            self._access.insert(key, access_row)
         self._organizations = VersionedStream(self._clock, _updated_epoch)
         directory_rng = random.Random(f"{seed}/directory")
         for org in directory.history_organizations(directory_rng, base_url, config.organizations, start, end):

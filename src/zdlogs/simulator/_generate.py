@@ -134,7 +134,7 @@ SYSTEM_EVENTS = (
     ("account_setting", "update", "Changed by Zendesk Support", "Session expiration"),
 )
 
-Row = tuple[Person, str, int, str, str, str]  # actor, action, source_id, source_type, label, description
+Row = tuple[Person, str, int, str, str | None, str]  # actor, action, source_id, source_type, label, description
 
 
 def end_user_id(rng: random.Random) -> int:
@@ -174,7 +174,7 @@ def _user(rng: random.Random) -> list[Row]:
         return [(actor, "create", target_id, "user", label, "Created")]
     if roll < 0.15:
         return [(actor, "destroy", target_id, "user", label, "Deleted")]
-    rows = [(actor, "update", target_id, "user", label, rng.choice(ROLE_CHANGES))]
+    rows: list[Row] = [(actor, "update", target_id, "user", label, rng.choice(ROLE_CHANGES))]
     for change in rng.sample(USER_CHANGES, k=rng.choice((0, 0, 1, 2))):
         rows.append((actor, "update", target_id, "user", label, change))
     return rows

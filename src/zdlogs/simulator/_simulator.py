@@ -22,7 +22,8 @@ class Simulator:
         self.config = config or SimConfig()
         self._server = make_server(host, port)
         bound_host, bound_port = self._server.server_address[:2]
-        self.url = f"http://{bound_host}:{bound_port}"
+        host_text = bound_host.decode() if isinstance(bound_host, bytes) else str(bound_host)
+        self.url = f"http://{host_text}:{bound_port}"
         self._app = SimApp(self.config, self.url)
         self._server.app = self._app
         self._serve_thread: threading.Thread | None = None
