@@ -7,12 +7,15 @@ The original Cloud Run function's environment variables keep their names and mea
 
 from __future__ import annotations
 
+import copy
 import ipaddress
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self, cast
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zdlogs.errors import ConfigError
@@ -26,9 +29,91 @@ DEFAULT_SECOPS_LOG_TYPE = "ZENDESK_CRM"
 DEFAULT_SECOPS_BATCH_BYTES = 1_000_000  # request body per logs:import call (see zdlogs.sinks.secops)
 
 
-def _env(name: str, *others: str) -> Any:
-    """Accept the field name (init/flags) and the documented env var name(s)."""
-    return AliasChoices(name, *others)
+DEFAULT_DATA_PREFIX = "zendesk/crm/"  # the original function's GCS_PREFIX default
+DEFAULT_ANALYSIS_MEMORY = "512MB"  # DuckDB spills to disk beyond it (see zdlogs.analysis.engine)
+NOT_SET = "—"
+
+
+@dataclass(frozen=True)
+class SettingInfo:
+    """What the CLI, the error messages and the README say about one setting: read from its field."""
+
+    field: str
+    env: tuple[str, ...]
+    flags: tuple[str, ...]
+    help: str
+    default: str
+
+    @property
+    def where(self) -> str:
+        """``MAX_PAGES (--max-pages)``: how a message names the setting, so the reader knows what to change."""
+        return f"{self.env[0]} ({self.flags[0]})" if self.flags else self.env[0]
+
+
+def setting(
+    default: Any = ...,
+    *,
+    env: str | tuple[str, ...],
+    help: str,
+    flag: bool | tuple[str, ...] = True,
+    shown_default: str | None = None,
+    **constraints: Any,
+) -> Any:
+    """A settings field that also carries its env var name(s), CLI flag(s) and help: the one place a setting
+    is declared. ``flag``: True for ``--field-name``, the flags themselves, or False for env-only settings;
+    ``shown_default``: the default as help and README say it, when the value itself does not."""
+    names = (env,) if isinstance(env, str) else env
+    extra: JsonDict = {"env": list(names), "flags": flag if isinstance(flag, bool) else list(flag)}
+    if shown_default is not None:
+        extra["shown_default"] = shown_default
+    return Field(
+        default, validation_alias=AliasChoices(*names), description=help, json_schema_extra=extra, **constraints
+    )
+
+
+def _with_default(settings_class: type[BaseSettings], field: str, default: Any) -> Any:
+    """The field of ``settings_class`` with another default: a subclass changes a default, not a declaration."""
+    info = copy.copy(settings_class.model_fields[field])
+    info.default = default
+    return info
+
+
+def setting_info(field: str, settings_class: type[BaseSettings] | None = None) -> SettingInfo:
+    """The env names, flags, help and shown default of a field of ``Settings`` (or of ``settings_class``)."""
+    info = (settings_class or Settings).model_fields[field]
+    extra = cast("dict[str, Any]", info.json_schema_extra)  # what setting() wrote
+    flag = extra["flags"]
+    flags = tuple(flag) if isinstance(flag, list) else (f"--{field.replace('_', '-')}",) if flag else ()
+    shown = extra.get("shown_default")
+    default = str(shown) if shown is not None else _shown(info.get_default(call_default_factory=True))
+    return SettingInfo(field, tuple(extra["env"]), flags, info.description or "", default)
+
+
+def env_name(field: str) -> str:
+    """The env var that sets ``field`` (its first name), for messages: ``env_name("lease_ttl")`` ->
+    ``"ZDLOGS_LEASE_TTL"``. Write this rather than the name, so a renamed setting cannot leave a stale hint."""
+    return setting_info(field, _owner(field)).env[0]
+
+
+def flag_name(field: str) -> str:
+    """The CLI flag that sets ``field`` (its first), or "" for env-only settings: ``"--lease-ttl"``."""
+    flags = setting_info(field, _owner(field)).flags
+    return flags[0] if flags else ""
+
+
+def _owner(field: str) -> type[BaseSettings]:
+    return AnalysisSettings if field in AnalysisSettings.model_fields else Settings
+
+
+def _shown(value: Any) -> str:
+    """A default as the help and the README write it: nothing set is a dash, booleans lower case."""
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if value in ("", None):
+        return NOT_SET
+    if isinstance(value, bool):
+        return str(value).lower()
+    return ",".join(value) if isinstance(value, list) else str(value)
 
 
 class Settings(BaseSettings):
@@ -36,52 +121,125 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(case_sensitive=False, populate_by_name=True, extra="ignore")
 
-    base_url: str = Field("", validation_alias=_env("base_url", "ZENDESK_BASE_URL"))
-    auth_mode: Literal["token", "bearer", "oauth"] = Field("token", validation_alias=_env("auth_mode", "AUTH_MODE"))
-    email: str = Field("", validation_alias=_env("email", "ZENDESK_EMAIL"))
-    api_token: SecretStr = Field(SecretStr(""), validation_alias=_env("api_token", "ZENDESK_API_TOKEN"))
-    bearer_token: SecretStr = Field(SecretStr(""), validation_alias=_env("bearer_token", "ZENDESK_BEARER_TOKEN"))
-    client_id: str = Field("", validation_alias=_env("client_id", "ZENDESK_CLIENT_ID"))
-    client_secret: SecretStr = Field(SecretStr(""), validation_alias=_env("client_secret", "ZENDESK_CLIENT_SECRET"))
-    oauth_scopes: str = Field(
-        "auditlogs:read tickets:read", validation_alias=_env("oauth_scopes", "ZENDESK_OAUTH_SCOPES")
+    base_url: str = setting(
+        "", env="ZENDESK_BASE_URL", help="Zendesk origin, https://<subdomain>.zendesk.com", shown_default="— (required)"
     )
-    resources: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: list(DEFAULT_RESOURCES), validation_alias=_env("resources", "RESOURCES")
+    auth_mode: Literal["token", "bearer", "oauth"] = setting("token", env="AUTH_MODE", help="token | bearer | oauth")
+    email: str = setting("", env="ZENDESK_EMAIL", help="Admin e-mail for token auth")
+    api_token: SecretStr = setting(SecretStr(""), env="ZENDESK_API_TOKEN", help="API token; prefer the env var")
+    bearer_token: SecretStr = setting(
+        SecretStr(""), env="ZENDESK_BEARER_TOKEN", help="OAuth access token; prefer the env var"
     )
-    max_pages: int = Field(20, ge=1, validation_alias=_env("max_pages", "MAX_PAGES"))
-    lookback_seconds: int = Field(3600, ge=0, validation_alias=_env("lookback_seconds", "LOOKBACK_SECONDS"))
-    http_timeout: float = Field(60, gt=0, validation_alias=_env("http_timeout", "HTTP_TIMEOUT"))
-    http_retries: int = Field(3, ge=0, le=20, validation_alias=_env("http_retries", "HTTP_RETRIES"))
-    gcs_bucket: str = Field("", validation_alias=_env("gcs_bucket", "GCS_BUCKET"))
-    gcs_prefix: str = Field("zendesk/crm/", validation_alias=_env("gcs_prefix", "GCS_PREFIX"))
-    state_key: str = Field(DEFAULT_STATE_KEY, validation_alias=_env("state_key", "STATE_KEY"))
-    output: str = Field("", validation_alias=_env("output", "ZDLOGS_OUTPUT"))
-    compress: Literal["none", "gzip"] = Field("none", validation_alias=_env("compress", "ZDLOGS_COMPRESS"))
-    max_runtime: float | None = Field(None, gt=0, validation_alias=_env("max_runtime", "ZDLOGS_MAX_RUNTIME"))
-    rate_share: float = Field(0.5, gt=0, le=1, validation_alias=_env("rate_share", "ZDLOGS_RATE_SHARE"))
-    settle_seconds: int = Field(120, ge=1, le=86400, validation_alias=_env("settle_seconds", "ZDLOGS_SETTLE_SECONDS"))
-    since: datetime | None = Field(None, validation_alias=_env("since", "ZDLOGS_SINCE"))
-    lease_ttl: float = Field(900, ge=5, le=86400, validation_alias=_env("lease_ttl", "ZDLOGS_LEASE_TTL"))
-    incremental_limit: int = Field(10, ge=1, validation_alias=_env("incremental_limit", "ZDLOGS_INCREMENTAL_LIMIT"))
-    backfill_workers: int = Field(4, ge=1, le=16, validation_alias=_env("backfill_workers", "ZDLOGS_BACKFILL_WORKERS"))
-    ticket_event_comments: bool = Field(
-        False, validation_alias=_env("ticket_event_comments", "ZDLOGS_TICKET_EVENT_COMMENTS")
+    client_id: str = setting("", env="ZENDESK_CLIENT_ID", help="OAuth client id for AUTH_MODE=oauth")
+    client_secret: SecretStr = setting(
+        SecretStr(""), env="ZENDESK_CLIENT_SECRET", help="OAuth client secret; prefer the env var"
     )
-    secops_state: str = Field(DEFAULT_SECOPS_STATE, validation_alias=_env("secops_state", "ZDLOGS_SECOPS_STATE"))
-    secops_endpoint: str = Field("", validation_alias=_env("secops_endpoint", "ZDLOGS_SECOPS_ENDPOINT"))
-    secops_log_type: str = Field(
+    oauth_scopes: str = setting(
+        "auditlogs:read tickets:read", env="ZENDESK_OAUTH_SCOPES", flag=False, help="Scopes asked for with oauth"
+    )
+    resources: Annotated[list[str], NoDecode] = setting(
+        default_factory=lambda: list(DEFAULT_RESOURCES),
+        env="RESOURCES",
+        help="Streams, comma-separated: " + ", ".join(KNOWN_RESOURCES) + ", or all",
+    )
+    max_pages: int = setting(20, env="MAX_PAGES", help="Pages per stream per run", ge=1)
+    lookback_seconds: int = setting(
+        3600, env="LOOKBACK_SECONDS", help="First run without --since: look back this far", ge=0
+    )
+    http_timeout: float = setting(60, env="HTTP_TIMEOUT", help="Seconds per request", gt=0)
+    http_retries: int = setting(3, env="HTTP_RETRIES", help="Retries of a failing request", ge=0, le=20)
+    gcs_bucket: str = setting("", env="GCS_BUCKET", flag=False, help="Without an output: write to gs://GCS_BUCKET/")
+    data_prefix: str = setting(
+        DEFAULT_DATA_PREFIX,
+        env=("ZDLOGS_DATA_PREFIX", "GCS_PREFIX"),
+        flag=("--data-prefix", "--gcs-prefix"),
+        help="Data prefix inside the output",
+    )
+    state_key: str = setting(
+        DEFAULT_STATE_KEY, env="STATE_KEY", help="Checkpoint file inside the output, outside the data prefix"
+    )
+    output: str = setting(
+        "",
+        env="ZDLOGS_OUTPUT",
+        flag=("--output", "-o"),
+        help="Directory, file://, gs://, s3:// or secops://PROJECT/LOCATION/INSTANCE",
+        shown_default=DEFAULT_OUTPUT,
+    )
+    compress: Literal["none", "gzip"] = setting("none", env="ZDLOGS_COMPRESS", help="none | gzip")
+    max_runtime: float | None = setting(
+        None, env="ZDLOGS_MAX_RUNTIME", help="Stop starting new pages after this many seconds", gt=0
+    )
+    rate_share: float = setting(
+        0.5, env="ZDLOGS_RATE_SHARE", help="Share of the account's API budget zdlogs may use, 0-1", gt=0, le=1
+    )
+    settle_seconds: int = setting(
+        120,
+        env="ZDLOGS_SETTLE_SECONDS",
+        help="Leave the newest N seconds of audit log for the next run",
+        ge=1,
+        le=86400,
+    )
+    since: datetime | None = setting(
+        None, env="ZDLOGS_SINCE", help="First run only: collect from this date (UTC), e.g. 2026-01-01"
+    )
+    lease_ttl: float = setting(
+        900, env="ZDLOGS_LEASE_TTL", help="Seconds a dead run's lease blocks gs:// and s3://", ge=5, le=86400
+    )
+    incremental_limit: int = setting(
+        10, env="ZDLOGS_INCREMENTAL_LIMIT", help="Incremental-export requests/minute of the plan", ge=1
+    )
+    backfill_workers: int = setting(
+        4,
+        env="ZDLOGS_BACKFILL_WORKERS",
+        help="Audit-log time windows fetched at once on a first run over > 1 day",
+        ge=1,
+        le=16,
+    )
+    ticket_event_comments: bool = setting(
+        False, env="ZDLOGS_TICKET_EVENT_COMMENTS", help="ticket_events: include full comments (include=comment_events)"
+    )
+    secops_state: str = setting(
+        DEFAULT_SECOPS_STATE,
+        env="ZDLOGS_SECOPS_STATE",
+        help="secops:// output: directory, gs:// or s3:// for checkpoints",
+    )
+    secops_endpoint: str = setting(
+        "",
+        env="ZDLOGS_SECOPS_ENDPOINT",
+        help="secops:// output: API origin",
+        shown_default="https://LOCATION-chronicle.googleapis.com",
+    )
+    secops_log_type: str = setting(
         DEFAULT_SECOPS_LOG_TYPE,
+        env="ZDLOGS_SECOPS_LOG_TYPE",
+        help="secops:// output: SecOps log type",
         pattern=r"^[A-Z0-9_]+$",
-        validation_alias=_env("secops_log_type", "ZDLOGS_SECOPS_LOG_TYPE"),
     )
-    secops_forwarder: str = Field("", validation_alias=_env("secops_forwarder", "ZDLOGS_SECOPS_FORWARDER"))
-    secops_batch_bytes: int = Field(
+    secops_forwarder: str = setting(
+        "", env="ZDLOGS_SECOPS_FORWARDER", help="secops:// output: forwarder id or resource name to tag logs"
+    )
+    secops_batch_bytes: int = setting(
         DEFAULT_SECOPS_BATCH_BYTES,
+        env="ZDLOGS_SECOPS_BATCH_BYTES",
+        help="secops:// output: request body per logs:import call",
         ge=10_000,
         le=4_000_000,
-        validation_alias=_env("secops_batch_bytes", "ZDLOGS_SECOPS_BATCH_BYTES"),
     )
+
+    @property
+    def gcs_prefix(self) -> str:
+        """The old name of ``data_prefix`` (every sink's, not only GCS's), while call sites move over."""
+        return self.data_prefix
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Self:
+        """Build from env + flags (flags given as arguments, so they win), turning validation errors into one-line
+        ConfigErrors. An override of None means "not given"."""
+        given = {key: value for key, value in overrides.items() if value is not None}
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, cls)) from None
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -128,27 +286,51 @@ class Settings(BaseSettings):
         return self
 
     def _check_credentials(self) -> None:
-        needed = {
-            "token": [("email", "ZENDESK_EMAIL"), ("api_token", "ZENDESK_API_TOKEN")],
-            "bearer": [("bearer_token", "ZENDESK_BEARER_TOKEN")],
-            "oauth": [("client_id", "ZENDESK_CLIENT_ID"), ("client_secret", "ZENDESK_CLIENT_SECRET")],
-        }[self.auth_mode]
-        missing = [env for field, env in needed if not _plain(getattr(self, field))]
+        needed = {"token": ("email", "api_token"), "bearer": ("bearer_token",), "oauth": ("client_id", "client_secret")}
+        missing = [env_name(field) for field in needed[self.auth_mode] if not _plain(getattr(self, field))]
         if missing and self.base_url:
-            raise ValueError(f"AUTH_MODE={self.auth_mode} needs {' and '.join(missing)}: set them")
+            raise ValueError(f"{env_name('auth_mode')}={self.auth_mode} needs {' and '.join(missing)}: set them")
 
     def _check_state_outside_data(self) -> None:
-        prefix = self.gcs_prefix.lstrip("/")
-        if self.state_key.lstrip("/").startswith(prefix):
+        state_key, data_prefix = env_name("state_key"), env_name("data_prefix")
+        if self.state_key.lstrip("/").startswith(self.data_prefix.lstrip("/")):
             raise ValueError(
-                f"STATE_KEY {self.state_key!r} is inside the data prefix GCS_PREFIX={self.gcs_prefix!r}, "
-                f"so a SIEM feed reading that prefix would ingest it: use STATE_KEY={DEFAULT_STATE_KEY}"
+                f"{state_key} {self.state_key!r} is inside the data prefix {data_prefix}={self.data_prefix!r}, "
+                f"so a SIEM feed reading that prefix would ingest it: use {state_key}={DEFAULT_STATE_KEY}"
             )
 
     def require_zendesk(self) -> None:
         """Commands that talk to Zendesk call this: the URL is optional for `simulate`."""
         if not self.base_url:
-            raise ConfigError("ZENDESK_BASE_URL is not set: set it (or --base-url) to https://<subdomain>.zendesk.com")
+            where = f"{env_name('base_url')} is not set: set it (or {flag_name('base_url')})"
+            raise ConfigError(f"{where} to https://<subdomain>.zendesk.com")
+
+
+class FunctionSettings(Settings):
+    """The Cloud Run function's settings: the same fields, env names and checks, with defaults of its own."""
+
+    max_runtime: float | None = _with_default(Settings, "max_runtime", 480.0)  # under the 540 s function timeout
+
+
+class AnalysisSettings(BaseSettings):
+    """What ``zdlogs export`` and ``zdlogs report`` read besides their flags: none of the collector's
+    settings, so a collector misconfiguration does not stop an analyst reading files."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, populate_by_name=True, extra="ignore")
+
+    analysis_memory: str = setting(
+        DEFAULT_ANALYSIS_MEMORY,
+        env="ZDLOGS_ANALYSIS_MEMORY",
+        flag=False,
+        help="DuckDB's memory limit for export/report, e.g. 256MB; beyond it, it spills to disk",
+    )
+
+    @classmethod
+    def load(cls) -> Self:
+        try:
+            return cls()
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, cls)) from None
 
 
 def _plain(value: str | SecretStr) -> str:
@@ -191,48 +373,30 @@ def parse_utc(value: str | date | datetime) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-ENV_NAMES = {
-    "base_url": ("ZENDESK_BASE_URL", "--base-url"),
-    "auth_mode": ("AUTH_MODE", "--auth-mode"),
-    "resources": ("RESOURCES", "--resources"),
-    "max_pages": ("MAX_PAGES", "--max-pages"),
-    "lookback_seconds": ("LOOKBACK_SECONDS", "--lookback-seconds"),
-    "http_timeout": ("HTTP_TIMEOUT", "--http-timeout"),
-    "http_retries": ("HTTP_RETRIES", "--http-retries"),
-    "gcs_prefix": ("GCS_PREFIX", "--gcs-prefix"),
-    "state_key": ("STATE_KEY", "--state-key"),
-    "output": ("ZDLOGS_OUTPUT", "--output"),
-    "compress": ("ZDLOGS_COMPRESS", "--compress"),
-    "max_runtime": ("ZDLOGS_MAX_RUNTIME", "--max-runtime"),
-    "rate_share": ("ZDLOGS_RATE_SHARE", "--rate-share"),
-    "settle_seconds": ("ZDLOGS_SETTLE_SECONDS", "--settle-seconds"),
-    "since": ("ZDLOGS_SINCE", "--since"),
-    "incremental_limit": ("ZDLOGS_INCREMENTAL_LIMIT", "--incremental-limit"),
-    "lease_ttl": ("ZDLOGS_LEASE_TTL", "--lease-ttl"),
-    "backfill_workers": ("ZDLOGS_BACKFILL_WORKERS", "--backfill-workers"),
-    "ticket_event_comments": ("ZDLOGS_TICKET_EVENT_COMMENTS", "--ticket-event-comments"),
-    "secops_state": ("ZDLOGS_SECOPS_STATE", "--secops-state"),
-    "secops_endpoint": ("ZDLOGS_SECOPS_ENDPOINT", "--secops-endpoint"),
-    "secops_log_type": ("ZDLOGS_SECOPS_LOG_TYPE", "--secops-log-type"),
-    "secops_forwarder": ("ZDLOGS_SECOPS_FORWARDER", "--secops-forwarder"),
-    "secops_batch_bytes": ("ZDLOGS_SECOPS_BATCH_BYTES", "--secops-batch-bytes"),
-}
-
-
 def load_settings(**overrides: Any) -> Settings:
     """Build the settings from env + flags, turning validation errors into one-line ConfigErrors."""
-    given = {key: value for key, value in overrides.items() if value is not None}
-    try:
-        return Settings(**given)
-    except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
+    return Settings.load(**overrides)
 
 
-def _describe(exc: ValidationError) -> str:
+def settings_infos(settings_class: type[BaseSettings] = Settings) -> list[SettingInfo]:
+    """Every setting of ``settings_class`` in declaration order: what `zdlogs run --help` and the README list."""
+    return [setting_info(name, settings_class) for name in settings_class.model_fields]
+
+
+def _describe(exc: ValidationError, settings_class: type[BaseSettings]) -> str:
     """One line naming the setting (env var and flag) and what is wrong, never the value of a secret."""
     first = exc.errors(include_input=False, include_url=False)[0]
-    field = str(first["loc"][0]) if first["loc"] else ""
-    env, flag = ENV_NAMES.get(field, (field.upper(), ""))
-    where = f"{env} ({flag})" if flag else env
+    key = str(first["loc"][0]) if first["loc"] else ""
     message = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}" if field else message
+    field = _field_of(key, settings_class)
+    if field:
+        return f"{setting_info(field, settings_class).where}: {message}"
+    return f"{key.upper()}: {message}" if key else message
+
+
+def _field_of(key: str, settings_class: type[BaseSettings]) -> str | None:
+    """The field an error's location names: its own name (flags, init) or one of its env names (environment)."""
+    for field in settings_class.model_fields:
+        if key.lower() in (field, *(name.lower() for name in setting_info(field, settings_class).env)):
+            return field
+    return None
