@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from zdlogs.zendesk.ratelimit import Pacer, parse_reset, parse_retry_after, server_wait
+from zdlogs.zendesk.ratelimit import Pacer, parse_reset, server_wait
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
@@ -22,23 +22,6 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("7", 7.0),
-        ("0", 0.0),
-        ("Wed, 25 Nov 2026 12:00:30 GMT", 30.0),
-        ("Wed, 25 Nov 2026 11:00:00 GMT", 0.0),
-        (None, None),
-        ("", None),
-        ("soon", None),
-        ("-5", None),
-    ],
-)
-def test_retry_after_in_both_forms(value: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value, now=lambda: NOW) == expected
 
 
 def test_our_share_of_the_incremental_limit_is_never_exceeded_in_a_minute() -> None:

@@ -14,14 +14,21 @@ import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
 import orjson
 import structlog
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
+from zdlogs._retry import (
+    RetryNote,
+    RetryPolicy,
+    is_retriable_status,
+    parse_retry_after,
+    retriable_status,
+    transport_errors_retriable,
+)
 from zdlogs._version import __version__
 from zdlogs.config import Settings
 from zdlogs.errors import (
@@ -34,13 +41,12 @@ from zdlogs.errors import (
 )
 from zdlogs.zendesk.auth import make_auth
 from zdlogs.zendesk.pagination import checked_link
-from zdlogs.zendesk.ratelimit import Pacer, parse_retry_after, server_wait
+from zdlogs.zendesk.ratelimit import Pacer, server_wait
 
 log = structlog.get_logger("zdlogs.client")
 
-RATE_LIMIT_ATTEMPTS = 12  # 429s get their own allowance: waiting them out is the normal cure
-MAX_BACKOFF_SECONDS = 30.0
-MAX_RETRY_AFTER_SECONDS = 300.0
+RATE_LIMIT_RETRIES = 11  # 429s get this many more retries: waiting them out is the normal cure
+Params = Mapping[str, Any] | Sequence[tuple[str, str]]  # pairs keep repeated keys: filter[created_at][] twice
 
 
 class ZendeskClient:
@@ -57,8 +63,11 @@ class ZendeskClient:
         """``sleep`` and ``clock`` are the seams for accelerated time (the simulator's ScaledClock)."""
         settings.require_zendesk()
         self.base_url = settings.base_url
-        self._retries = settings.http_retries
-        self._budget = max(120.0, settings.http_timeout * (settings.http_retries + 1) * 2)
+        self._policy = RetryPolicy(
+            retries=settings.http_retries,
+            budget_seconds=max(120.0, settings.http_timeout * (settings.http_retries + 1) * 2),
+            rate_limit_retries=RATE_LIMIT_RETRIES,
+        )
         self._sleep = sleep
         self.pacer = Pacer(settings.rate_share, settings.incremental_limit, clock=clock, sleep=sleep)
         self.stats: Counter[str] = Counter()
@@ -84,17 +93,10 @@ class ZendeskClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get_json(self, url: str, params: Mapping[str, Any] | None = None, family: str = "account") -> dict:
+    def get_json(self, url: str, params: Params | None = None, family: str = "account") -> dict:
         """GET ``url`` (a path, or an absolute link already on our origin) and return the JSON object."""
         absolute = checked_link(url if url.startswith("http") else f"{self.base_url}{url}", self.base_url)
-        retrying = Retrying(
-            retry=retry_if_exception_type(Retriable),
-            stop=self._should_stop,
-            wait=self._wait,
-            sleep=self._sleep,
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
+        retrying = self._policy.retrying(sleep=self._sleep, on_retry=self._on_retry)
         try:
             return retrying(self._attempt, absolute, params, family)
         except Retriable as exc:
@@ -103,15 +105,11 @@ class ZendeskClient:
                 "degraded; the next run resumes from the last checkpoint (raise HTTP_RETRIES to wait longer)"
             ) from None
 
-    def _attempt(self, url: str, params: Mapping[str, Any] | None, family: str) -> dict:
+    def _attempt(self, url: str, params: Params | None, family: str) -> dict:
         self.pacer.before(family)
         self._count("requests")
-        try:
-            response = self._http.get(httpx.URL(url).copy_merge_params(params or {}))
-        except httpx.TimeoutException:
-            raise Retriable("timed out") from None
-        except httpx.TransportError as exc:
-            raise Retriable(f"connection failed: {type(exc).__name__}") from None
+        with transport_errors_retriable():
+            response = self._http.get(httpx.URL(url).copy_merge_params(_query(params)))
         self.pacer.after(response.headers, family)
         self._count("bytes", len(response.content))
         try:
@@ -123,35 +121,14 @@ class ZendeskClient:
         status = response.status_code
         if status == 200:
             return _parse_object(response)
-        if status == 429 or status >= 500:
+        if is_retriable_status(status):
             self._count("rate_limited" if status == 429 else "server_errors")
-            wait = (
-                server_wait(response.headers)
-                if status == 429
-                else parse_retry_after(response.headers.get("retry-after"))
-            )
-            raise Retriable(f"HTTP {status}", retry_after=wait, status=status)
+            raise retriable_status(response, server_wait(response.headers) if status == 429 else None)
         raise _client_error(response)
 
-    def _should_stop(self, state: RetryCallState) -> bool:
-        error = state.outcome.exception() if state.outcome else None
-        if state.seconds_since_start >= self._budget:
-            return True
-        if isinstance(error, Retriable) and error.status == 429:
-            return state.attempt_number >= RATE_LIMIT_ATTEMPTS + self._retries
-        return state.attempt_number > self._retries
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, Retriable) and error.retry_after is not None:
-            return min(error.retry_after, MAX_RETRY_AFTER_SECONDS)
-        return wait_random_exponential(multiplier=0.5, max=MAX_BACKOFF_SECONDS)(state)
-
-    def _log_retry(self, state: RetryCallState) -> None:
+    def _on_retry(self, note: RetryNote) -> None:
         self._count("retries")
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0
-        log.warning("retrying", reason=str(error), attempt=state.attempt_number, wait_seconds=round(wait, 2))
+        log.warning("retrying", **note.fields())
 
     def post(self, url: str, params: Any = None, family: str = "account") -> httpx.Response:
         """POST once and return the 2xx response. Never retried: a POST may not be idempotent (an export
@@ -174,6 +151,10 @@ class ZendeskClient:
             status = response.status_code
             raise ZendeskError(f"Zendesk failed on POST {_path(absolute)} (HTTP {status}): try again later")
         raise _client_error(response)
+
+
+def _query(params: Params | None) -> httpx.QueryParams:
+    return httpx.QueryParams(params if isinstance(params, Mapping) else list(params or ()))
 
 
 def _unlink_stream(response: httpx.Response) -> None:

@@ -18,10 +18,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 
 import structlog
+
+from zdlogs._retry import parse_retry_after
+from zdlogs.times import parse_utc, seconds_until, utc_now
 
 log = structlog.get_logger("zdlogs.ratelimit")
 
@@ -29,32 +31,15 @@ WINDOW_SECONDS = 60.0
 ACCESS_LOGS_LIMIT = 50  # requests/minute, the access log's own limit (reference page above)
 
 
-def parse_retry_after(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
-    """``Retry-After`` as seconds, whether sent as delta-seconds or as an HTTP-date; None if absent/garbled."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now()).total_seconds())
-
-
-def parse_reset(value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> float | None:
+def parse_reset(value: str | None, now: Callable[[], datetime] = utc_now) -> float | None:
     """``ratelimit-reset`` as seconds: delta-seconds on most endpoints, an ISO-8601 date-time on the access log."""
     if not value:
         return None
     try:
-        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        when = parse_utc(value)
     except ValueError:
         return parse_retry_after(value, now)
-    when = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return max(0.0, (when - now()).total_seconds())
+    return seconds_until(when, now)
 
 
 def server_wait(headers: Mapping[str, str]) -> float | None:
