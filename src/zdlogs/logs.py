@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any, TextIO
 
 import structlog
@@ -53,8 +54,8 @@ def redact(value: Any) -> Any:
     return value
 
 
-def _redact_processor(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
-    return redact(event)
+def _redact_processor(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> dict[str, Any]:
+    return redact(dict(event))
 
 
 def configure(fmt: str = "auto", debug: bool = False, stream: TextIO | None = None, quiet: bool = False) -> None:
@@ -83,7 +84,7 @@ def configure(fmt: str = "auto", debug: bool = False, stream: TextIO | None = No
     )
 
 
-def _severity(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
+def _severity(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Cloud Logging reads ``severity``; keep ``level`` for humans."""
     event.setdefault("severity", str(event.get("level", "info")).upper())
     return event

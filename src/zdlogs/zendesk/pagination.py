@@ -48,8 +48,8 @@ def cursor_next(body: dict[str, Any], base_url: str) -> str | None:
         raise ZendeskError("Zendesk answered a cursor page without meta.has_more: report this response")
     if not meta["has_more"]:
         return None
-    links = body.get("links") if isinstance(body.get("links"), dict) else {}
-    return checked_link(links.get("next"), base_url)
+    links = body.get("links")
+    return checked_link(links.get("next") if isinstance(links, dict) else None, base_url)
 
 
 def records_of(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
