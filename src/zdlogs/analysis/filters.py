@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from zdlogs.analysis.times import iso_z, parse_since, parse_until
+from zdlogs.analysis.times import parse_since, parse_until
 from zdlogs.errors import ConfigError
+from zdlogs.times import iso_z, utc_now
 
 ACTIONS = ("create", "update", "destroy", "exported", "login")
 ACTION_ALIASES = {
@@ -79,7 +80,7 @@ class Filters:
 
     def api_params(self, now: datetime | None = None) -> list[tuple[str, str]]:
         """Zendesk's ``filter[...]`` parameters (repeated ``[]`` form for several values)."""
-        params = self._created_at_params(now or datetime.now(UTC))
+        params = self._created_at_params(now or utc_now())
         if self.actor_ids and not self.actor_names:  # names cannot be sent: then filter locally only
             params += _repeat("actor_id", [str(actor) for actor in self.actor_ids])
         params += _repeat("action", list(self.actions))

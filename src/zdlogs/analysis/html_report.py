@@ -7,7 +7,6 @@ rule title cannot load or run anything (every text is escaped as well).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from zdlogs.analysis.reports.base import Report
 from zdlogs.analysis.terminal import HEADERS
 from zdlogs.analysis.times import BusinessHours
 from zdlogs.errors import StorageError
+from zdlogs.times import readable_utc, utc_now
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TABLE_ROWS = 100
@@ -49,7 +49,7 @@ def write_html(path: Path, reports: list[Report], context: dict[str, Any]) -> No
 def render_html(reports: list[Report], context: dict[str, Any]) -> str:
     nav = " ".join(f'<a href="#{r.name}">{escape(r.title)}</a>' for r in reports)
     sections = "\n".join(_section(report, context) for report in reports)
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    generated = readable_utc(utc_now())
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">

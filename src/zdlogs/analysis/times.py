@@ -1,18 +1,20 @@
 """Reading the times analysts type: moments, day bounds, durations, business hours and workdays.
 
 Audit timestamps are UTC at one-second resolution, so every moment is parsed to an aware UTC
-``datetime``; a value without a zone is UTC (as Zendesk's own CSV export is). Each parser raises a
-one-line ``ConfigError`` naming the option and an example of what it accepts.
+``datetime``; a value without a zone is UTC (as Zendesk's own CSV export is): that reading is
+:func:`zdlogs.times.parse_utc`, the collector's own. Each parser here raises a one-line ``ConfigError``
+naming the option and an example of what it accepts.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from zdlogs.errors import ConfigError
+from zdlogs.times import parse_utc
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -23,13 +25,12 @@ _DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 def parse_moment(value: str, option: str) -> datetime:
     """A date or date-time, UTC unless it carries a zone (``Z``, ``+02:00``)."""
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_utc(value)
     except ValueError:
         raise ConfigError(
             f"{option} {value!r} is not a date or time: use 2026-01-31, 2026-01-31T14:00 (UTC) "
             "or 2026-01-31T14:00+01:00"
         ) from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def parse_since(value: str) -> datetime:
@@ -109,15 +110,6 @@ def _day_range(part: str, value: str) -> list[int]:
         raise ConfigError(f"--workdays {value!r}: days are mon tue wed thu fri sat sun, e.g. mon-fri")
     start, stop = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
     return [(start + step) % 7 + 1 for step in range((stop - start) % 7 + 1)]
-
-
-def day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
-def iso_z(moment: datetime) -> str:
-    """Zendesk's own timestamp form: UTC, whole seconds, ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def signed_offset(seconds: float) -> str:

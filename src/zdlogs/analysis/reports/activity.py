@@ -13,8 +13,8 @@ from typing import Any
 
 from zdlogs.analysis.engine import AuditData
 from zdlogs.analysis.reports.base import Report, limit_sql
-from zdlogs.analysis.times import iso_z
 from zdlogs.errors import ConfigError
+from zdlogs.times import iso_z
 
 PERIODS = ("day", "week")
 

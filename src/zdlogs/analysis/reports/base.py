@@ -10,30 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from zdlogs.analysis.times import iso_z
+from zdlogs.analysis.schema import CSV_COLUMNS
+from zdlogs.times import iso_z
 
 DEFAULT_LIMIT = 100
-RECORD_COLUMNS = (
-    "created_at",
-    "actor_name",
-    "actor_id",
-    "action",
-    "source_type",
-    "source_label",
-    "change_description",
-    "ip_address",
-)
 # The columns a report lists for each record (ids are in the JSON rows, not in the table).
-TABLE_COLUMNS = [
-    "created_at",
-    "actor_name",
-    "action",
-    "source_type",
-    "source_label",
-    "change_description",
-    "ip_address",
-]
-RECORD_SELECT = ", ".join(RECORD_COLUMNS) + ", id"
+TABLE_COLUMNS = [name for name in CSV_COLUMNS if name != "actor_id"]
+RECORD_SELECT = ", ".join(CSV_COLUMNS) + ", id"  # a report's record is the analyst's CSV row, and its id
 
 
 @dataclass
@@ -61,7 +44,7 @@ class Report:
         }
 
 
-def record_row(values: tuple, columns: tuple[str, ...] = (*RECORD_COLUMNS, "id")) -> dict[str, Any]:
+def record_row(values: tuple, columns: tuple[str, ...] = (*CSV_COLUMNS, "id")) -> dict[str, Any]:
     """A query row as a JSON-ready dict; timestamps become Zendesk's ``...Z`` form."""
     return {
         name: iso_z(value) if isinstance(value, datetime) else value

@@ -15,7 +15,8 @@ from typing import Any
 from zdlogs.analysis.engine import AuditData
 from zdlogs.analysis.reports.base import RECORD_SELECT, TABLE_COLUMNS, Report, limit_sql, record_row
 from zdlogs.analysis.schema import RULE_SOURCE_TYPES
-from zdlogs.analysis.times import iso_z, signed_offset
+from zdlogs.analysis.times import signed_offset
+from zdlogs.times import iso_z
 
 _WINDOW = """
 SELECT *, epoch(created_at) - epoch($around) AS offset_seconds,

@@ -13,7 +13,7 @@ from typing import Any
 from zdlogs.analysis.engine import AuditData
 from zdlogs.analysis.reports.base import Report, limit_sql, record_row
 from zdlogs.analysis.schema import RULE_KINDS, RULE_SOURCE_TYPES
-from zdlogs.analysis.times import iso_z
+from zdlogs.times import iso_z
 
 _KIND = (
     "coalesce(nullif(regexp_extract(source_label, '^(" + "|".join(RULE_KINDS) + "):', 1), ''), "
