@@ -1,40 +1,94 @@
-"""Command line: parse, call, map errors to exit codes. No collection logic lives here.
+"""Command line: parse, call; errors map to exit codes once, in the root command. No collection logic lives here.
 
 Exit codes: 0 success (also: another run holds the lease), 1 failure, 2 bad configuration,
-3 authentication failed, 4 some streams failed, 5 storage failure.
+3 authentication failed, 4 some streams failed, 5 storage failure, 130 interrupted.
 """
 
 from __future__ import annotations
 
-import functools
+import inspect
 import sys
 import traceback
+import typing
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import structlog
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from zdlogs import logs
 from zdlogs._version import __version__
-from zdlogs.config import load_settings, parse_utc
+from zdlogs.analysis.cli import export_app, report_app
+from zdlogs.config import (
+    DEFAULT_DATA_PREFIX,
+    NOT_SET,
+    SettingInfo,
+    Settings,
+    env_name,
+    flag_name,
+    load_settings,
+    parse_utc,
+    setting_info,
+    settings_infos,
+)
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
 
+if TYPE_CHECKING:
+    from zdlogs.simulator import SimConfig, Simulator
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+Opt = typer.Option
+log = structlog.get_logger("zdlogs.cli")
+INTERRUPTED = "interrupted; checkpoints cover everything stored so far"
+
+
+@dataclass(frozen=True)
+class CliOptions:
+    """The global flags, kept in the click context (``ctx.obj``) where every command and the error mapping
+    find them: no module state, so in-process runs (tests) do not leak one invocation's flags into the next."""
+
+    debug: bool = False
+    log_format: str = "auto"
+
+
+def cli_options(ctx: typer.Context) -> CliOptions:
+    """The global flags of this invocation (the defaults before the root callback has run)."""
+    return ctx.obj if isinstance(ctx.obj, CliOptions) else CliOptions()
+
+
+class ZdlogsGroup(TyperGroup):
+    """The root command: every command's errors, analysis ones included, pass here on their way out, so a
+    ZdlogsError becomes its exit code and one redacted line in one place (click's way: catch once, exit)."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]  # typer gives its commands a typer.Context
+        try:
+            return super().invoke(ctx)
+        except ZdlogsError as exc:
+            if cli_options(ctx).debug:
+                typer.echo(logs.redact(traceback.format_exc()), err=True)
+            _exit(f"error: {logs.redact(str(exc))}", exc.exit_code)
+        except KeyboardInterrupt:
+            _exit(INTERRUPTED, 130)
+
+
+def _exit(message: str, code: int) -> NoReturn:
+    typer.echo(f"zdlogs: {message}", err=True)
+    raise typer.Exit(code) from None
+
+
 app = typer.Typer(
+    cls=ZdlogsGroup,
     help="Collect Zendesk's audit log and ticket changes into NDJSON, safely and incrementally.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-log = structlog.get_logger("zdlogs.cli")
-_debug = False
-_settings: dict[str, str] = {}
-
-Opt = typer.Option
 
 
 def main() -> None:
@@ -43,144 +97,70 @@ def main() -> None:
 
 @app.callback()
 def _global(
+    ctx: typer.Context,
     debug: Annotated[bool, Opt("--debug", help="Show tracebacks and debug logs (secrets stay redacted).")] = False,
     log_format: Annotated[
         str, Opt("--log-format", help="auto (console on a terminal, JSON otherwise), json, console.")
     ] = "auto",
     version: Annotated[bool, Opt("--version", help="Print the version and exit.")] = False,
 ) -> None:
-    global _debug
     if version:
         typer.echo(f"zdlogs {__version__}")
         raise typer.Exit(0)
-    _debug = debug
+    ctx.obj = CliOptions(debug=debug, log_format=log_format)
     logs.configure(log_format, debug)
-    _settings["log_format"] = log_format
 
 
-def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a ZdlogsError into its one-line message and exit code; a traceback only with --debug."""
+# ------------------------------------------------------------------ options generated from the settings
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except ZdlogsError as exc:
-            if _debug:
-                typer.echo(logs.redact(traceback.format_exc()), err=True)
-            typer.echo(f"zdlogs: error: {logs.redact(str(exc))}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("zdlogs: interrupted; checkpoints cover everything stored so far", err=True)
-            raise typer.Exit(130) from None
 
-    return wrapper
+def settings_options(*fields: str) -> Callable[[Command], Command]:
+    """Give ``command`` one option per setting that has a flag (or per named field), generated from the
+    ``Settings`` fields: flags, env names and default in the help, all from the one declaration. The
+    command gets them as keyword arguments, None when not given (the environment or the default applies)."""
+
+    def decorate(command: Command) -> Command:
+        infos = [setting_info(name) for name in fields] if fields else settings_infos()
+        own = [p for p in inspect.signature(command).parameters.values() if p.kind is not p.VAR_KEYWORD]
+        options = [_option(info) for info in infos if info.flags]
+        command.__signature__ = inspect.Signature([*own, *options])  # type: ignore[attr-defined]
+        return command
+
+    return decorate
+
+
+def _option(info: SettingInfo) -> inspect.Parameter:
+    kind = _option_type(Settings.model_fields[info.field].annotation)
+    flags = (f"{info.flags[0]}/--no-{info.flags[0][2:]}",) if kind is bool else info.flags
+    option = typer.Option(None, *flags, help=_help(info), show_default=False)
+    return inspect.Parameter(info.field, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+
+
+def _option_type(annotation: Any) -> type:
+    """bool, int or float for fields of those types (optional ones included), else str: pydantic parses the rest."""
+    for kind in (bool, int, float):
+        if annotation is kind or kind in typing.get_args(annotation):
+            return kind
+    return str
+
+
+def _help(info: SettingInfo) -> str:
+    """The help, then where else the setting comes from and its default: ``[MAX_PAGES, default 20]``."""
+    default = "" if info.default == NOT_SET else f", default {info.default}"
+    return f"{info.help} [{' or '.join(info.env)}{default}]"
+
+
+# ------------------------------------------------------------------ run
 
 
 @app.command("run")
-@handle_errors
-def run_command(
-    base_url: Annotated[
-        str | None, Opt(help="Zendesk origin, https://<subdomain>.zendesk.com [ZENDESK_BASE_URL]")
-    ] = None,
-    auth_mode: Annotated[str | None, Opt(help="token | bearer | oauth [AUTH_MODE, default token]")] = None,
-    email: Annotated[str | None, Opt(help="Admin e-mail for token auth [ZENDESK_EMAIL]")] = None,
-    api_token: Annotated[str | None, Opt(help="API token; prefer the env var [ZENDESK_API_TOKEN]")] = None,
-    bearer_token: Annotated[
-        str | None, Opt(help="OAuth access token; prefer the env var [ZENDESK_BEARER_TOKEN]")
-    ] = None,
-    client_id: Annotated[str | None, Opt(help="OAuth client id for AUTH_MODE=oauth [ZENDESK_CLIENT_ID]")] = None,
-    client_secret: Annotated[
-        str | None, Opt(help="OAuth client secret; prefer the env var [ZENDESK_CLIENT_SECRET]")
-    ] = None,
-    resources: Annotated[
-        str | None,
-        Opt(
-            help="Streams, comma-separated: audit_logs, incremental_tickets, access_logs, ticket_events, users, "
-            "organizations [RESOURCES, default audit_logs,incremental_tickets]"
-        ),
-    ] = None,
-    output: Annotated[
-        str | None,
-        Opt(
-            "--output",
-            "-o",
-            help="Directory, file://, gs://, s3:// or secops://PROJECT/LOCATION/INSTANCE "
-            "[ZDLOGS_OUTPUT, default ./zendesk-logs]",
-        ),
-    ] = None,
-    compress: Annotated[str | None, Opt(help="none | gzip [ZDLOGS_COMPRESS]")] = None,
-    since: Annotated[
-        str | None, Opt(help="First run only: collect from this date (UTC), e.g. 2026-01-01 [ZDLOGS_SINCE]")
-    ] = None,
-    max_pages: Annotated[int | None, Opt(help="Pages per stream per run [MAX_PAGES, default 20]")] = None,
-    max_runtime: Annotated[
-        float | None, Opt(help="Stop starting new pages after this many seconds [ZDLOGS_MAX_RUNTIME]")
-    ] = None,
-    lookback_seconds: Annotated[
-        int | None, Opt(help="First run without --since: look back this far [LOOKBACK_SECONDS, default 3600]")
-    ] = None,
-    settle_seconds: Annotated[
-        int | None,
-        Opt(help="Leave the newest N seconds of audit log for the next run [ZDLOGS_SETTLE_SECONDS, default 120]"),
-    ] = None,
-    rate_share: Annotated[
-        float | None, Opt(help="Share of the account's API budget zdlogs may use, 0-1 [ZDLOGS_RATE_SHARE, default 0.5]")
-    ] = None,
-    http_timeout: Annotated[float | None, Opt(help="Seconds per request [HTTP_TIMEOUT, default 60]")] = None,
-    http_retries: Annotated[int | None, Opt(help="Retries of a failing request [HTTP_RETRIES, default 3]")] = None,
-    gcs_prefix: Annotated[
-        str | None, Opt(help="Data prefix inside the output [GCS_PREFIX, default zendesk/crm/]")
-    ] = None,
-    state_key: Annotated[
-        str | None, Opt(help="Checkpoint file inside the output, outside the data prefix [STATE_KEY]")
-    ] = None,
-    incremental_limit: Annotated[
-        int | None, Opt(help="Incremental-export requests/minute of the plan [ZDLOGS_INCREMENTAL_LIMIT, default 10]")
-    ] = None,
-    lease_ttl: Annotated[
-        float | None, Opt(help="How long a dead run's lease blocks gs://, s3:// [ZDLOGS_LEASE_TTL, default 900 s]")
-    ] = None,
-    backfill_workers: Annotated[
-        int | None,
-        Opt(help="Audit-log time windows fetched at once on a first run over > 1 day [ZDLOGS_BACKFILL_WORKERS, 4]"),
-    ] = None,
-    ticket_event_comments: Annotated[
-        bool | None,
-        Opt(
-            "--ticket-event-comments/--no-ticket-event-comments",
-            help="ticket_events: include full comments (include=comment_events) [ZDLOGS_TICKET_EVENT_COMMENTS]",
-        ),
-    ] = None,
-    secops_state: Annotated[
-        str | None,
-        Opt(help="secops:// output: directory, gs:// or s3:// for checkpoints [ZDLOGS_SECOPS_STATE, ./zdlogs-state]"),
-    ] = None,
-    secops_endpoint: Annotated[
-        str | None,
-        Opt(
-            help="secops:// output: API origin, default https://LOCATION-chronicle.googleapis.com "
-            "[ZDLOGS_SECOPS_ENDPOINT]"
-        ),
-    ] = None,
-    secops_log_type: Annotated[
-        str | None, Opt(help="secops:// output: SecOps log type [ZDLOGS_SECOPS_LOG_TYPE, default ZENDESK_CRM]")
-    ] = None,
-    secops_forwarder: Annotated[
-        str | None, Opt(help="secops:// output: forwarder id or resource name to tag logs [ZDLOGS_SECOPS_FORWARDER]")
-    ] = None,
-    secops_batch_bytes: Annotated[
-        int | None,
-        Opt(help="secops:// output: request body per logs:import call [ZDLOGS_SECOPS_BATCH_BYTES, 1000000]"),
-    ] = None,
-) -> None:
+@settings_options()
+def run_command(**flags: Any) -> None:
     """Collect every configured stream once (what the Cloud Run function does each hour)."""
-    flags = {key: value for key, value in locals().items() if value is not None}
     settings = load_settings(**flags)
     logs.protect(settings)
     settings.require_zendesk()
-    summary = run(settings)
-    print_summary(summary)
+    print_summary(run(settings))
 
 
 def print_summary(summary: RunSummary) -> None:
@@ -207,29 +187,32 @@ def print_summary(summary: RunSummary) -> None:
 
 
 @app.command("import-state")
-@handle_errors
+@settings_options("output", "state_key")
 def import_state_command(
     source: Annotated[
-        str, Opt("--from", help="The original function's state file: a path or gs://BUCKET/zendesk/crm/state.json")
+        str,
+        Opt(
+            "--from", help=f"The original function's state file: a path or gs://BUCKET/{DEFAULT_DATA_PREFIX}state.json"
+        ),
     ],
     audit_since: Annotated[
         str | None,
         Opt(help="Resume the audit log from here (UTC): the old function's last successful run minus ~15 min"),
     ] = None,
-    output: Annotated[str | None, Opt("--output", "-o", help="zdlogs output [ZDLOGS_OUTPUT, or GCS_BUCKET]")] = None,
-    state_key: Annotated[str | None, Opt(help="zdlogs checkpoint file [STATE_KEY]")] = None,
     force: Annotated[bool, Opt("--force", help="Replace checkpoints zdlogs already has")] = False,
+    **flags: Any,
 ) -> None:
     """Take over from the original Cloud Run function: reuse its ticket cursor, resume the audit log from a time."""
     from zdlogs.migrate import import_state
 
-    settings = load_settings(output=output, state_key=state_key)
+    settings = load_settings(**flags)
     since = _parse_date("--audit-since", audit_since)
     imported = import_state(settings, source, since, force)
     for name, checkpoint in imported.items():
         typer.echo(f"{name}: resumes from {checkpoint}")
     if "audit_logs" not in imported:
-        typer.echo("audit_logs: no usable position in the old state; the first run uses --since or LOOKBACK_SECONDS")
+        first_run = f"{flag_name('since')} or {env_name('lookback_seconds')}"
+        typer.echo(f"audit_logs: no usable position in the old state; the first run uses {first_run}")
     typer.echo(f"Delete {source} afterwards: it sits in the feed prefix, where SecOps ingests it as a log.")
 
 
@@ -242,8 +225,15 @@ def _parse_date(flag: str, value: str | None) -> datetime | None:
         raise ConfigError(f"{flag}: {exc}") from None
 
 
+# ------------------------------------------------------------------ the simulator and the demo
+
+_PLAN_HELP = (
+    "team (200 requests/min), professional (400), enterprise (700) or enterprise_plus (2500); "
+    "the audit log answers 403 below enterprise"
+)
+
+
 @app.command("simulate")
-@handle_errors
 def simulate_command(
     port: Annotated[int, Opt(help="Port to listen on (0 = any free port)")] = 8765,
     host: Annotated[str, Opt(help="Interface to bind")] = "127.0.0.1",
@@ -256,51 +246,48 @@ def simulate_command(
     access_log_addon: Annotated[
         bool, Opt("--access-log-addon/--no-access-log-addon", help="Without it the access log answers 403")
     ] = True,
-    plan: Annotated[
-        str,
-        Opt(
-            help="team (200 requests/min), professional (400), enterprise (700) or enterprise_plus (2500); "
-            "the audit log answers 403 below enterprise"
-        ),
-    ] = "enterprise",
+    plan: Annotated[str, Opt(help=_PLAN_HELP)] = "enterprise",
     append_interval: Annotated[float, Opt(help="Append new records every N seconds (0 = never)")] = 0.0,
     incremental_limit: Annotated[int, Opt(help="Incremental-export requests per minute")] = 10,
     time_scale: Annotated[float, Opt(help="Simulated seconds per real second (rate windows shrink)")] = 1.0,
 ) -> None:
     """Serve the bundled fake Zendesk over HTTP on localhost (for trying zdlogs without an account)."""
-    from zdlogs.simulator import SimConfig, Simulator, plan_limits
+    account = {name: value for name, value in locals().items() if name not in ("port", "host")}  # before imports
+    from zdlogs.simulator import Simulator
+
+    sim = Simulator(_sim_config(**account), host=host, port=port)
+    _print_how_to_collect(sim)
+    sim.serve_forever()
+
+
+def _sim_config(*, access_log_addon: bool, plan: str, **account: Any) -> SimConfig:
+    """The simulated account; the plan sets the account's rate limit (any other name: no audit log)."""
+    from zdlogs.simulator import SimConfig, plan_limits
 
     try:
         account_limit = plan_limits(plan)[0]
     except ValueError:
-        account_limit = SimConfig.account_limit  # any other name: a plan without the audit log
-    config = SimConfig(
-        seed=seed,
-        audit_logs=audit_logs,
-        tickets=tickets,
-        access_logs=access_logs,
-        users=users,
-        organizations=organizations,
-        access_logs_addon=access_log_addon,
-        plan=plan,
-        account_limit=account_limit,
-        append_interval=append_interval,
-        incremental_limit=incremental_limit,
-        time_scale=time_scale,
-    )
-    sim = Simulator(config, host=host, port=port)
+        account_limit = SimConfig.account_limit
+    return SimConfig(access_logs_addon=access_log_addon, plan=plan, account_limit=account_limit, **account)
+
+
+def _print_how_to_collect(sim: Simulator) -> None:
+    """The environment that points ``zdlogs run`` at the simulator, ready to paste."""
+    config = sim.config
+    env = {
+        env_name("base_url"): sim.url,
+        env_name("email"): config.email,
+        env_name("api_token"): config.api_token,
+        env_name("lookback_seconds"): int(config.history_days * 86400),
+    }
     typer.echo(f"Zendesk simulator on {sim.url} (Ctrl-C to stop). To collect from it:")
-    typer.echo(
-        f"  export ZENDESK_BASE_URL={sim.url} ZENDESK_EMAIL={config.email} "
-        f"ZENDESK_API_TOKEN={config.api_token} LOOKBACK_SECONDS={int(config.history_days * 86400)}"
-    )
+    typer.echo("  export " + " ".join(f"{name}={value}" for name, value in env.items()))
     typer.echo("  zdlogs run --max-pages 1000   # add --resources audit_logs,access_logs,users,... for more streams")
-    sim.serve_forever()
 
 
 @app.command("demo")
-@handle_errors
 def demo_command(
+    ctx: typer.Context,
     output: Annotated[
         str, Opt("--output", "-o", help="Where the demo writes (replaced on each demo)")
     ] = "./zendesk-demo",
@@ -311,12 +298,10 @@ def demo_command(
     """Start the bundled simulator, collect from it twice into a local directory, show what landed where."""
     from zdlogs.demo import run_demo
 
-    logs.configure(_settings.get("log_format", "auto"), _debug, quiet=not _debug)  # the demo prints its own report
+    options = cli_options(ctx)
+    logs.configure(options.log_format, options.debug, quiet=not options.debug)  # the demo prints its own report
     run_demo(output, audit_logs=audit_logs, tickets=tickets, seed=seed, echo=typer.echo)
 
-
-# The analyst's commands live in zdlogs.analysis (DuckDB is imported only when one of them runs).
-from zdlogs.analysis.cli import export_app, report_app  # noqa: E402
 
 app.add_typer(export_app, name="export")
 app.add_typer(report_app, name="report")

@@ -4,7 +4,7 @@ Triggered by Cloud Scheduler → Pub/Sub topic ``zendesk-crm-trigger`` (an Event
 ``google.cloud.pubsub.topic.v1.messagePublished``, or a raw Pub/Sub push that functions-framework
 converts). It reads the original function's environment variables, runs one collection pass, and:
 
-* stops starting new pages at ``ZDLOGS_MAX_RUNTIME`` (default 480 s, under the 540 s function timeout),
+* stops starting new pages at ``ZDLOGS_MAX_RUNTIME`` (``FunctionSettings``: default 480 s, under the 540 s timeout),
   checkpointing what it finished, so the next trigger continues;
 * returns normally when every stream succeeded, when another run holds the lease (Scheduler and
   Pub/Sub deliver at least once, so duplicates are expected), and on errors that a redelivery cannot
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -28,23 +28,24 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from zdlogs import logs
-from zdlogs.config import KNOWN_RESOURCES, load_settings
+from zdlogs.config import KNOWN_RESOURCES, FunctionSettings
 from zdlogs.errors import AuthError, ConfigError
 from zdlogs.pipeline import run
+
+
+def _unwrapped(function: Any) -> Any:
+    return function
+
 
 try:  # functions-framework is only needed where the function is served
     import functions_framework
 
-    _cloud_event = functions_framework.cloud_event
+    _cloud_event: Callable[[Any], Any] = functions_framework.cloud_event
 except ImportError:  # pragma: no cover - exercised only without the extra
-
-    def _cloud_event(function: Any) -> Any:
-        return function
+    _cloud_event = _unwrapped
 
 
 log = structlog.get_logger("zdlogs.function")
-
-DEFAULT_MAX_RUNTIME = 480.0
 
 
 class RunOptions(BaseModel):
@@ -95,7 +96,7 @@ def main(cloud_event: Any) -> None:
         log.error("message_refused", error=str(exc), action="acknowledged without running; fix the Scheduler job")
         return
     try:
-        settings = load_settings(max_runtime=_max_runtime(), **options)
+        settings = FunctionSettings.load(**options)
         logs.protect(settings)
         settings.require_zendesk()
         summary = run(settings)
@@ -108,10 +109,6 @@ def main(cloud_event: Any) -> None:
         lease_holder=summary.lease_holder,
         streams=[item.__dict__ for item in summary.streams],
     )
-
-
-def _max_runtime() -> float:
-    return float(os.environ.get("ZDLOGS_MAX_RUNTIME") or DEFAULT_MAX_RUNTIME)
 
 
 def _attribute(cloud_event: Any, name: str) -> str:

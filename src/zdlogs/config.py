@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     bearer_token: SecretStr = setting(
         SecretStr(""), env="ZENDESK_BEARER_TOKEN", help="OAuth access token; prefer the env var"
     )
-    client_id: str = setting("", env="ZENDESK_CLIENT_ID", help="OAuth client id for AUTH_MODE=oauth")
+    client_id: str = setting("", env="ZENDESK_CLIENT_ID", help="OAuth client id, for the oauth auth mode")
     client_secret: SecretStr = setting(
         SecretStr(""), env="ZENDESK_CLIENT_SECRET", help="OAuth client secret; prefer the env var"
     )
@@ -148,7 +148,7 @@ class Settings(BaseSettings):
     )
     http_timeout: float = setting(60, env="HTTP_TIMEOUT", help="Seconds per request", gt=0)
     http_retries: int = setting(3, env="HTTP_RETRIES", help="Retries of a failing request", ge=0, le=20)
-    gcs_bucket: str = setting("", env="GCS_BUCKET", flag=False, help="Without an output: write to gs://GCS_BUCKET/")
+    gcs_bucket: str = setting("", env="GCS_BUCKET", flag=False, help="Without an output: write to gs://<this bucket>/")
     data_prefix: str = setting(
         DEFAULT_DATA_PREFIX,
         env=("ZDLOGS_DATA_PREFIX", "GCS_PREFIX"),

@@ -1,4 +1,5 @@
-"""``zdlogs export ...`` and ``zdlogs report ...``: parse, call, print. Errors map to exit codes in zdlogs.cli.
+"""``zdlogs export ...`` and ``zdlogs report ...``: parse, call, print. Errors map to exit codes in the root
+command (zdlogs.cli), which mounts these apps; nothing here imports it.
 
 Every command reads collected data (``--input``, the directory ``zdlogs run -o`` wrote) or, with
 ``--from-api``, Zendesk itself through the settings and env vars of ``zdlogs run``; the same filters
@@ -25,7 +26,7 @@ from zdlogs.analysis.engine import AuditData, open_audit
 from zdlogs.analysis.filters import Filters, build_filters
 from zdlogs.analysis.inputs import audit_files
 from zdlogs.analysis.times import parse_duration, parse_moment
-from zdlogs.config import DEFAULT_OUTPUT
+from zdlogs.config import DEFAULT_DATA_PREFIX, DEFAULT_OUTPUT, AnalysisSettings, env_name, setting_info
 from zdlogs.errors import ConfigError
 
 Opt = typer.Option
@@ -41,27 +42,25 @@ report_app = typer.Typer(
 )
 
 
-def _handled(command: Callable[..., Any]) -> Callable[..., Any]:
-    """zdlogs.cli's error → exit-code mapping, looked up at call time (zdlogs.cli imports this module)."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from zdlogs.cli import handle_errors
-
-        return handle_errors(command)(*args, **kwargs)
-
-    return wrapper
-
-
 # ------------------------------------------------------------------ shared options
 
+_OUTPUT, _PREFIX = setting_info("output"), setting_info("data_prefix")  # the env names `zdlogs run` reads
+
+
+def _env_help(help: str, names: tuple[str, ...]) -> str:
+    return f"{help} [{' or '.join(names)}]"
+
+
 InputOpt = Annotated[
-    str, Opt("--input", "-i", envvar="ZDLOGS_OUTPUT", help="Directory `zdlogs run -o` wrote to [ZDLOGS_OUTPUT]")
+    str,
+    Opt("--input", "-i", envvar=list(_OUTPUT.env), help=_env_help("Directory `zdlogs run -o` wrote to", _OUTPUT.env)),
 ]
-PrefixOpt = Annotated[str, Opt("--prefix", envvar="GCS_PREFIX", help="Data prefix inside --input [GCS_PREFIX]")]
+PrefixOpt = Annotated[
+    str, Opt("--prefix", envvar=list(_PREFIX.env), help=_env_help("Data prefix inside --input", _PREFIX.env))
+]
 FromApiOpt = Annotated[
     bool,
-    Opt("--from-api", help="Read from Zendesk instead of --input (ZENDESK_BASE_URL etc., as for `zdlogs run`)"),
+    Opt("--from-api", help=f"Read from Zendesk instead of --input ({env_name('base_url')} etc., as for `zdlogs run`)"),
 ]
 SinceOpt = Annotated[str | None, Opt(help="From this date or time, inclusive; UTC unless a zone is given")]
 UntilOpt = Annotated[str | None, Opt(help="Until this time (exclusive) or date (inclusive); UTC unless a zone")]
@@ -106,7 +105,7 @@ class AuditOptions:
     """Where the records come from (--input and --prefix, or --from-api), then the filters."""
 
     input_: InputOpt = DEFAULT_OUTPUT
-    prefix: PrefixOpt = "zendesk/crm/"
+    prefix: PrefixOpt = DEFAULT_DATA_PREFIX
     from_api: FromApiOpt = False
     filtering: FilterOptions = field(default_factory=FilterOptions)
 
@@ -116,13 +115,14 @@ class AuditOptions:
         options unless given; ``cached``: parsed once into a table, for reports that run several queries (an
         export reads the files once, straight through)."""
         filters = self.filtering.build() if filters is None else filters
+        memory = AnalysisSettings.load().analysis_memory
         if self.from_api:
             from zdlogs.analysis.api_input import api_settings, spooled_from_api
 
-            with spooled_from_api(api_settings(), filters) as files, open_audit(files, filters) as data:
+            with spooled_from_api(api_settings(), filters) as files, open_audit(files, filters, memory) as data:
                 yield data.materialize() if cached else data
             return
-        with open_audit(audit_files(self.input_, self.prefix), filters) as data:
+        with open_audit(audit_files(self.input_, self.prefix), filters, memory) as data:
             yield data.materialize() if cached else data
 
     def describe(self) -> str:
@@ -188,7 +188,6 @@ def _group_value(group: type, values: dict[str, Any]) -> Any:
 
 
 @export_app.command("csv")
-@_handled
 @_option_groups
 def export_csv_command(
     output: Annotated[str, Opt("--output", "-o", help="CSV file to write, or - for stdout")] = "-",
@@ -205,7 +204,6 @@ def export_csv_command(
 
 
 @export_app.command("request")
-@_handled
 @_option_groups
 def export_request_command(
     filtering: RequestFilterOptions = RequestFilterOptions(),
@@ -239,7 +237,6 @@ def _check_format(fmt: str) -> str:
 
 
 @report_app.command("activity")
-@_handled
 @_option_groups
 def activity_command(
     audit: AuditOptions = AuditOptions(),
@@ -265,7 +262,6 @@ SystemOpt = Annotated[bool, Opt("--include-system", help="Also list changes by Z
 
 
 @report_app.command("offhours")
-@_handled
 @_option_groups
 def offhours_command(
     audit: AuditOptions = AuditOptions(),
@@ -292,7 +288,6 @@ def offhours_command(
 
 
 @report_app.command("rules")
-@_handled
 @_option_groups
 def rules_command(
     audit: AuditOptions = AuditOptions(),
@@ -320,7 +315,6 @@ def _incident_options(around: str | None, window: str, limit: int) -> Any:
 
 
 @report_app.command("incident")
-@_handled
 @_option_groups
 def incident_command(
     around: AroundOpt = None,
@@ -338,7 +332,6 @@ def incident_command(
 
 
 @report_app.command("html")
-@_handled
 @_option_groups
 def html_command(
     output: Annotated[Path, Opt("--output", "-o", help="HTML file to write")] = Path("zdlogs-report.html"),

@@ -9,7 +9,6 @@ grow with the input (pandas would hold every record as Python objects). DuckDB i
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -19,13 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from zdlogs.analysis.filters import Filters
 from zdlogs.analysis.schema import AUDIT_FIELDS
+from zdlogs.config import DEFAULT_ANALYSIS_MEMORY
 from zdlogs.errors import ConfigError, StorageError
 
 if TYPE_CHECKING:
     import duckdb
 
 # DuckDB spills sorts, tables and large aggregates to disk beyond this: memory stays flat however large the input.
-MEMORY_LIMIT = os.environ.get("ZDLOGS_ANALYSIS_MEMORY", "512MB")
+# The commands pass the setting (zdlogs.config.AnalysisSettings); the engine reads no environment itself.
+MEMORY_LIMIT = DEFAULT_ANALYSIS_MEMORY
 _TABLES = itertools.count(1)
 _SOURCE = "read_json($files, columns=$columns, format='newline_delimited', compression='auto')"
 
