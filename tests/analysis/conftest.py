@@ -7,10 +7,13 @@ from pathlib import Path
 import pytest
 
 from tests.analysis.fixtures import write_collected
+from tests.conftest import CANARY_EMAIL, CANARY_TOKEN
+from tests.e2e.helpers import sim_config
 from zdlogs import logs
 from zdlogs.analysis.engine import AuditData, open_audit
 from zdlogs.analysis.filters import build_filters
 from zdlogs.analysis.inputs import audit_files
+from zdlogs.simulator import Simulator
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +36,14 @@ def audit(collected: Path) -> Iterator[AuditData]:
 def filtered(collected: Path, **filters: object):
     """A context manager over the fixture with filters applied (``actors=["alice"]`` etc.)."""
     return open_audit(audit_files(str(collected)), build_filters(**filters))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(sim_config(seed=11, audit_logs=600)).start() as simulator:
+        yield simulator
+
+
+def env(sim: Simulator) -> dict[str, str]:
+    """The environment a CLI run needs to reach the simulator with the canary credentials."""
+    return {"ZENDESK_BASE_URL": sim.url, "ZENDESK_EMAIL": CANARY_EMAIL, "ZENDESK_API_TOKEN": CANARY_TOKEN}

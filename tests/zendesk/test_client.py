@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import CANARY_TOKEN, make_settings
-from zdlogs.errors import AuthError, PermissionDenied, RequestRejected, RetriesExhausted, UnsafeLinkError
+from zdlogs.errors import AuthError, PermissionDenied, RequestRejected, RetriesExhausted, UnsafeLinkError, ZendeskError
 from zdlogs.zendesk.client import ZendeskClient
 
 BASE = "https://acme.zendesk.com"
@@ -140,3 +140,26 @@ def test_a_5xx_is_not_held_back_by_the_minute_reset_header() -> None:
     client, _seen, sleeps = client_for([httpx.Response(500, headers={"ratelimit-reset": "59"}), ok()])
     client.get_json("/api/v2/x")
     assert sleeps[0] < 30
+
+
+def post_with(response: httpx.Response) -> httpx.Response:
+    client = ZendeskClient(make_settings("https://acme.zendesk.com"), transport=httpx.MockTransport(lambda _: response))
+    with client:
+        return client.post("/api/v2/audit_logs/export", [("filter[action]", "update")])
+
+
+def test_post_429_without_retry_after_uses_resets() -> None:
+    headers = {"Zendesk-RateLimit-audit-logs-export": "total=1; remaining=0; resets=37"}
+    with pytest.raises(RequestRejected, match=r"wait 37 s, then try again") as caught:
+        post_with(httpx.Response(429, headers=headers, text="Rate limit exceeded"))
+    assert "one audit-log export per minute" in str(caught.value)
+    with pytest.raises(RequestRejected, match="wait a minute"):
+        post_with(httpx.Response(429, text="slow down"))
+
+
+def test_post_other_outcomes() -> None:
+    assert post_with(httpx.Response(202)).status_code == 202
+    with pytest.raises(PermissionDenied, match="HTTP 403"):
+        post_with(httpx.Response(403, json={"error": "Forbidden"}))
+    with pytest.raises(ZendeskError, match=r"HTTP 503\): try again later"):
+        post_with(httpx.Response(503))

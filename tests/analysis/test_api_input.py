@@ -1,37 +1,25 @@
-"""--from-api and `export request` against the bundled simulator over real HTTP, and client.post's 429 message."""
+"""--from-api (analysis/api_input.py) against the bundled simulator over real HTTP: the filters go to Zendesk as
+``filter[...]`` parameters and what comes back is read exactly like collected data."""
 
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import CANARY_EMAIL, CANARY_TOKEN, make_settings
-from tests.e2e.helpers import sim_config
+from tests.analysis.conftest import env
+from tests.conftest import make_settings
 from zdlogs.analysis.api_input import spooled_from_api
 from zdlogs.analysis.engine import open_audit
 from zdlogs.analysis.filters import build_filters
 from zdlogs.cli import app
-from zdlogs.errors import PermissionDenied, RequestRejected, ZendeskError
-from zdlogs.simulator import FaultConfig, Simulator
+from zdlogs.simulator import Simulator
 from zdlogs.zendesk.client import ZendeskClient
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(sim_config(seed=11, audit_logs=600)).start() as simulator:
-        yield simulator
-
-
-def env(sim: Simulator) -> dict[str, str]:
-    return {"ZENDESK_BASE_URL": sim.url, "ZENDESK_EMAIL": CANARY_EMAIL, "ZENDESK_API_TOKEN": CANARY_TOKEN}
 
 
 def matching(sim: Simulator, since: str, action: str, source_type: str) -> list[int]:
@@ -105,60 +93,13 @@ def test_report_from_api_with_actor_name(sim: Simulator) -> None:
     assert report["summary"]["records"] == expected and report["rows"][0]["actor_name"] == name
 
 
-def test_export_request_then_one_per_minute(sim: Simulator) -> None:
-    first = runner.invoke(app, ["export", "request", "--since", "2026-01-01", "--action", "destroy"], env=env(sim))
-    assert first.exit_code == 0, first.output
-    assert "Zendesk accepted the export (HTTP 202): a CSV will be e-mailed to canary-admin@example.com" in first.stdout
-    assert "filter[action]=destroy" in first.stdout
-    second = runner.invoke(app, ["export", "request"], env=env(sim))
-    assert second.exit_code == 1
-    message = second.stderr.strip()
-    assert message.count("\n") == 0 and "one audit-log export per minute per account" in message
-    assert "Rate limit for Audit log CSV Export exceeded" in message
-    wait = int(re.search(r"wait (\d+) s, then try again", message)[1])  # type: ignore[index]
-    assert 1 <= wait <= 60
-
-
-def test_export_request_wait_from_http_date_retry_after() -> None:
-    config = sim_config(faults=FaultConfig(retry_after="http-date"))
-    with Simulator(config).start() as simulator:
-        assert runner.invoke(app, ["export", "request"], env=env(simulator)).exit_code == 0
-        second = runner.invoke(app, ["export", "request"], env=env(simulator))
-    wait = int(re.search(r"wait (\d+) s", second.stderr)[1])  # type: ignore[index]
-    assert second.exit_code == 1 and 1 <= wait <= 61
-
-
 @pytest.mark.parametrize(
     ("args", "environment", "message"),
     [
-        (["export", "request"], {}, "ZENDESK_BASE_URL is not set"),
-        (["export", "request", "--actor", "Mallory"], None, "Zendesk's export filters actors by id only"),
         (["export", "csv", "--from-api"], {}, "ZENDESK_BASE_URL is not set"),
+        (["report", "activity", "--from-api"], {}, "ZENDESK_BASE_URL is not set"),
     ],
 )
-def test_api_config_errors(sim: Simulator, args: list[str], environment: dict | None, message: str) -> None:
+def test_from_api_config_errors(sim: Simulator, args: list[str], environment: dict | None, message: str) -> None:
     result = runner.invoke(app, args, env=env(sim) if environment is None else environment)
     assert result.exit_code == 2 and message in result.stderr
-
-
-def post_with(response: httpx.Response) -> httpx.Response:
-    client = ZendeskClient(make_settings("https://acme.zendesk.com"), transport=httpx.MockTransport(lambda _: response))
-    with client:
-        return client.post("/api/v2/audit_logs/export", [("filter[action]", "update")])
-
-
-def test_post_429_without_retry_after_uses_resets() -> None:
-    headers = {"Zendesk-RateLimit-audit-logs-export": "total=1; remaining=0; resets=37"}
-    with pytest.raises(RequestRejected, match=r"wait 37 s, then try again") as caught:
-        post_with(httpx.Response(429, headers=headers, text="Rate limit exceeded"))
-    assert "one audit-log export per minute" in str(caught.value)
-    with pytest.raises(RequestRejected, match="wait a minute"):
-        post_with(httpx.Response(429, text="slow down"))
-
-
-def test_post_other_outcomes() -> None:
-    assert post_with(httpx.Response(202)).status_code == 202
-    with pytest.raises(PermissionDenied, match="HTTP 403"):
-        post_with(httpx.Response(403, json={"error": "Forbidden"}))
-    with pytest.raises(ZendeskError, match=r"HTTP 503\): try again later"):
-        post_with(httpx.Response(503))
