@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zdlogs.config import Settings, load_settings
+from zdlogs.config import AnalysisSettings, Settings, load_settings, settings_infos
 
 # Without credentials google-auth probes the GCE metadata server (169.254.169.254): never from tests.
 os.environ.setdefault("NO_GCE_CHECK", "true")
@@ -20,30 +20,8 @@ CANARY_EMAIL = "canary-admin@example.com"
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never inherit Zendesk settings from the developer's shell."""
-    for name in (
-        "ZENDESK_BASE_URL",
-        "AUTH_MODE",
-        "ZENDESK_EMAIL",
-        "ZENDESK_API_TOKEN",
-        "ZENDESK_BEARER_TOKEN",
-        "ZENDESK_CLIENT_ID",
-        "ZENDESK_CLIENT_SECRET",
-        "RESOURCES",
-        "MAX_PAGES",
-        "LOOKBACK_SECONDS",
-        "HTTP_TIMEOUT",
-        "HTTP_RETRIES",
-        "GCS_BUCKET",
-        "GCS_PREFIX",
-        "STATE_KEY",
-        "ZDLOGS_OUTPUT",
-        "ZDLOGS_SINCE",
-        "ZDLOGS_MAX_RUNTIME",
-        "ZDLOGS_RATE_SHARE",
-        "ZDLOGS_SETTLE_SECONDS",
-        "ZDLOGS_COMPRESS",
-    ):
+    """Tests never inherit zdlogs settings (every env name of every field) from the developer's shell."""
+    for name in (name for cls in (Settings, AnalysisSettings) for info in settings_infos(cls) for name in info.env):
         monkeypatch.delenv(name, raising=False)
 
 

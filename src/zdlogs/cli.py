@@ -95,6 +95,13 @@ def main() -> None:
     app()
 
 
+def _print_version(value: bool) -> None:
+    """Eager: it runs while the options are parsed, so ``zdlogs --version`` needs no command."""
+    if value:
+        typer.echo(f"zdlogs {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def _global(
     ctx: typer.Context,
@@ -102,11 +109,10 @@ def _global(
     log_format: Annotated[
         str, Opt("--log-format", help="auto (console on a terminal, JSON otherwise), json, console.")
     ] = "auto",
-    version: Annotated[bool, Opt("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, Opt("--version", help="Print the version and exit.", callback=_print_version, is_eager=True)
+    ] = False,
 ) -> None:
-    if version:
-        typer.echo(f"zdlogs {__version__}")
-        raise typer.Exit(0)
     ctx.obj = CliOptions(debug=debug, log_format=log_format)
     logs.configure(log_format, debug)
 
@@ -121,7 +127,7 @@ def settings_options(*fields: str) -> Callable[[Command], Command]:
 
     def decorate(command: Command) -> Command:
         infos = [setting_info(name) for name in fields] if fields else settings_infos()
-        own = [p for p in inspect.signature(command).parameters.values() if p.kind is not p.VAR_KEYWORD]
+        own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
         options = [_option(info) for info in infos if info.flags]
         command.__signature__ = inspect.Signature([*own, *options])  # type: ignore[attr-defined]
         return command

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, Self, cast
@@ -324,6 +325,14 @@ class AnalysisSettings(BaseSettings):
         flag=False,
         help="DuckDB's memory limit for export/report, e.g. 256MB; beyond it, it spills to disk",
     )
+
+    @field_validator("analysis_memory")
+    @classmethod
+    def _check_memory(cls, value: str) -> str:
+        """Refuse here what DuckDB would refuse later with a traceback."""
+        if not re.fullmatch(r"\d+(\.\d+)?\s*([KMGT]i?)?B", value.strip(), flags=re.IGNORECASE):
+            raise ValueError(f"{value!r} is not a size: use e.g. 512MB or 2GB")
+        return value.strip()
 
     @classmethod
     def load(cls) -> Self:

@@ -1,0 +1,207 @@
+"""The main CLI in-process (typer's CliRunner): errors mapped to exit codes once, options generated from the settings.
+
+The subprocess tests (tests/e2e/test_cli.py) keep what needs a real process: the exit status the shell
+sees, a terminal, the simulator served in the foreground.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner, Result
+
+from tests.conftest import CANARY_TOKEN
+from tests.e2e.helpers import collector_env, sim_config
+from zdlogs import logs
+from zdlogs._version import __version__
+from zdlogs.cli import ZdlogsGroup, app
+from zdlogs.config import NOT_SET, Settings, settings_infos
+from zdlogs.errors import ConfigError, StorageError
+from zdlogs.simulator import Simulator
+from zdlogs.simulator._faults import FaultConfig
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "400"}  # rich wraps help at the terminal's width
+
+
+def zdlogs(*args: str, env: dict[str, str] | None = None) -> Result:
+    return runner.invoke(app, list(args), env={**WIDE, **(env or {})})
+
+
+def _env(url: str, output: Path, **extra: str) -> dict[str, str]:
+    """The settings of a collection, and only them: CliRunner applies them over the test's environment."""
+    return {name: value for name, value in collector_env(url, output, **extra).items() if name.isupper()}
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(sim_config(audit_logs=40, tickets=5)).start() as simulator:
+        yield simulator
+
+
+def _error_lines(result: Result) -> list[str]:
+    return [line for line in result.stderr.splitlines() if line.startswith("zdlogs: error:")]
+
+
+# ---- global flags
+
+
+def test_version() -> None:
+    result = zdlogs("--version")
+    assert result.exit_code == 0 and result.stdout == f"zdlogs {__version__}\n"
+
+
+# ---- options generated from the Settings fields
+
+
+def _flat(text: str) -> str:
+    """The help without rich's box and line wrapping."""
+    return " ".join(text.replace("│", " ").split())
+
+
+def test_run_help_lists_every_setting_with_its_env_names_and_default() -> None:
+    text = _flat(zdlogs("run", "--help").stdout)
+    listed = [info for info in settings_infos(Settings) if info.flags]
+    assert len(listed) == 29  # every field but the two env-only ones (GCS_BUCKET, ZENDESK_OAUTH_SCOPES)
+    for info in listed:
+        assert all(flag in text for flag in info.flags), info.field
+        default = "" if info.default == NOT_SET else f", default {info.default}"
+        assert f"{info.help} [{' or '.join(info.env)}{default}]" in text, info.field
+    assert "--ticket-event-comments --no-ticket-event-comments" in text
+    assert "ZENDESK_OAUTH_SCOPES" not in text  # env-only settings have no flag
+
+
+def test_a_flag_wins_over_the_environment(tmp_path: Path) -> None:
+    env = _env("", tmp_path, MAX_PAGES="5")
+    result = zdlogs("run", "--max-pages", "0", env=env)
+    assert result.exit_code == 2 and _error_lines(result) == [
+        "zdlogs: error: MAX_PAGES (--max-pages): Input should be greater than or equal to 1"
+    ]
+    result = zdlogs("run", "--max-pages", "3", env={**env, "MAX_PAGES": "0"})  # the bad env value is not used
+    assert result.exit_code == 2 and "ZENDESK_BASE_URL is not set" in result.stderr
+
+
+@pytest.mark.parametrize("flag", ["--data-prefix", "--gcs-prefix"])
+def test_the_data_prefix_flag_and_its_old_name(tmp_path: Path, flag: str) -> None:
+    result = zdlogs("run", flag, "logs/", "--state-key", "logs/state.json", env=_env("", tmp_path))
+    assert result.exit_code == 2 and "inside the data prefix ZDLOGS_DATA_PREFIX='logs/'" in result.stderr
+
+
+def test_a_run_collects_into_the_data_prefix_given_by_the_new_env_name(sim: Simulator, tmp_path: Path) -> None:
+    result = zdlogs("run", env=_env(sim.url, tmp_path, ZDLOGS_DATA_PREFIX="feed/", RESOURCES="audit_logs"))
+    assert result.exit_code == 0, result.output
+    assert list((tmp_path / "feed/audit_logs").rglob("*.ndjson")) and not (tmp_path / "zendesk").exists()
+
+
+# ---- every command's errors: exit code and one line
+
+
+def test_run_without_a_zendesk_url_is_exit_2(tmp_path: Path) -> None:
+    result = zdlogs("run", env=_env("", tmp_path))
+    assert result.exit_code == 2
+    assert _error_lines(result) == [
+        "zdlogs: error: ZENDESK_BASE_URL is not set: set it (or --base-url) to https://<subdomain>.zendesk.com"
+    ]
+    assert result.stdout == "" and "Traceback" not in result.stderr
+
+
+def test_rejected_credentials_are_exit_3(tmp_path: Path) -> None:
+    with Simulator(sim_config(api_token="another-token")).start() as other:
+        result = zdlogs("run", env=_env(other.url, tmp_path))
+    assert result.exit_code == 3 and len(_error_lines(result)) == 1 and "ZENDESK_API_TOKEN" in result.stderr
+
+
+def test_a_stream_that_fails_while_others_succeed_is_exit_4(tmp_path: Path) -> None:
+    with Simulator(sim_config(plan="professional", tickets=5)).start() as professional:
+        result = zdlogs("run", env=_env(professional.url, tmp_path))
+    assert result.exit_code == 4 and "audit_logs" in _error_lines(result)[0]
+
+
+def test_a_corrupt_state_file_is_exit_5(sim: Simulator, tmp_path: Path) -> None:
+    (tmp_path / "_zdlogs").mkdir()
+    (tmp_path / "_zdlogs/state.json").write_text("{not json")
+    result = zdlogs("run", env=_env(sim.url, tmp_path))
+    assert result.exit_code == 5 and "corrupted" in _error_lines(result)[0]
+
+
+def test_ctrl_c_during_a_run_is_exit_130_with_the_checkpoint_line(tmp_path: Path) -> None:
+    slow = FaultConfig(slow_rate=1.0, slow_seconds=5)
+    with Simulator(sim_config(audit_logs=40, faults=slow)).start() as sleepy:
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        try:
+            result = zdlogs("run", env=_env(sleepy.url, tmp_path))
+        finally:
+            timer.cancel()
+    assert result.exit_code == 130
+    assert result.stderr.splitlines()[-1] == "zdlogs: interrupted; checkpoints cover everything stored so far"
+
+
+def test_import_state_maps_its_errors(tmp_path: Path) -> None:
+    old = tmp_path / "state.json"
+    old.write_text(json.dumps({"incremental_tickets": {"cursor": "MTU3NjYxMzUzOS4wfHw0Njd8"}}))
+    output = str(tmp_path / "out")
+    bad = zdlogs("import-state", "--from", str(old), "--audit-since", "yesterday", "-o", output)
+    assert bad.exit_code == 2 and _error_lines(bad)[0].startswith("zdlogs: error: --audit-since: ")
+    first = zdlogs("import-state", "--from", str(old), "-o", output)
+    assert first.exit_code == 0 and "incremental_tickets: resumes from" in first.stdout
+    assert "the first run uses --since or LOOKBACK_SECONDS" in first.stdout
+    again = zdlogs("import-state", "--from", str(old), "-o", output)
+    assert again.exit_code == 5 and "pass --force to replace them" in _error_lines(again)[0]
+
+
+def test_demo_refuses_a_directory_it_did_not_create(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = zdlogs("demo", "-o", str(tmp_path))
+    assert result.exit_code == 2 and "is not a demo directory: pass another --output" in _error_lines(result)[0]
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_analysis_commands_errors_pass_through_the_same_mapping(tmp_path: Path) -> None:
+    result = zdlogs("report", "activity", "-i", str(tmp_path / "missing"))
+    assert result.exit_code == 2 and len(_error_lines(result)) == 1
+
+
+# ---- --debug: a traceback only when asked, redacted
+
+
+def test_debug_shows_the_traceback_only_when_asked(tmp_path: Path) -> None:
+    quiet = zdlogs("run", env=_env("", tmp_path))
+    loud = zdlogs("--debug", "run", env=_env("", tmp_path))
+    assert "Traceback" not in quiet.stderr
+    assert "Traceback (most recent call last)" in loud.stderr and "ConfigError" in loud.stderr
+    assert loud.exit_code == quiet.exit_code == 2 and _error_lines(loud) == _error_lines(quiet)
+
+
+def _leaky_app(error: Exception) -> typer.Typer:
+    """An app on the root command class whose command fails with a message quoting a registered secret."""
+    leaky = typer.Typer(cls=ZdlogsGroup)
+
+    @leaky.callback()
+    def _root(ctx: typer.Context, debug: bool = typer.Option(False, "--debug")) -> None:
+        from zdlogs.cli import CliOptions
+
+        ctx.obj = CliOptions(debug=debug)
+
+    @leaky.command()
+    def fail() -> None:
+        logs.register_secret(CANARY_TOKEN)
+        raise error
+
+    return leaky
+
+
+@pytest.mark.parametrize("error", [ConfigError(f"token {CANARY_TOKEN} refused"), StorageError(CANARY_TOKEN)])
+def test_the_message_and_the_debug_traceback_are_redacted(error: Exception) -> None:
+    for args in (["fail"], ["--debug", "fail"]):
+        result = runner.invoke(_leaky_app(error), args)
+        assert result.exit_code == error.exit_code  # type: ignore[attr-defined]
+        assert CANARY_TOKEN not in result.output and logs.REDACTED in _error_lines(result)[0]
+    assert "Traceback" in result.stderr and result.stderr.count(logs.REDACTED) >= 2
