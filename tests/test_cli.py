@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +39,13 @@ def zdlogs(*args: str, env: dict[str, str] | None = None) -> Result:
 def _env(url: str, output: Path, **extra: str) -> dict[str, str]:
     """The settings of a collection, and only them: CliRunner applies them over the test's environment."""
     return {name: value for name, value in collector_env(url, output, **extra).items() if name.isupper()}
+
+
+@pytest.fixture(autouse=True)
+def _logs_to_current_stderr() -> Iterator[None]:
+    """A CliRunner run leaves structlog writing to its closed stream: point it back for the tests after."""
+    yield
+    logs.configure("console", stream=sys.stderr)
 
 
 @pytest.fixture

@@ -123,3 +123,21 @@ def test_help_lists_every_command() -> None:
     report = zdlogs("report", "--help").stdout
     assert "csv" in export and "request" in export
     assert all(name in report for name in ("activity", "offhours", "rules", "incident", "html"))
+
+
+@pytest.mark.parametrize("name", ["ZDLOGS_DATA_PREFIX", "GCS_PREFIX"])
+def test_the_data_prefix_comes_from_the_env_names_of_zdlogs_run(collected: Path, tmp_path: Path, name: str) -> None:
+    (tmp_path / "feed").mkdir()
+    (collected / "zendesk" / "crm" / "audit_logs").rename(tmp_path / "feed" / "audit_logs")
+    result = zdlogs("export", "csv", "-i", str(tmp_path), env={name: "feed/"})
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) > 1
+    missing = zdlogs("export", "csv", "-i", str(tmp_path))
+    assert missing.exit_code == 2 and "set --prefix / ZDLOGS_DATA_PREFIX" in missing.stderr
+
+
+def test_the_analysis_memory_limit_is_a_setting(collected: Path) -> None:
+    assert zdlogs("export", "csv", "-i", str(collected), env={"ZDLOGS_ANALYSIS_MEMORY": "256MB"}).exit_code == 0
+    result = zdlogs("export", "csv", "-i", str(collected), env={"ZDLOGS_ANALYSIS_MEMORY": "a lot"})
+    assert result.exit_code == 2
+    assert result.stderr == "zdlogs: error: ZDLOGS_ANALYSIS_MEMORY: 'a lot' is not a size: use e.g. 512MB or 2GB\n"

@@ -1,6 +1,6 @@
 """Where collected audit logs are: the ``--output`` of ``zdlogs run``, read back as NDJSON files.
 
-``zdlogs run -o DIR`` writes ``DIR/<GCS_PREFIX>audit_logs/YYYY/MM/DD/*.ndjson[.gz]``; analysts pass the
+``zdlogs run -o DIR`` writes ``DIR/<data prefix>audit_logs/YYYY/MM/DD/*.ndjson[.gz]``; analysts pass the
 same ``DIR``. A path straight to an ``audit_logs`` folder or to one NDJSON file is accepted too, so a
 copy made with ``cp``/``gcloud storage cp`` works without recreating the layout.
 """
@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from zdlogs.config import DEFAULT_DATA_PREFIX, env_name
 from zdlogs.errors import ConfigError
 
 STREAM = "audit_logs"
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz", ".json.gz")
 
 
-def audit_files(location: str, prefix: str = "zendesk/crm/") -> list[Path]:
+def audit_files(location: str, prefix: str = DEFAULT_DATA_PREFIX) -> list[Path]:
     """Every audit-log NDJSON file under ``location``, in name order (which is time order)."""
     root = _local_path(location)
     if root.is_file():
@@ -50,5 +51,5 @@ def _audit_folder(root: Path, prefix: str) -> Path:
         return root if root.name == STREAM else root / STREAM
     raise ConfigError(
         f"--input {root} holds no {prefix.strip('/')}/{STREAM}/ folder: pass the directory `zdlogs run -o` "
-        "wrote to (or set --prefix / GCS_PREFIX to the data prefix it used)"
+        f"wrote to (or set --prefix / {env_name('data_prefix')} to the data prefix it used)"
     )
