@@ -48,6 +48,3 @@ def test_activity_empty(collected: Path) -> None:
     with filtered(collected, since="2030-01-01") as data:
         report = activity_report(data, ActivityOptions())
     assert report.rows == [] and report.summary["periods"] == [] and report.notes == ["No audit records match."]
-
-
-# ------------------------------------------------------------------ off-hours

@@ -17,9 +17,6 @@ def offhours(data: AuditData, **kwargs: object):
     return offhours_report(data, check_options(**hours))  # type: ignore[arg-type]
 
 
-# ------------------------------------------------------------------ activity
-
-
 def test_offhours_utc_defaults(audit: AuditData) -> None:
     report = offhours(audit)
     assert [row["id"] for row in report.rows] == [12, 11, 10, 9, 8, 5, 4]  # newest first
@@ -61,6 +58,3 @@ def test_offhours_night_shift(audit: AuditData) -> None:
     """Hours across midnight: 22:00-06:00 on every day."""
     report = offhours(audit, business_hours="22:00-06:00", workdays="mon-sun")
     assert [row["id"] for row in report.rows] == [12, 11, 6, 5, 2, 1]
-
-
-# ------------------------------------------------------------------ rules

@@ -35,6 +35,3 @@ def test_rule_changes_with_other_source_types(collected: Path) -> None:
     assert [(row["kind"], row["action"]) for row in report.rows] == [
         ("ticket_field", "update"), ("account_setting", "update"),
     ]  # fmt: skip
-
-
-# ------------------------------------------------------------------ incident
