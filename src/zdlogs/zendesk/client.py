@@ -1,9 +1,10 @@
 """The HTTP client: one place for auth, the same-origin rule, retries and pacing.
 
-Retries are a declared policy (tenacity): 429, 5xx, connection errors, timeouts and truncated or
-non-JSON bodies are retried with capped, jittered exponential backoff, waiting what ``Retry-After``
-asks when the server says (seconds or HTTP-date, which the original function crashed on). Other 4xx
-are never retried: the message names the likely cause and the fix.
+Retries are a declared policy (:class:`zdlogs._retry.RetryPolicy`, tenacity underneath): 429, 5xx,
+connection errors, timeouts and truncated or non-JSON bodies are retried with capped, jittered
+exponential backoff, waiting what ``Retry-After`` asks when the server says (seconds or HTTP-date,
+which the original function crashed on). Other 4xx are never retried: the message names the likely
+cause and the fix.
 """
 
 from __future__ import annotations
