@@ -15,7 +15,7 @@ from zdlogs.zendesk.client import ZendeskClient
 BASE = "https://acme.zendesk.com"
 
 
-def client_for(responses: list[httpx.Response], **overrides: object) -> tuple[ZendeskClient, list, list]:
+def client_for(responses: list[httpx.Response | Exception], **overrides: object) -> tuple[ZendeskClient, list, list]:
     """A client whose transport answers ``responses`` in order; returns (client, requests, sleeps)."""
     seen: list[httpx.Request] = []
     sleeps: list[float] = []
@@ -65,7 +65,7 @@ def test_retry_after_http_date_is_honoured() -> None:
         httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
     ],
 )
-def test_transient_failures_are_retried(failure: object) -> None:
+def test_transient_failures_are_retried(failure: httpx.Response | Exception) -> None:
     client, seen, sleeps = client_for([failure, ok()])
     assert client.get_json("/api/v2/x") == {"ok": True}
     assert len(seen) == 2 and len(sleeps) == 1
