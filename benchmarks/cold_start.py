@@ -9,7 +9,7 @@ needs exist, without any network call:
 * original: ``import main.py`` — functions-framework, google-cloud-storage, and ``storage.Client()``
   plus the urllib3 pool, which it builds at import;
 * zdlogs: ``import zdlogs.cloud_function``, then what its first event builds: the settings from the
-  environment, the Zendesk client, and the GCS client (``zdlogs.sinks.gcs``, imported lazily).
+  environment, the Zendesk client, and the GCS client (``zdlogs.stores.gcs``, imported lazily).
 
 An empty interpreter (``python -c pass``) is given for reference. Medians of the samples.
 """
@@ -29,7 +29,7 @@ ZDLOGS = """
 import time; t0 = time.perf_counter()
 import zdlogs.cloud_function
 from zdlogs.config import load_settings
-from zdlogs.sinks.gcs import _client
+from zdlogs.stores.gcs import _client
 from zdlogs.zendesk.client import ZendeskClient
 imported = time.perf_counter()
 settings = load_settings()

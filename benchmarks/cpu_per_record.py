@@ -50,9 +50,10 @@ from benchmarks._harness import (
 from zdlogs import logs
 from zdlogs.config import load_settings
 from zdlogs.pipeline import StreamRunner, StreamSummary
-from zdlogs.sinks.local import LocalSink
 from zdlogs.state import StateStore
+from zdlogs.stores.local import LocalStore
 from zdlogs.streams.audit_logs import AuditLogs
+from zdlogs.writer import PageWriter
 from zdlogs.zendesk.client import _parse_object
 
 HISTORY_DAYS = 30
@@ -137,8 +138,9 @@ def zdlogs_stage_cpu(url: str, bodies: list[bytes]) -> tuple[Cpu, int]:
             base_url=url, email=EMAIL, api_token=TOKEN, output=out, lookback_seconds=(HISTORY_DAYS + 1) * 86400,
             settle_seconds=1, max_pages=10**7, resources="audit_logs",
         )  # fmt: skip
-        sink = LocalSink(out)
-        runner = StreamRunner(settings, ReplayClient(url, bodies), sink, StateStore(sink, settings.state_key))
+        store = LocalStore(out)
+        writer = PageWriter(store, store, settings.data_prefix, settings.compress)
+        runner = StreamRunner(settings, ReplayClient(url, bodies), writer, StateStore(store, settings.state_key))
         item = StreamSummary(stream="audit_logs")
         started = cpu()
         runner.collect(AuditLogs(), item)

@@ -9,7 +9,7 @@ run) of one stream, by ``zdlogs run`` in its own process (``benchmarks._run``), 
 * ``gcs``: fake-gcs-server (``tests/gcs_fixture.py``), through google-cloud-storage;
 * ``s3``: moto's server (``tests/s3_fixture.py``), through boto3;
 * ``secops``: the fake Chronicle ``logs:import`` API with its OAuth token endpoint
-  (``tests/sinks/secops_fake.py``), a generated service-account key, the state store (checkpoints,
+  (``tests/destinations/secops_fake.py``), a generated service-account key, the state store (checkpoints,
   lease, delivery markers) in a local directory, the default 1 MB batches;
 * ``secops-gcs-state``: the same with the state store on fake GCS (``ZDLOGS_SECOPS_STATE=gs://...``, what
   a Cloud Run function would use).
@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+from tests.destinations.secops_fake import FakeSecOps, make_service_account
 from tests.gcs_fixture import running_fake_gcs
 from tests.s3_fixture import running_moto
-from tests.sinks.secops_fake import FakeSecOps, make_service_account
 
 from benchmarks._harness import print_table, sim_config, simulator_process, zdlogs_env
 from benchmarks._streams import PAGE_SIZES, expected, identity, stored

@@ -13,7 +13,7 @@ Storage, each started and stopped by the suite:
 
 * ``local``: a temporary directory; ``gcs``: a bucket on fake-gcs-server (``tests/gcs_fixture.py``);
 * ``s3``: a bucket on moto's server (``tests/s3_fixture.py``), If-None-Match/If-Match honoured;
-* ``secops``: the fake ``logs:import`` endpoint and token endpoint of ``tests/sinks/secops_fake.py`` (which
+* ``secops``: the fake ``logs:import`` endpoint and token endpoint of ``tests/destinations/secops_fake.py`` (which
   checks every request's shape), with the state store (checkpoints, lease, delivery markers) in a local
   directory. The records are read back from the fake's accepted entries. The API has no idempotent write,
   so a run killed between an accepted batch and its marker re-sends that batch: duplicates there are
@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from tests.destinations.secops_fake import FakeSecOps, Fault, make_service_account
 from tests.gcs_fixture import FakeGCS, running_fake_gcs
 from tests.s3_fixture import FakeS3, running_moto
-from tests.sinks.secops_fake import FakeSecOps, Fault, make_service_account
 
 from reliability.common import (
     ALL_STREAMS,

@@ -1,39 +1,46 @@
-"""Checkpoints: write-ahead pending pages, corruption and version checks."""
+"""Checkpoints: slots, write-ahead pending pages, corruption and version checks, and state files written by the
+zdlogs before typed checkpoints (tests/data/state_format_1.json: every stream's checkpoint, a pending page on the
+ticket export and on a backfill window, two unfinished backfill plans) read and written unchanged."""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import orjson
 import pytest
 
 from zdlogs.errors import StorageError
-from zdlogs.sinks.local import LocalSink
 from zdlogs.state import StateStore
+from zdlogs.stores.local import LocalStore
+from zdlogs.streams import STREAMS, AccessLogs, AuditLogs, CursorCheckpoint, IncrementalTickets
 
 KEY = "_zdlogs/state.json"
+OLD_STATE = Path(__file__).parent / "data" / "state_format_1.json"
 
 
 def test_pending_page_is_taken_when_its_object_exists(tmp_path: Path) -> None:
-    sink = LocalSink(tmp_path)
-    StateStore(sink, KEY).begin("s", {"cursor": "a"}, "data/1.ndjson", {"cursor": "b"})
-    sink.put_if_absent("data/1.ndjson", b"x\n")  # the run died right after the data write
-    assert StateStore(sink, KEY).resume("s") == {"cursor": "b"}
+    store = LocalStore(tmp_path)
+    StateStore(store, KEY).slot(IncrementalTickets()).begin("data/1.ndjson", CursorCheckpoint("b"))
+    store.put_if_absent("data/1.ndjson", b"x\n")  # the run died right after the data write
+    assert StateStore(store, KEY).slot(IncrementalTickets()).resume(store.delivered) == CursorCheckpoint("b")
 
 
 def test_pending_page_is_dropped_when_its_object_is_missing(tmp_path: Path) -> None:
-    sink = LocalSink(tmp_path)
-    StateStore(sink, KEY).begin("s", {"cursor": "a"}, "data/1.ndjson", {"cursor": "b"})
-    assert StateStore(sink, KEY).resume("s") == {"cursor": "a"}
+    store = LocalStore(tmp_path)
+    slot = StateStore(store, KEY).slot(IncrementalTickets())
+    slot.stored(CursorCheckpoint("a"))
+    slot.begin("data/1.ndjson", CursorCheckpoint("b"))
+    assert StateStore(store, KEY).slot(IncrementalTickets()).resume(store.delivered) == CursorCheckpoint("a")
 
 
 def test_commit_persists_and_clears_pending(tmp_path: Path) -> None:
-    sink = LocalSink(tmp_path)
-    store = StateStore(sink, KEY)
-    store.begin("s", {}, "data/1.ndjson", {"cursor": "b"})
-    store.commit("s", {"cursor": "b"})
+    store = LocalStore(tmp_path)
+    slot = StateStore(store, KEY).slot(IncrementalTickets())
+    slot.begin("data/1.ndjson", CursorCheckpoint("b"))
+    slot.commit(CursorCheckpoint("b"))
     doc = orjson.loads((tmp_path / KEY).read_bytes())
-    assert doc == {"format": 1, "streams": {"s": {"checkpoint": {"cursor": "b"}, "pending": None}}}
+    assert doc == {"format": 1, "streams": {"incremental_tickets": {"checkpoint": {"cursor": "b"}, "pending": None}}}
 
 
 @pytest.mark.parametrize(
@@ -41,8 +48,58 @@ def test_commit_persists_and_clears_pending(tmp_path: Path) -> None:
     [(b"{not json", "corrupted"), (b"[]", "corrupted"), (b'{"format": 99, "streams": {}}', "upgrade zdlogs")],
 )
 def test_bad_state_files_are_refused_with_the_fix(tmp_path: Path, content: bytes, message: str) -> None:
-    sink = LocalSink(tmp_path)
-    sink.replace(KEY, content)
+    store = LocalStore(tmp_path)
+    store.replace(KEY, content)
     with pytest.raises(StorageError, match=message):
-        StateStore(sink, KEY)
+        StateStore(store, KEY)
     assert (tmp_path / KEY).read_bytes() == content  # never overwritten by the refusal
+
+
+def _old_state(tmp_path: Path) -> tuple[LocalStore, dict]:
+    store = LocalStore(tmp_path)
+    raw = OLD_STATE.read_bytes()
+    store.replace(KEY, raw)
+    return store, orjson.loads(raw)
+
+
+def test_a_state_file_of_the_previous_format_resumes_and_is_saved_in_the_same_shape(tmp_path: Path) -> None:
+    store, old = _old_state(tmp_path)
+    state = StateStore(store, KEY)
+    for name, entry in old["streams"].items():  # every shape reads and writes back the JSON it was given
+        kind = STREAMS[name].checkpoint_type
+        assert kind.from_json(entry["checkpoint"]).to_json() == entry["checkpoint"]
+        for window in entry.get("backfill", {}).get("windows", []):
+            assert kind.from_json(window["checkpoint"]).to_json() == window["checkpoint"]
+    tickets = old["streams"]["incremental_tickets"]
+    store.put_if_absent(tickets["pending"]["key"], b"{}\n")  # that pending page was stored before the kill
+    slot = state.slot(IncrementalTickets())
+    assert slot.resume(store.delivered) == CursorCheckpoint("NEXTCURSOR")
+    slot.commit(slot.durable)  # settled in memory already: nothing to write, as before
+    assert (tmp_path / KEY).read_bytes() == OLD_STATE.read_bytes()
+    state.save()
+    expected = copy.deepcopy(old)
+    expected["streams"]["incremental_tickets"] = {"checkpoint": {"cursor": "NEXTCURSOR"}, "pending": None}
+    assert (tmp_path / KEY).read_bytes() == orjson.dumps(expected, option=orjson.OPT_INDENT_2)
+    assert orjson.loads(OLD_STATE.read_bytes()) == old
+
+
+def test_the_unfinished_backfill_plans_of_an_old_state_file_resume_window_by_window(tmp_path: Path) -> None:
+    store, old = _old_state(tmp_path)
+    state = StateStore(store, KEY)
+    assert state.planned("audit_logs") and state.planned("access_logs")
+    audit = old["streams"]["audit_logs"]["backfill"]["windows"]
+    windows = state.open_windows(AuditLogs())
+    assert [(w.start, w.end) for w in windows] == [(w["start"], w["end"]) for w in audit]
+    pending = next(i for i, w in enumerate(audit) if w["pending"])
+    assert windows[pending].resume(store.delivered).to_json() == audit[pending]["checkpoint"]  # object absent: dropped
+    access = old["streams"]["access_logs"]
+    assert state.checkpoint(AccessLogs()).to_json() == access["checkpoint"]
+    assert len(state.open_windows(AccessLogs())) == sum(not w["done"] for w in access["backfill"]["windows"])
+    first = state.open_windows(AccessLogs())[0]
+    first.commit(first.resume(store.delivered), done=True)
+    saved = orjson.loads((tmp_path / KEY).read_bytes())["streams"]
+    windows_after = saved["access_logs"]["backfill"]["windows"]
+    done = [w["done"] for w in windows_after]
+    assert done == [True] * (done.index(False)) + [False] * (len(done) - done.index(False))
+    assert saved["access_logs"]["checkpoint"] == windows_after[done.index(False) - 1]["checkpoint"]
+    assert saved["audit_logs"]["backfill"]["windows"][pending]["pending"] is None

@@ -9,8 +9,10 @@ contiguous windows of whole seconds, and ``--backfill-workers`` threads each wal
 client's shared, thread-safe Pacer within ``--rate-share`` of the account's limit.
 
 Only the workers talk to Zendesk. Every page is handed to the calling thread, which stores it exactly as
-a normal run does (write-ahead pending entry, create-if-absent object with a deterministic name) and
-records the window's progress in the state file (``StateStore.*_window``). So a run killed at any point
+a normal run does, through the page writer (``zdlogs.writer``: write-ahead pending entry, create-if-absent
+object with a deterministic name), and records the window's progress in its slot of the state file
+(``StateStore.window``). The backfill is given the plan's windows, the writer and the run's limits, and
+returns whether the plan is finished: nothing else flows back to the pipeline. So a run killed at any point
 resumes every window where it was, without loss or duplicates, and the stream's own checkpoint only ever
 covers the finished windows at the start of the range; once all are finished it is what a sequential
 backfill would have left, and later runs go on as usual. ``MAX_PAGES`` and ``--max-runtime`` hold for
@@ -24,15 +26,15 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from zdlogs.streams.base import Checkpoint, Page, iso_z
-from zdlogs.streams.windowed import WindowedStream
-
-if TYPE_CHECKING:
-    from zdlogs.pipeline import StreamRunner, StreamSummary
+from zdlogs.progress import Limits, StreamSummary
+from zdlogs.state import StateStore, WindowSlot
+from zdlogs.streams.base import Page, StreamContext, iso_z, parse_z
+from zdlogs.streams.windowed import WindowCheckpoint, WindowedStream, window_end
+from zdlogs.writer import PageWriter
+from zdlogs.zendesk.client import ZendeskClient
 
 log = structlog.get_logger("zdlogs.backfill")
 
@@ -56,6 +58,24 @@ def wanted(start: datetime, until: datetime, workers: int) -> bool:
     return workers > 1 and until - start > MIN_SPAN
 
 
+def due(
+    stream: WindowedStream, client: ZendeskClient, start: WindowCheckpoint, ctx: StreamContext, workers: int
+) -> tuple[datetime, datetime] | None:
+    """The range a first run should backfill in parallel (``--since`` far back), from its oldest record; or None."""
+    since, until = parse_z(start.since), window_end(ctx)
+    if ctx.since is None or not wanted(since, until, workers):
+        return None
+    oldest = stream.oldest(client, start.since, iso_z(until))
+    return (oldest, until) if oldest is not None and wanted(oldest, until, workers) else None
+
+
+def plan(state: StateStore, name: str, start: datetime, until: datetime, workers: int) -> None:
+    """Record the windows of ``[start, until]`` in the state before anything is fetched."""
+    windows = split(start, until, workers * WINDOWS_PER_WORKER)
+    state.start_backfill(name, iso_z(until), windows)
+    log.info("backfill_planned", stream=name, since=iso_z(start), until=iso_z(until), windows=len(windows))
+
+
 @dataclass(frozen=True)
 class _Message:
     """What a worker hands to the storing thread: a page, a finished window, an error, or its own exit."""
@@ -67,41 +87,46 @@ class _Message:
 
 
 class ParallelBackfill:
-    """Runs (or resumes) the stream's backfill plan; the caller's thread does every write."""
+    """Runs (or resumes) the unfinished windows of a backfill plan; the caller's thread does every write."""
 
-    def __init__(self, runner: StreamRunner, stream: WindowedStream, workers: int):
-        self.runner, self.stream, self.workers = runner, stream, workers
-        self.name = stream.name
+    def __init__(
+        self,
+        stream: WindowedStream,
+        client: ZendeskClient,
+        windows: list[WindowSlot],
+        writer: PageWriter,
+        limits: Limits,
+        workers: int,
+    ):
+        self.stream, self.client, self.writer, self.limits, self.workers = stream, client, writer, limits, workers
+        self._open = dict(enumerate(windows))  # the windows not finished yet, by their place in this list
         self._stop = threading.Event()
         self._tickets = threading.Semaphore(0)
         self._messages: queue.Queue[_Message] = queue.Queue(maxsize=workers * 2)
         self._todo: queue.Queue[int] = queue.Queue()
 
-    @staticmethod
-    def plan(runner: StreamRunner, name: str, start: datetime, until: datetime, workers: int) -> None:
-        windows = split(start, until, workers * WINDOWS_PER_WORKER)
-        runner.state.start_backfill(name, iso_z(until), windows)
-        log.info("backfill_planned", stream=name, since=iso_z(start), until=iso_z(until), windows=len(windows))
-
     def run(self, item: StreamSummary) -> bool:
         """Collect until the plan is finished (True) or a limit stops it (False); errors propagate."""
-        plan = self.runner.state.backfill(self.name)
-        assert plan is not None
-        windows = plan["windows"]
-        committed = {i: self.runner.state.resume_window(self.name, i) for i, w in enumerate(windows) if not w["done"]}
-        for index in committed:
+        starts = {index: self._start(slot) for index, slot in self._open.items()}
+        for index in starts:
             self._todo.put(index)
-        budget = self.runner.settings.max_pages - item.pages
+        budget = self.limits.budget(item)
         if budget > 0:
             self._tickets.release(budget)
-        count = min(self.workers, len(committed))
-        threads = [threading.Thread(target=self._work, args=(windows, committed), daemon=True) for _ in range(count)]
+        count = min(self.workers, len(starts))
+        threads = [threading.Thread(target=self._work, args=(starts,), daemon=True) for _ in range(count)]
         for thread in threads:
             thread.start()
         try:
-            return self._store_all(len(threads), committed, item)
+            return self._store_all(len(threads), item)
         finally:
-            self._shut_down(threads, committed)
+            self._shut_down(threads)
+
+    def _start(self, slot: WindowSlot) -> tuple[WindowCheckpoint, str]:
+        """Where a window's walk starts (its checkpoint, else its first second) and where it ends."""
+        checkpoint = self.writer.resume(slot)
+        assert isinstance(checkpoint, WindowCheckpoint)
+        return (checkpoint if checkpoint.since else WindowCheckpoint(slot.start)), slot.end
 
     def _halt(self) -> None:
         """Stop the workers, waking those waiting for a ticket."""
@@ -110,7 +135,7 @@ class ParallelBackfill:
 
     # -- the storing (calling) thread --------------------------------------------------------------------
 
-    def _store_all(self, running: int, committed: dict[int, Checkpoint], item: StreamSummary) -> bool:
+    def _store_all(self, running: int, item: StreamSummary) -> bool:
         """Store pages as they come; after a stop, pages and "done" are dropped (their windows resume later)."""
         while running:
             message = self._messages.get()
@@ -122,28 +147,23 @@ class ParallelBackfill:
             elif self._stop.is_set():
                 continue
             elif message.kind == "done":
-                self.runner.state.commit_window(self.name, message.window, committed.pop(message.window), done=True)
+                slot = self._open.pop(message.window)
+                slot.commit(slot.durable, done=True)
             else:
-                self._store(message.window, message.page, committed, item)
-        return not committed
+                self._store(message.window, message.page, item)
+        return not self._open
 
-    def _store(self, window: int, page: Page | None, committed: dict[int, Checkpoint], item: StreamSummary) -> None:
+    def _store(self, window: int, page: Page | None, item: StreamSummary) -> None:
         assert page is not None
-        before = committed[window]
-        self.runner.store(
-            self.name, page, item, lambda key: self.runner.state.begin_window(self.name, window, before, key,
-                                                                              page.checkpoint)
-        )  # fmt: skip
-        item.pages += 1
+        slot = self._open[window]
+        self.writer.write(slot, page, item)
         if page.final:  # finished with its last page, even if that page is the last this run may store
-            committed.pop(window)
-            self.runner.state.commit_window(self.name, window, page.checkpoint, done=True)
-        else:
-            committed[window] = page.checkpoint
-        if self.runner.limit_reached(self.name, item):
+            self._open.pop(window)
+            slot.commit(page.checkpoint, done=True)
+        if self.limits.reached(item):
             self._halt()
 
-    def _shut_down(self, threads: list[threading.Thread], committed: dict[int, Checkpoint]) -> None:
+    def _shut_down(self, threads: list[threading.Thread]) -> None:
         """Stop the workers, drop pages not stored (their windows' checkpoints do not cover them), save progress."""
         self._halt()
         while any(thread.is_alive() for thread in threads):
@@ -153,29 +173,26 @@ class ParallelBackfill:
                 continue
         for thread in threads:
             thread.join()
-        if self.runner.state.backfill(self.name) is None:
-            return
-        for window, checkpoint in committed.items():
-            self.runner.state.commit_window(self.name, window, checkpoint, done=False)
+        for slot in self._open.values():  # unfinished: the plan is still there
+            slot.commit(slot.durable, done=False)
 
     # -- workers -----------------------------------------------------------------------------------------
 
-    def _work(self, windows: list[dict[str, Any]], committed: dict[int, Checkpoint]) -> None:
+    def _work(self, starts: dict[int, tuple[WindowCheckpoint, str]]) -> None:
         try:
             while not self._stop.is_set():
                 try:
                     index = self._todo.get_nowait()
                 except queue.Empty:
                     return
-                self._walk(index, windows[index], dict(committed[index]))
+                self._walk(index, *starts[index])
         except BaseException as exc:  # handed over: the storing thread raises it
             self._put(_Message("error", error=exc))
         finally:
             self._put(_Message("exit"), always=True)
 
-    def _walk(self, index: int, window: dict[str, Any], checkpoint: Checkpoint) -> None:
-        start = checkpoint if checkpoint.get("since") else {"since": window["start"], "seen_ids": []}
-        pages: Iterator[Page] = self.stream.window_pages(self.runner.client, start, window["end"])
+    def _walk(self, index: int, start: WindowCheckpoint, end: str) -> None:
+        pages: Iterator[Page] = self.stream.window_pages(self.client, start, end)
         while True:
             self._tickets.acquire()
             if self._stop.is_set():

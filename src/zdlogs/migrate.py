@@ -18,11 +18,15 @@ from urllib.parse import urlsplit
 import orjson
 import structlog
 
-from zdlogs.config import Settings
+from zdlogs.config import Settings, env_name
+from zdlogs.destinations import open_state_store
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.sinks import open_sink
-from zdlogs.state import StateStore
-from zdlogs.streams.base import iso_z
+from zdlogs.state import Resumable, StateStore
+from zdlogs.stores import open_store
+from zdlogs.streams import AuditLogs, IncrementalTickets
+from zdlogs.streams.base import Checkpoint, iso_z
+from zdlogs.streams.cursor_export import CursorCheckpoint
+from zdlogs.streams.windowed import WindowCheckpoint
 
 log = structlog.get_logger("zdlogs.migrate")
 
@@ -48,10 +52,9 @@ def _read_local(source: str) -> bytes:
 
 def _read_gs(source: str) -> bytes:
     parts = urlsplit(source)
-    sink = open_sink(f"gs://{parts.netloc}/")
-    raw = sink.read(parts.path.lstrip("/"))
+    raw = open_store(f"gs://{parts.netloc}/").read(parts.path.lstrip("/"))
     if raw is None:
-        raise ConfigError(f"{source} does not exist: point --from at the original function's STATE_KEY")
+        raise ConfigError(f"{source} does not exist: point --from at the original function's {env_name('state_key')}")
     return raw
 
 
@@ -59,20 +62,20 @@ def import_state(settings: Settings, source: str, audit_since: datetime | None, 
     """Write zdlogs checkpoints from the original function's state; refuse to overwrite ours unless forced."""
     old = read_old_state(source)
     cursor = (old.get("incremental_tickets") or {}).get("cursor")
-    sink = open_sink(settings.output, lease_ttl=settings.lease_ttl)
-    state = StateStore(sink, settings.state_key)
-    imported: dict[str, dict] = {}
+    store = open_state_store(settings)
+    state = StateStore(store, settings.state_key)
+    imported: dict[Resumable, Checkpoint] = {}
     if isinstance(cursor, str) and cursor:
-        imported["incremental_tickets"] = {"cursor": cursor}
+        imported[IncrementalTickets()] = CursorCheckpoint(cursor)
     if audit_since is not None:
-        imported["audit_logs"] = {"since": iso_z(audit_since), "seen_ids": []}
-    existing = [name for name in imported if state.checkpoint(name) and not force]
+        imported[AuditLogs()] = WindowCheckpoint(iso_z(audit_since))
+    existing = [stream.name for stream in imported if state.checkpoint(stream) and not force]
     if existing:
         raise StorageError(
-            f"zdlogs already has checkpoints for {', '.join(existing)} in {sink.url}: nothing imported "
+            f"zdlogs already has checkpoints for {', '.join(existing)} in {store.url}: nothing imported "
             "(pass --force to replace them)"
         )
-    for name, checkpoint in imported.items():
-        state.commit(name, checkpoint)
-        log.info("checkpoint_imported", stream=name, checkpoint=checkpoint)
-    return imported
+    for stream, checkpoint in imported.items():
+        state.slot(stream).commit(checkpoint)
+        log.info("checkpoint_imported", stream=stream.name, checkpoint=checkpoint.to_json())
+    return {stream.name: checkpoint.to_json() for stream, checkpoint in imported.items()}

@@ -1,17 +1,21 @@
-"""Checkpoints, one per stream, stored through the sink next to the data but outside its prefix.
+"""Checkpoints, one per stream, stored in an object store next to the data but outside its prefix.
 
 A checkpoint only ever describes data that is durable. To also avoid duplicates after a crash, the
 store keeps a write-ahead *pending* entry: before a page's object is written, the state records
-``{"key": <object>, "checkpoint": <checkpoint after that page>}``; on the next start, if that object
-exists, its checkpoint is taken, otherwise it is dropped and the page is fetched again. So a run killed
-between the data write and the checkpoint neither loses nor repeats the page, and the state is written
-once per page.
+``{"key": <object>, "checkpoint": <checkpoint after that page>}``; on the next start, if that page was
+delivered, its checkpoint is taken, otherwise it is dropped and the page is fetched again. So a run
+killed between the data write and the checkpoint neither loses nor repeats the page, and the state is
+written once per page.
 
-A parallel backfill (``zdlogs.backfill``) keeps the same pair per time window, under the stream's
-``"backfill"`` entry, and the stream's own checkpoint is the merge of the windows: the checkpoint of the
-last window of the contiguous run of finished ones from the start (``{}`` until the first is finished).
-When every window is finished the plan is removed and the stream's checkpoint is exactly what a
-sequential backfill would have left.
+Each resume point is a :class:`Slot`: ``state.slot(stream)`` for a stream, ``state.window(stream, i)``
+for one window of its parallel backfill (``zdlogs.backfill``), each with ``resume / begin / commit``
+(the page writer, ``zdlogs.writer``, drives them). A slot holds the stream's typed checkpoint
+(``zdlogs.streams.base.Checkpoint``) and stores its JSON.
+
+The windows of a backfill live under the stream's ``"backfill"`` entry, and the stream's own checkpoint
+is the merge of the windows: the checkpoint of the last window of the contiguous run of finished ones
+from the start (``{}`` until the first is finished). When every window is finished the plan is removed
+and the stream's checkpoint is exactly what a sequential backfill would have left.
 
 File format (versioned so an older zdlogs refuses a newer file instead of misreading it)::
 
@@ -22,27 +26,42 @@ File format (versioned so an older zdlogs refuses a newer file instead of misrea
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import orjson
 import structlog
 
+from zdlogs.config import env_name
 from zdlogs.errors import StorageError
-from zdlogs.sinks.base import Sink
+from zdlogs.stores.base import ObjectStore
+from zdlogs.streams.base import JSON, Checkpoint
 
 log = structlog.get_logger("zdlogs.state")
 
 STATE_FORMAT = 1
 
 
+class Resumable(Protocol):
+    """What the state needs of a stream: its name and the type of its checkpoint."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def checkpoint_type(self) -> type[Checkpoint]: ...
+
+
 class StateStore:
-    def __init__(self, sink: Sink, key: str):
-        self._sink = sink
+    """The state file: read once when opened, written whole (atomically) at every change."""
+
+    def __init__(self, store: ObjectStore, key: str):
+        self._store = store
         self.key = key
         self._doc = self._load()
 
     def _load(self) -> dict[str, Any]:
-        raw = self._sink.read(self.key)
+        raw = self._store.read(self.key)
         if raw is None:
             return {"format": STATE_FORMAT, "streams": {}}
         try:
@@ -52,7 +71,7 @@ class StateStore:
         if not isinstance(doc, dict) or not isinstance(doc.get("streams"), dict):
             raise StorageError(
                 f"the state file {self.key} is corrupted: restore it, or move it away to start again "
-                "from LOOKBACK_SECONDS (objects already written are kept and not duplicated)"
+                f"from {env_name('lookback_seconds')} (objects already written are kept and not duplicated)"
             )
         if doc.get("format") != STATE_FORMAT:
             raise StorageError(
@@ -61,80 +80,114 @@ class StateStore:
             )
         return doc
 
-    def _entry(self, stream: str) -> dict[str, Any]:
+    def entry(self, stream: str) -> dict[str, Any]:
         return self._doc["streams"].setdefault(stream, {"checkpoint": {}, "pending": None})
 
-    def resume(self, stream: str) -> dict[str, Any]:
-        """The checkpoint to start from, settling a pending page left by an interrupted run."""
-        return self._settle(stream, self._entry(stream))
+    def slot(self, stream: Resumable) -> Slot:
+        """The stream's own resume point."""
+        return Slot(self, stream.name, stream.checkpoint_type, self.entry(stream.name))
 
-    def _settle(self, stream: str, slot: dict[str, Any]) -> dict[str, Any]:
-        pending = slot.get("pending")
-        if pending and self._sink.exists(pending["key"]):
-            log.info("pending_page_found", stream=stream, key=pending["key"])
-            slot["checkpoint"] = pending["checkpoint"]
-        slot["pending"] = None
-        return dict(slot["checkpoint"])
-
-    def begin(self, stream: str, committed: dict[str, Any], key: str, after: dict[str, Any]) -> None:
-        """Record, before writing ``key``, the checkpoint that holds once it is stored."""
-        entry = self._entry(stream)
-        entry["checkpoint"], entry["pending"] = committed, {"key": key, "checkpoint": after}
-        self._save()
+    def checkpoint(self, stream: Resumable) -> Checkpoint:
+        """The stream's committed checkpoint, as stored (a pending page is not settled)."""
+        return stream.checkpoint_type.from_json(self.entry(stream.name)["checkpoint"])
 
     # -- parallel backfill windows ------------------------------------------------------------------
 
-    def backfill(self, stream: str) -> dict[str, Any] | None:
-        """The stream's unfinished backfill plan, if any."""
-        return self._entry(stream).get("backfill")
+    def planned(self, stream: str) -> bool:
+        """Whether the stream has an unfinished backfill plan."""
+        return "backfill" in self.entry(stream)
 
     def start_backfill(self, stream: str, until: str, windows: list[tuple[str, str]]) -> None:
         """Record the plan before fetching anything, so a crash resumes the same windows."""
-        slots = [{"start": a, "end": b, "checkpoint": {}, "pending": None, "done": False} for a, b in windows]
-        self._entry(stream)["backfill"] = {"until": until, "windows": slots}
-        self._save()
+        slots: list[JSON] = [
+            {"start": a, "end": b, "checkpoint": {}, "pending": None, "done": False} for a, b in windows
+        ]
+        self.entry(stream)["backfill"] = {"until": until, "windows": slots}
+        self.save()
 
-    def resume_window(self, stream: str, index: int) -> dict[str, Any]:
-        """A window's checkpoint, settling its pending page as :meth:`resume` does for a stream."""
-        return self._settle(stream, self._window(stream, index))
+    def window(self, stream: Resumable, index: int) -> WindowSlot:
+        """One window of the stream's backfill plan."""
+        windows = self.entry(stream.name)["backfill"]["windows"]
+        return WindowSlot(self, stream.name, stream.checkpoint_type, windows[index])
 
-    def begin_window(self, stream: str, index: int, committed: dict[str, Any], key: str, after: dict[str, Any]) -> None:
-        slot = self._window(stream, index)
-        slot["checkpoint"], slot["pending"] = committed, {"key": key, "checkpoint": after}
-        self._save()
+    def open_windows(self, stream: Resumable) -> list[WindowSlot]:
+        """The windows of the plan not finished yet, in order."""
+        windows = self.entry(stream.name)["backfill"]["windows"]
+        return [self.window(stream, i) for i, window in enumerate(windows) if not window["done"]]
 
-    def commit_window(self, stream: str, index: int, checkpoint: dict[str, Any], done: bool) -> None:
-        """Record a window's progress; merge finished windows into the stream's checkpoint."""
-        slot = self._window(stream, index)
-        slot["checkpoint"], slot["pending"], slot["done"] = checkpoint, None, done
-        entry = self._entry(stream)
+    def save(self) -> None:
+        self._store.replace(self.key, orjson.dumps(self._doc, option=orjson.OPT_INDENT_2))
+
+
+class Slot:
+    """One resume point: its committed checkpoint, and the pending page written ahead of its object.
+
+    ``durable`` is the checkpoint this run knows to cover stored data; it is written with the next
+    :meth:`begin` or :meth:`commit`, so a page costs one state write.
+    """
+
+    def __init__(self, state: StateStore, stream: str, kind: type[Checkpoint], entry: dict[str, Any]):
+        self.state, self.stream, self.kind, self._entry = state, stream, kind, entry
+        self.durable = kind.from_json(entry["checkpoint"])
+
+    def resume(self, delivered: Callable[[str], bool]) -> Checkpoint:
+        """The checkpoint to start from, settling a pending page left by an interrupted run."""
+        pending = self._entry.get("pending")
+        if pending and delivered(pending["key"]):
+            log.info("pending_page_found", stream=self.stream, key=pending["key"])
+            self._entry["checkpoint"] = pending["checkpoint"]
+        self._entry["pending"] = None
+        self.durable = self.kind.from_json(self._entry["checkpoint"])
+        return self.durable
+
+    def begin(self, key: str, after: Checkpoint) -> None:
+        """Record, before writing ``key``, the checkpoint that holds once it is stored."""
+        self._entry["checkpoint"], self._entry["pending"] = self.durable.to_json(), _pending(key, after)
+        self.state.save()
+
+    def stored(self, checkpoint: Checkpoint) -> None:
+        """The data up to ``checkpoint`` is durable (kept in memory until the next begin or commit)."""
+        self.durable = checkpoint
+
+    def commit(self, checkpoint: Checkpoint) -> None:
+        """Make ``checkpoint`` the stream's resume point (its data is already durable)."""
+        self.durable, doc = checkpoint, checkpoint.to_json()
+        if self._entry["checkpoint"] == doc and self._entry["pending"] is None:
+            return
+        self._entry["checkpoint"], self._entry["pending"] = doc, None
+        self.state.save()
+
+
+class WindowSlot(Slot):
+    """One window of a backfill plan: a slot that also records whether the window is finished."""
+
+    @property
+    def start(self) -> str:
+        return str(self._entry["start"])
+
+    @property
+    def end(self) -> str:
+        return str(self._entry["end"])
+
+    def commit(self, checkpoint: Checkpoint, done: bool = False) -> None:
+        """Record the window's progress; merge finished windows into the stream's checkpoint."""
+        self.durable = checkpoint
+        self._entry["checkpoint"], self._entry["pending"], self._entry["done"] = checkpoint.to_json(), None, done
+        entry = self.state.entry(self.stream)
         windows = entry["backfill"]["windows"]
         entry["checkpoint"] = merged_checkpoint(windows)
         if all(window["done"] for window in windows):
             del entry["backfill"]
-        self._save()
-
-    def _window(self, stream: str, index: int) -> dict[str, Any]:
-        return self._entry(stream)["backfill"]["windows"][index]
-
-    def commit(self, stream: str, checkpoint: dict[str, Any]) -> None:
-        """Make ``checkpoint`` the stream's resume point (its data is already durable)."""
-        entry = self._entry(stream)
-        if entry["checkpoint"] == checkpoint and entry["pending"] is None:
-            return
-        entry["checkpoint"], entry["pending"] = checkpoint, None
-        self._save()
-
-    def checkpoint(self, stream: str) -> dict[str, Any]:
-        return dict(self._entry(stream)["checkpoint"])
-
-    def _save(self) -> None:
-        self._sink.replace(self.key, orjson.dumps(self._doc, option=orjson.OPT_INDENT_2))
+        self.state.save()
 
 
-def merged_checkpoint(windows: list[dict[str, Any]]) -> dict[str, Any]:
+def _pending(key: str, after: Checkpoint) -> JSON:
+    return {"key": key, "checkpoint": after.to_json()}
+
+
+def merged_checkpoint(windows: list[dict[str, Any]]) -> JSON:
     """The checkpoint of the last window of the finished prefix: everything before it is stored."""
-    merged: dict[str, Any] = {}
+    merged: JSON = {}
     for window in windows:
         if not window["done"]:
             break

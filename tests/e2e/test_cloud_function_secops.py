@@ -4,7 +4,7 @@ The function's source and environment are what ``deploy/gcp/deploy.sh --ingestio
 (its dry run's staging directory and ``--set-env-vars``): ``ZDLOGS_OUTPUT=secops://…`` and
 ``ZDLOGS_SECOPS_STATE=gs://BUCKET/``. It is served by functions-framework and triggered by Pub/Sub
 CloudEvents; Zendesk is the bundled simulator, the bucket is fake-gcs-server (tests/gcs_fixture.py) and
-SecOps is the fake ingestion API of tests/sinks/secops_fake.py (``ZDLOGS_SECOPS_ENDPOINT`` and a service
+SecOps is the fake ingestion API of tests/destinations/secops_fake.py (``ZDLOGS_SECOPS_ENDPOINT`` and a service
 account key in ``GOOGLE_APPLICATION_CREDENTIALS`` pointing at it): what the deployment would talk to, on
 this machine. Only the Zendesk URL, the mounted secret, the API origin and the key file differ from the
 deployed function's environment.
@@ -27,12 +27,12 @@ import orjson
 import pytest
 
 from tests.conftest import CANARY_EMAIL, CANARY_TOKEN, leaked
+from tests.destinations.secops_fake import FakeSecOps, Fault, make_service_account
 from tests.e2e.helpers import collector_env, duplicates, sim_config
 from tests.e2e.services import ROOT, Function
 from tests.e2e.test_secops_ingestion import assert_delivered_once
 from tests.e2e.test_streams import assert_versions_complete
 from tests.gcs_fixture import FakeGCS
-from tests.sinks.secops_fake import FakeSecOps, Fault, make_service_account
 from zdlogs.simulator import Simulator
 
 DEPLOY = ROOT / "deploy" / "gcp" / "deploy.sh"

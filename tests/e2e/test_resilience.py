@@ -18,7 +18,7 @@ from tests.e2e.test_exactly_once import assert_complete, drain
 from zdlogs.errors import StorageError, ZdlogsError
 from zdlogs.pipeline import run
 from zdlogs.simulator import FaultConfig, Simulator
-from zdlogs.sinks.local import LocalSink
+from zdlogs.stores.local import LocalStore
 
 
 def test_runs_killed_at_random_points_lose_nothing_and_repeat_nothing(tmp_path: Path) -> None:
@@ -95,8 +95,8 @@ def test_overlapping_runs_one_collects_the_other_exits_cleanly(tmp_path: Path) -
         assert_complete(sim, tmp_path)
 
 
-class DiskFullSink(LocalSink):
-    """A local sink whose disk fills up after ``room`` objects (ENOSPC from the third write on)."""
+class DiskFullStore(LocalStore):
+    """A local store whose disk fills up after ``room`` objects (ENOSPC from the third write on)."""
 
     def __init__(self, root: Path, room: int):
         super().__init__(root)
@@ -114,7 +114,7 @@ def test_a_full_disk_stops_the_run_without_moving_the_checkpoint_past_stored_dat
     with Simulator(sim_config(audit_logs=600, tickets=10)).start() as sim:
         settings = collector_settings(sim.url, tmp_path, resources="audit_logs")
         with pytest.raises(StorageError, match="No space left"):
-            run(settings, sink=DiskFullSink(tmp_path, room=2))
+            run(settings, destination=DiskFullStore(tmp_path, room=2))
         state = orjson.loads((tmp_path / "_zdlogs/state.json").read_bytes())["streams"]["audit_logs"]
         stored = audit_ids(tmp_path)
         assert len(stored) == 200

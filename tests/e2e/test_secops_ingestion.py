@@ -1,5 +1,5 @@
 """`zdlogs run --output secops://…` as a process: the bundled Zendesk simulator on one side, the fake SecOps
-ingestion API (tests/sinks/secops_fake.py) on the other. Every simulator record arrives exactly once, a
+ingestion API (tests/destinations/secops_fake.py) on the other. Every simulator record arrives exactly once, a
 second run sends only what is new, transient failures are retried, a refused batch stops the run without
 moving the checkpoint, and a page stopped between its batches is completed without a duplicate."""
 
@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
+from tests.destinations.secops_fake import FakeSecOps, Fault, secops_fake
 from tests.e2e.helpers import collector_env, duplicates, zdlogs
-from tests.sinks.secops_fake import FakeSecOps, Fault, secops_fake
 from zdlogs.simulator import Simulator
 
 __all__ = ["secops_fake"]

@@ -10,7 +10,7 @@ import orjson
 from reliability.common import CANARIES, TOKEN, canaries_in, compare
 from reliability.targets import SecOpsStorage, secops_stream
 
-from tests.sinks.secops_fake import FakeSecOps, ImportCall
+from tests.destinations.secops_fake import FakeSecOps, ImportCall
 
 TRUTH = {
     "audit_logs": [{"id": 1}, {"id": 2}, {"id": 3}],

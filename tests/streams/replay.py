@@ -5,14 +5,14 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import make_settings
-from zdlogs.streams.base import Page, Stream, StreamContext
+from zdlogs.streams.base import Checkpoint, Page, Stream, StreamContext
 from zdlogs.zendesk.client import ZendeskClient
 
 BASE = "https://acme.zendesk.com"
 
 
 def replay(
-    stream: Stream, responses: list[httpx.Response], checkpoint: dict, ctx: StreamContext
+    stream: Stream, responses: list[httpx.Response], checkpoint: Checkpoint, ctx: StreamContext
 ) -> tuple[list[Page], list[httpx.Request]]:
     """Every page of one pass of ``stream``, answering its requests with ``responses`` in order."""
     seen: list[httpx.Request] = []

@@ -10,6 +10,7 @@ import pytest
 from tests.streams.replay import BASE, replay
 from zdlogs.errors import StuckCursorError, UnsafeLinkError
 from zdlogs.streams.base import StreamContext
+from zdlogs.streams.cursor_export import CursorCheckpoint
 from zdlogs.streams.tickets import IncrementalTickets, first_start_time
 from zdlogs.streams.users import Users
 
@@ -27,37 +28,39 @@ def ticket(ticket_id: int, stamp: int) -> dict:
     return {"id": ticket_id, "updated_at": "2026-11-25T10:00:00Z", "generated_timestamp": stamp}
 
 
-def run_stream(responses: list[httpx.Response], checkpoint: dict) -> tuple[list, list[httpx.Request]]:
+def run_stream(responses: list[httpx.Response], checkpoint: CursorCheckpoint) -> tuple[list, list[httpx.Request]]:
     return replay(IncrementalTickets(), responses, checkpoint, CTX)
 
 
 def test_stops_on_end_of_stream_although_a_cursor_is_present() -> None:
-    pages, seen = run_stream([export([ticket(1, 100)], "c1", False), export([ticket(2, 200)], "c2", True)], {})
+    pages, seen = run_stream(
+        [export([ticket(1, 100)], "c1", False), export([ticket(2, 200)], "c2", True)], CursorCheckpoint()
+    )
     assert len(seen) == 2
-    assert pages[-1].checkpoint == {"cursor": "c2"}
+    assert pages[-1].checkpoint == CursorCheckpoint("c2")
     assert "start_time" in seen[0].url.params and seen[1].url.params["cursor"] == "c1"
     assert seen[0].url.params["per_page"] == "1000"
 
 
 def test_a_quiet_run_costs_one_request() -> None:
-    pages, seen = run_stream([export([], "c1", True)], {"cursor": "c1"})
-    assert len(seen) == 1 and pages[0].records == [] and pages[0].checkpoint == {"cursor": "c1"}
+    pages, seen = run_stream([export([], "c1", True)], CursorCheckpoint("c1"))
+    assert len(seen) == 1 and pages[0].records == [] and pages[0].checkpoint == CursorCheckpoint("c1")
 
 
 def test_a_cursor_that_does_not_advance_stops_the_stream() -> None:
     with pytest.raises(StuckCursorError, match="instead of"):
-        run_stream([export([ticket(1, 100)], "c1", False)], {"cursor": "c1"})
+        run_stream([export([ticket(1, 100)], "c1", False)], CursorCheckpoint("c1"))
 
 
 def test_a_repeated_page_stops_the_stream() -> None:
     with pytest.raises(StuckCursorError, match="same page twice"):
-        run_stream([export([ticket(1, 100)], "c1", False), export([ticket(1, 100)], "c2", False)], {})
+        run_stream([export([ticket(1, 100)], "c1", False), export([ticket(1, 100)], "c2", False)], CursorCheckpoint())
 
 
 def test_an_after_url_to_another_host_is_refused() -> None:
     responses = [export([ticket(1, 100)], "c1", False, after_url="https://evil.example/next?cursor=c1")]
     with pytest.raises(UnsafeLinkError):
-        run_stream(responses, {})
+        run_stream(responses, CursorCheckpoint())
 
 
 def test_first_start_time_is_at_least_a_minute_old_and_never_in_the_future() -> None:
@@ -70,7 +73,7 @@ def test_first_start_time_is_at_least_a_minute_old_and_never_in_the_future() -> 
 def test_users_share_the_cursor_rules_and_are_filed_by_updated_at() -> None:
     user = {"id": 9, "role": "admin", "updated_at": "2026-11-24T08:30:00Z"}
     body = {"users": [user], "after_cursor": "u1", "after_url": f"{BASE}/x?cursor=u1", "end_of_stream": True}
-    pages, seen = replay(Users(), [httpx.Response(200, json=body)], {}, CTX)
+    pages, seen = replay(Users(), [httpx.Response(200, json=body)], CursorCheckpoint(), CTX)
     assert seen[0].url.path == "/api/v2/incremental/users/cursor.json"
     assert pages[0].day == "2026/11/24" and pages[0].position == "20261124T083000Z-9"
-    assert pages[0].checkpoint == {"cursor": "u1"}
+    assert pages[0].checkpoint == CursorCheckpoint("u1")

@@ -19,13 +19,13 @@ parallel backfill. Checkpoint: ``{"since": "<timestamp>", "seen_ids": [ULIDs at 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
 
-from zdlogs.streams.base import Checkpoint, StreamContext, iso_z
-from zdlogs.streams.windowed import RecordId, WindowedStream
+from zdlogs.streams.base import StreamContext, iso_z, parse_z
+from zdlogs.streams.windowed import WindowCheckpoint, WindowedStream
 
 log = structlog.get_logger("zdlogs.streams.access_logs")
 
@@ -41,23 +41,19 @@ class AccessLogs(WindowedStream):
     family = "access_logs"
     page_size = 2500  # the maximum: 2,501 is refused with 400 "max allowed page size is 2500"
 
-    def __init__(self) -> None:
-        self._warned = False  # the pipeline asks for the resume point twice when it considers a backfill
-
     def window_params(self, since: str, until: str, size: int) -> dict[str, Any]:
         return {"page[size]": size, "filter[start]": since, "filter[end]": until}
 
-    def resume_point(self, checkpoint: Checkpoint, ctx: StreamContext) -> tuple[datetime, list[RecordId]]:
-        since, seen = super().resume_point(checkpoint, ctx)
+    def resume_point(self, checkpoint: WindowCheckpoint, ctx: StreamContext) -> WindowCheckpoint:
+        """The windowed streams' resume point, moved up to the retention edge (and said so) when older."""
+        start = super().resume_point(checkpoint, ctx)
         edge = ctx.now - RETENTION
-        if since >= edge:
-            return since, seen
-        if not self._warned:
-            self._warned = True
-            log.warning(
-                "access_logs_beyond_retention",
-                requested=iso_z(since),
-                kept_since=iso_z(edge),
-                detail="Zendesk keeps the access log 90 days: older records are gone; starting at the retention edge",
-            )
-        return edge, []
+        if parse_z(start.since) >= edge:
+            return start
+        log.warning(
+            "access_logs_beyond_retention",
+            requested=start.since,
+            kept_since=iso_z(edge),
+            detail="Zendesk keeps the access log 90 days: older records are gone; starting at the retention edge",
+        )
+        return WindowCheckpoint(iso_z(edge))

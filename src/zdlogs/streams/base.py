@@ -1,8 +1,13 @@
 """What a stream is: an endpoint, a cursor, and a rule for resuming.
 
 A stream yields :class:`Page` objects, each holding the records to store and the checkpoint that
-becomes true once those records are durable. The stream never writes anything: the pipeline stores
+becomes true once those records are durable. The stream never writes anything: the page writer stores
 the page, then commits the checkpoint, so a stream cannot move a checkpoint past unstored data.
+
+A checkpoint is a small frozen dataclass per pagination shape (``windowed.WindowCheckpoint``,
+``cursor_export.CursorCheckpoint``, ``time_export.StartTimeCheckpoint``), read from and written to the
+JSON of the state file (``zdlogs.state``) by ``from_json`` / ``to_json``; ``{}`` is the empty one
+(nothing stored yet), and an empty checkpoint is false, as ``{}`` is.
 """
 
 from __future__ import annotations
@@ -10,11 +15,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 from zdlogs.zendesk.client import ZendeskClient
 
-Checkpoint = dict[str, Any]
+JSON = dict[str, Any]
+
+
+class Checkpoint:
+    """Where a stream resumes, as stored in the state file; subclasses are frozen dataclasses."""
+
+    def to_json(self) -> JSON:
+        raise NotImplementedError
+
+    @classmethod
+    def from_json(cls, doc: JSON) -> Self:
+        raise NotImplementedError
+
+    def __bool__(self) -> bool:
+        return bool(self.to_json())
+
+
+C = TypeVar("C", bound=Checkpoint, contravariant=True)
 
 
 @dataclass(frozen=True)
@@ -44,12 +66,13 @@ class StreamContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class Stream(Protocol):
+class Stream(Protocol[C]):
     """One Zendesk resource: ``pages`` fetches lazily, so stopping early costs no extra request."""
 
-    name: str
+    name: ClassVar[str]
+    checkpoint_type: ClassVar[type[Checkpoint]]
 
-    def pages(self, client: ZendeskClient, checkpoint: Checkpoint, ctx: StreamContext) -> Iterator[Page]: ...
+    def pages(self, client: ZendeskClient, checkpoint: C, ctx: StreamContext) -> Iterator[Page]: ...
 
 
 def iso_z(moment: datetime) -> str:

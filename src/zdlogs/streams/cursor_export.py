@@ -7,26 +7,41 @@ function spent up to MAX_PAGES requests of a 10-per-minute budget on empty pages
 at the cursor instead. A cursor that does not advance, or a page that repeats, stops the stream with
 an error instead of looping (zendesk_api_client_rb#168, zenpy#451, PostHog#59215 had that loop).
 
-A record reappears after each update: that is a new version, not a duplicate. Checkpoint:
-``{"cursor": "<after_cursor>"}`` (or nothing before the first page).
+A record reappears after each update: that is a new version, not a duplicate. Checkpoint
+(:class:`CursorCheckpoint`): ``{"cursor": "<after_cursor>"}`` (or nothing before the first page).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import orjson
 
 from zdlogs.errors import StuckCursorError, ZendeskError
-from zdlogs.streams.base import Checkpoint, Page, StreamContext, compact, parse_z
+from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, parse_z
 from zdlogs.zendesk.client import ZendeskClient
 from zdlogs.zendesk.pagination import checked_link, records_of
 
 PAGE_SIZE = 1000  # the largest page Zendesk allows; fewer requests of a 10/minute budget
 MIN_AGE_SECONDS = 61  # "must be more than one minute in the past" (incremental exports reference)
+
+
+@dataclass(frozen=True)
+class CursorCheckpoint(Checkpoint):
+    """The export's ``after_cursor`` of the last stored page; ``{}`` before the first page."""
+
+    cursor: str = ""
+
+    def to_json(self) -> JSON:
+        return {"cursor": self.cursor} if self.cursor else {}
+
+    @classmethod
+    def from_json(cls, doc: JSON) -> Self:
+        return cls(doc["cursor"]) if doc.get("cursor") else cls()
 
 
 class CursorExport:
@@ -35,9 +50,10 @@ class CursorExport:
     name: ClassVar[str]
     path: ClassVar[str]
     records_key: ClassVar[str]
+    checkpoint_type: ClassVar[type[Checkpoint]] = CursorCheckpoint
 
-    def pages(self, client: ZendeskClient, checkpoint: Checkpoint, ctx: StreamContext) -> Iterator[Page]:
-        cursor = checkpoint.get("cursor")
+    def pages(self, client: ZendeskClient, checkpoint: CursorCheckpoint, ctx: StreamContext) -> Iterator[Page]:
+        cursor: str | None = checkpoint.cursor or None
         params: dict[str, Any] = (
             {"cursor": cursor, "per_page": PAGE_SIZE}
             if cursor
@@ -50,7 +66,7 @@ class CursorExport:
             after, done = self._after_cursor(body), body.get("end_of_stream") is True
             digest = _digest(records)
             self._refuse_loops(cursor, after, done, records, digest == previous_digest)
-            yield version_page(records, {"cursor": after})
+            yield version_page(records, CursorCheckpoint(after))
             if done:
                 return
             url = checked_link(body.get("after_url") or f"{client.base_url}{self.path}?cursor={after}", client.base_url)

@@ -14,19 +14,21 @@ following ``next_page`` would loop on it (airbyte's organizations loop, airbyteh
 next request starts one second later instead. Zendesk never returns the most recent minute
 and refuses a ``start_time`` inside it, so the first request is clamped like the cursor exports'.
 
-Checkpoint: ``{"start_time": <epoch of the last stored second>, "seen_ids": [ids at that second]}``.
+Checkpoint (:class:`StartTimeCheckpoint`): ``{"start_time": <epoch of the last stored second>, "seen_ids":
+[ids at that second]}``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import structlog
 
 from zdlogs.errors import StuckCursorError, ZendeskError
-from zdlogs.streams.base import Checkpoint, Page, StreamContext, compact
+from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact
 from zdlogs.streams.cursor_export import PAGE_SIZE, first_start_time
 from zdlogs.streams.windowed import Boundary
 from zdlogs.zendesk.client import ZendeskClient
@@ -35,12 +37,29 @@ from zdlogs.zendesk.pagination import records_of
 log = structlog.get_logger("zdlogs.streams.time_export")
 
 
+@dataclass(frozen=True)
+class StartTimeCheckpoint(Checkpoint):
+    """The epoch second of the last stored records and their ids; ``{}`` before the first page."""
+
+    start_time: int | None = None
+    seen_ids: tuple[int, ...] = ()
+
+    def to_json(self) -> JSON:
+        return {} if self.start_time is None else {"start_time": self.start_time, "seen_ids": list(self.seen_ids)}
+
+    @classmethod
+    def from_json(cls, doc: JSON) -> Self:
+        start = doc.get("start_time")
+        return cls(start, tuple(doc.get("seen_ids", []))) if isinstance(start, int) else cls()
+
+
 class TimeExport:
     """One time-based export; subclasses name the path, the records key and each record's second."""
 
     name: ClassVar[str]
     path: ClassVar[str]
     records_key: ClassVar[str]
+    checkpoint_type: ClassVar[type[Checkpoint]] = StartTimeCheckpoint
 
     def params(self, ctx: StreamContext) -> dict[str, Any]:
         """Query parameters beyond ``start_time`` and ``per_page`` (sideloads)."""
@@ -50,10 +69,9 @@ class TimeExport:
         """The epoch second the export orders this record by."""
         raise NotImplementedError
 
-    def pages(self, client: ZendeskClient, checkpoint: Checkpoint, ctx: StreamContext) -> Iterator[Page]:
-        start = checkpoint.get("start_time")
-        start = start if isinstance(start, int) else first_start_time(ctx)
-        boundary = Boundary(start, set(checkpoint.get("seen_ids", [])), self.name)
+    def pages(self, client: ZendeskClient, checkpoint: StartTimeCheckpoint, ctx: StreamContext) -> Iterator[Page]:
+        start = checkpoint.start_time if checkpoint.start_time is not None else first_start_time(ctx)
+        boundary = Boundary(start, set(checkpoint.seen_ids), self.name)
         while True:
             requested = boundary.since
             params = {"start_time": requested, "per_page": PAGE_SIZE, **self.params(ctx)}
@@ -62,7 +80,7 @@ class TimeExport:
             fresh = boundary.admit(records, self._key, strict=False)
             end_time, done = self._end_time(body, requested), body.get("end_of_stream") is True
             boundary.close_window(self._next_start(requested, end_time, done, records))
-            yield self._page(fresh, {"start_time": boundary.since, "seen_ids": sorted(boundary.seen)})
+            yield self._page(fresh, StartTimeCheckpoint(boundary.since, boundary.seen_ids()))
             if done:
                 return
 
@@ -99,7 +117,7 @@ class TimeExport:
             )
         return end_time
 
-    def _page(self, records: list[dict[str, Any]], checkpoint: Checkpoint) -> Page:
+    def _page(self, records: list[dict[str, Any]], checkpoint: StartTimeCheckpoint) -> Page:
         if not records:
             return Page([], checkpoint)
         first = datetime.fromtimestamp(self.second(records[0]), UTC)

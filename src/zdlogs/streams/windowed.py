@@ -10,25 +10,43 @@ starts *at* the checkpoint second (inclusive) and the ids already stored at that
 become visible a little after their timestamp (Airbyte uses 30 s, Estuary 5 min).
 
 A :class:`WindowedStream` can also be read window by window in parallel (``zdlogs.backfill``): the
-pipeline offers a parallel backfill to any stream of this kind.
+pipeline offers a parallel backfill to any stream of this kind, and asks for the resume point once
+(:meth:`WindowedStream.resume_point`, then :meth:`WindowedStream.pages_from`) to decide.
 
-Checkpoint: ``{"since": "<timestamp of the last stored second>", "seen_ids": [ids at that second]}``.
+Checkpoint (:class:`WindowCheckpoint`): ``{"since": "<timestamp of the last stored second>", "seen_ids":
+[ids at that second]}``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from zdlogs.errors import ZendeskError
-from zdlogs.streams.base import Checkpoint, Page, StreamContext, compact, iso_z, parse_z
+from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, iso_z, parse_z
 from zdlogs.zendesk.client import ZendeskClient
 from zdlogs.zendesk.pagination import cursor_next, records_of
 
 _ZENDESK_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 RecordId = int | str
+
+
+@dataclass(frozen=True)
+class WindowCheckpoint(Checkpoint):
+    """The last stored second (Zendesk's ISO form) and the ids stored at it; ``{}`` before the first page."""
+
+    since: str = ""
+    seen_ids: tuple[RecordId, ...] = ()
+
+    def to_json(self) -> JSON:
+        return {"since": self.since, "seen_ids": list(self.seen_ids)} if self.since else {}
+
+    @classmethod
+    def from_json(cls, doc: JSON) -> Self:
+        return cls(doc["since"], tuple(doc.get("seen_ids", []))) if doc.get("since") else cls()
 
 
 class WindowedStream:
@@ -41,23 +59,27 @@ class WindowedStream:
     id_type: ClassVar[type]  # int (audit log) or str (access log ULIDs)
     family: ClassVar[str] = "account"  # the rate-limit family its requests count against
     page_size: ClassVar[int]
+    checkpoint_type: ClassVar[type[Checkpoint]] = WindowCheckpoint
 
     def window_params(self, since: str, until: str, size: int) -> dict[str, Any]:
         """The first request's query for ``[since, until]`` (inclusive), ``size`` records per page."""
         raise NotImplementedError
 
-    def pages(self, client: ZendeskClient, checkpoint: Checkpoint, ctx: StreamContext) -> Iterator[Page]:
-        since, seen = self.resume_point(checkpoint, ctx)
-        until = window_end(ctx)
-        if until < since:
-            return
-        yield from self.window_pages(client, {"since": iso_z(since), "seen_ids": seen}, iso_z(until))
+    def pages(self, client: ZendeskClient, checkpoint: WindowCheckpoint, ctx: StreamContext) -> Iterator[Page]:
+        return self.pages_from(client, self.resume_point(checkpoint, ctx), ctx)
 
-    def resume_point(self, checkpoint: Checkpoint, ctx: StreamContext) -> tuple[datetime, list[RecordId]]:
+    def pages_from(self, client: ZendeskClient, start: WindowCheckpoint, ctx: StreamContext) -> Iterator[Page]:
+        """Pages from a resume point already worked out (:meth:`resume_point`) to the end of this run's window."""
+        until = window_end(ctx)
+        if until < parse_z(start.since):
+            return
+        yield from self.window_pages(client, start, iso_z(until))
+
+    def resume_point(self, checkpoint: WindowCheckpoint, ctx: StreamContext) -> WindowCheckpoint:
         """Where this run starts: the checkpoint, else ``--since``, else LOOKBACK_SECONDS back."""
-        if checkpoint.get("since"):
-            return parse_z(checkpoint["since"]), list(checkpoint.get("seen_ids", []))
-        return ctx.since or ctx.now - timedelta(seconds=ctx.lookback_seconds), []
+        if checkpoint.since:
+            return WindowCheckpoint(iso_z(parse_z(checkpoint.since)), checkpoint.seen_ids)
+        return WindowCheckpoint(iso_z(ctx.since or ctx.now - timedelta(seconds=ctx.lookback_seconds)))
 
     def oldest(self, client: ZendeskClient, since: str, until: str) -> datetime | None:
         """The time of the oldest record in ``[since, until]`` (one request of one record), None if empty.
@@ -69,22 +91,22 @@ class WindowedStream:
         records = records_of(body, self.records_key)
         return parse_z(self.key(records[0])[0]) if records else None
 
-    def window_pages(self, client: ZendeskClient, checkpoint: Checkpoint, until: str) -> Iterator[Page]:
+    def window_pages(self, client: ZendeskClient, checkpoint: WindowCheckpoint, until: str) -> Iterator[Page]:
         """Pages of ``[checkpoint since, until]`` (both inclusive, whole seconds), oldest first.
 
         Also what each window of a parallel backfill runs (``zdlogs.backfill``), with its own checkpoint.
         """
-        since = checkpoint["since"]
+        since = checkpoint.since
         params: dict[str, Any] | None = self.window_params(since, until, self.page_size)
         url: str | None = self.path
-        boundary = Boundary(since, set(checkpoint.get("seen_ids", [])), self.name)
+        boundary = Boundary(since, set(checkpoint.seen_ids), self.name)
         while url:
             body = client.get_json(url, params, family=self.family)
             fresh = boundary.admit(records_of(body, self.records_key), self.key)
             url, params = cursor_next(body, client.base_url), None
             if url is None:
                 boundary.close_window(until)
-            yield self._page(fresh, boundary.checkpoint(), final=url is None)
+            yield self._page(fresh, WindowCheckpoint(boundary.since, boundary.seen_ids()), final=url is None)
 
     def key(self, record: dict[str, Any]) -> tuple[str, RecordId]:
         """(canonical timestamp, id) of a record; a clear error when Zendesk sent something else."""
@@ -93,13 +115,13 @@ class WindowedStream:
             kind = "an integer" if self.id_type is int else "a string"
             raise ZendeskError(f"Zendesk sent {self.name} record without {kind} id and a {self.time_field}: report it")
         try:
-            return canonical_time(stamp), record_id
+            return canonical_time(stamp), record_id  # type: ignore[return-value]  # checked against id_type
         except ValueError:
             raise ZendeskError(
                 f"{self.name} record {record_id} has an unreadable {self.time_field} {stamp[:40]!r}"
             ) from None
 
-    def _page(self, records: list[dict[str, Any]], checkpoint: Checkpoint, final: bool) -> Page:
+    def _page(self, records: list[dict[str, Any]], checkpoint: WindowCheckpoint, final: bool) -> Page:
         if not records:
             return Page([], checkpoint, final=final)
         first = parse_z(records[0][self.time_field])
@@ -149,8 +171,9 @@ class Boundary:
         if until > self.since:
             self.since, self.seen = until, set()
 
-    def checkpoint(self) -> Checkpoint:
-        return {"since": self.since, "seen_ids": sorted(self.seen)}
+    def seen_ids(self) -> tuple[Any, ...]:
+        """The ids stored at the boundary second, sorted (as the checkpoint keeps them)."""
+        return tuple(sorted(self.seen))
 
 
 def canonical_time(stamp: str) -> str:

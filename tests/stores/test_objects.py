@@ -1,6 +1,6 @@
-"""What the GCS and S3 sinks share, run against each one's fake server (fake-gcs-server, moto): create-once
+"""What the GCS and S3 stores share, run against each one's fake server (fake-gcs-server, moto): create-once
 objects, checkpoints guarded by the version read (GCS generation, S3 ETag), the run lease between processes
-(one algorithm for both: zdlogs.sinks._objects.LeasedObjectStore), and a whole collection run into a bucket.
+(one algorithm for both: zdlogs.stores._objects.LeasedObjectStore), and a whole collection run into a bucket.
 What only one store does (its URLs, errors, credentials) is in test_gcs.py and test_s3.py."""
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ from zdlogs.errors import StorageError
 from zdlogs.ndjson import object_key
 from zdlogs.pipeline import run
 from zdlogs.simulator import Simulator
-from zdlogs.sinks import open_sink
-from zdlogs.sinks.gcs import GCSLease, GCSSink
-from zdlogs.sinks.s3 import S3Lease, S3Sink
 from zdlogs.state import StateStore
+from zdlogs.stores import open_store
+from zdlogs.stores.gcs import GCSLease, GCSStore
+from zdlogs.stores.s3 import S3Lease, S3Store
+from zdlogs.streams import AuditLogs, WindowCheckpoint
 
 LEASE = "_zdlogs/state.json.lease"
 STATE = "_zdlogs/state.json"
@@ -41,15 +42,15 @@ STATE = "_zdlogs/state.json"
 @dataclass(frozen=True)
 class Store:
     """One object store under test: a fresh bucket on its fake server, zdlogs pointed at it, and the
-    server's own view of the bucket (reads and writes that bypass the sink, as another writer would)."""
+    server's own view of the bucket (reads and writes that bypass the store, as another writer would)."""
 
     scheme: str
-    sink_class: type[GCSSink] | type[S3Sink]
+    store_class: type[GCSStore] | type[S3Store]
     lease_class: type
     server: FakeGCS | FakeS3
     bucket: str
     subprocess_env: dict[str, str]
-    racer_warmup: float  # seconds for a racing process to import the store's library and open the sink
+    racer_warmup: float  # seconds for a racing process to import the store's library and open the store
     settings: Callable[[str], Settings]  # collector settings for a simulator URL, writing into the bucket
     delete: Callable[[str], None]
     content_types: Callable[[], dict[str, str]]  # every object's name and content type
@@ -58,8 +59,8 @@ class Store:
     def url(self) -> str:
         return f"{self.scheme}://{self.bucket}/"
 
-    def sink(self, **options: Any) -> GCSSink | S3Sink:
-        return self.sink_class(self.bucket, **options)
+    def open(self, **options: Any) -> GCSStore | S3Store:
+        return self.store_class(self.bucket, **options)
 
     def read(self, name: str) -> bytes | None:
         return self.server.read(self.bucket, name)
@@ -79,7 +80,7 @@ def _gcs(request: pytest.FixtureRequest) -> Store:
     bucket: str = request.getfixturevalue("gcs_bucket")
     client = storage.Client(project="test", credentials=AnonymousCredentials())
     return Store(
-        "gs", GCSSink, GCSLease, server, bucket,
+        "gs", GCSStore, GCSLease, server, bucket,
         subprocess_env={**os.environ, **server.env, "NO_GCE_CHECK": "true"},
         racer_warmup=2.5,  # every process has imported google-cloud-storage by then
         # GCS_BUCKET alone: GCS_PREFIX is applied once
@@ -93,9 +94,9 @@ def _s3(request: pytest.FixtureRequest) -> Store:
     server: FakeS3 = request.getfixturevalue("s3_server")
     bucket: str = request.getfixturevalue("s3_bucket")
     return Store(
-        "s3", S3Sink, S3Lease, server, bucket,
+        "s3", S3Store, S3Lease, server, bucket,
         subprocess_env={**os.environ, **server.env},
-        racer_warmup=3.0,  # every process has imported boto3 and opened the sink by then
+        racer_warmup=3.0,  # every process has imported boto3 and opened the store by then
         settings=lambda url: collector_settings(url, f"s3://{bucket}/"),  # type: ignore[arg-type]
         delete=lambda name: server.client.delete_object(Bucket=bucket, Key=name),
         content_types=lambda: {
@@ -119,82 +120,82 @@ def _lease_doc(owner: str, expires_in: float) -> bytes:
 
 
 def test_put_if_absent_creates_once_and_keeps_the_first_content(store: Store) -> None:
-    sink = store.sink()
+    opened = store.open()
     key = "zendesk/crm/audit_logs/2026/11/25/a.ndjson"
-    assert sink.put_if_absent(key, b'{"id":1}\n') is True
-    assert sink.put_if_absent(key, b'{"id":2}\n') is False
+    assert opened.put_if_absent(key, b'{"id":1}\n') is True
+    assert opened.put_if_absent(key, b'{"id":2}\n') is False
     assert store.read(key) == b'{"id":1}\n'
-    assert sink.exists(key) and not sink.exists("zendesk/crm/other.ndjson")
+    assert opened.exists(key) and not opened.exists("zendesk/crm/other.ndjson")
 
 
-def test_open_sink_roots_the_layout_at_the_url_path_and_labels_content(store: Store) -> None:
-    sink = open_sink(f"{store.url}some/root", lease_ttl=30)
-    assert isinstance(sink, store.sink_class) and sink.url == f"{store.url}some/root/" and sink.lease_ttl == 30
+def test_open_store_roots_the_layout_at_the_url_path_and_labels_content(store: Store) -> None:
+    opened = open_store(f"{store.url}some/root", lease_ttl=30)
+    assert isinstance(opened, store.store_class) and opened.url == f"{store.url}some/root/" and opened.lease_ttl == 30
     body = b'{"id":1}\n'
     plain = object_key("zendesk/crm/", "audit_logs", "2026-11-25", "1", body, "none")
     packed = object_key("zendesk/crm/", "audit_logs", "2026-11-25", "1", body, "gzip")
-    sink.put_if_absent(plain, body)
-    sink.put_if_absent(packed, b"\x1f\x8b")
+    opened.put_if_absent(plain, body)
+    opened.put_if_absent(packed, b"\x1f\x8b")
     assert store.names() == sorted([f"some/root/{plain}", f"some/root/{packed}"])
     types = store.content_types()
     assert types == {f"some/root/{plain}": "application/x-ndjson", f"some/root/{packed}": "application/gzip"}
-    assert open_sink(f"{store.scheme}://{store.bucket}").url == store.url
+    assert open_store(f"{store.scheme}://{store.bucket}").url == store.url
 
 
 def test_read_is_none_when_absent_and_replace_follows_its_own_versions(store: Store) -> None:
-    sink = store.sink()
-    assert sink.read(STATE) is None
-    sink.replace(STATE, b'{"n": 1}')  # created: it was absent when read
-    sink.replace(STATE, b'{"n": 2}')  # the version (generation, ETag) we wrote
-    assert sink.read(STATE) == b'{"n": 2}'
-    sink.replace(STATE, b'{"n": 3}')  # the version we read
+    opened = store.open()
+    assert opened.read(STATE) is None
+    opened.replace(STATE, b'{"n": 1}')  # created: it was absent when read
+    opened.replace(STATE, b'{"n": 2}')  # the version (generation, ETag) we wrote
+    assert opened.read(STATE) == b'{"n": 2}'
+    opened.replace(STATE, b'{"n": 3}')  # the version we read
     assert store.read(STATE) == b'{"n": 3}'
 
 
 def test_a_second_writer_cannot_advance_the_same_checkpoint(store: Store) -> None:
-    first, second = StateStore(store.sink(), STATE), StateStore(store.sink(), STATE)
-    first.commit("audit_logs", {"second": "2026-11-25T10:00:00Z"})
+    first, second = StateStore(store.open(), STATE), StateStore(store.open(), STATE)
+    first.slot(AuditLogs()).commit(WindowCheckpoint("2026-11-25T10:00:00Z"))
     with pytest.raises(StorageError, match="another writer changed") as raised:
-        second.commit("audit_logs", {"second": "2026-11-25T11:00:00Z"})
+        second.slot(AuditLogs()).commit(WindowCheckpoint("2026-11-25T11:00:00Z"))
     assert "\n" not in str(raised.value)
     stored = orjson.loads(store.read(STATE) or b"")
-    assert stored["streams"]["audit_logs"]["checkpoint"] == {"second": "2026-11-25T10:00:00Z"}
+    assert stored["streams"]["audit_logs"]["checkpoint"] == {"since": "2026-11-25T10:00:00Z", "seen_ids": []}
 
 
 def test_a_checkpoint_changed_after_it_was_read_is_not_overwritten(store: Store) -> None:
-    sink = store.sink()
+    opened = store.open()
     store.write(STATE, b'{"n": 1}')
-    assert sink.read(STATE) == b'{"n": 1}'
+    assert opened.read(STATE) == b'{"n": 1}'
     store.write(STATE, b'{"theirs": true}')
     with pytest.raises(StorageError, match="another writer"):
-        sink.replace(STATE, b'{"ours": true}')
+        opened.replace(STATE, b'{"ours": true}')
     assert store.read(STATE) == b'{"theirs": true}'
 
 
 def test_a_checkpoint_never_read_is_not_overwritten(store: Store) -> None:
     store.write(STATE, b'{"theirs": true}')
     with pytest.raises(StorageError, match="another writer"):
-        store.sink().replace(STATE, b'{"ours": true}')
+        store.open().replace(STATE, b'{"ours": true}')
     assert store.read(STATE) == b'{"theirs": true}'
 
 
 def test_a_checkpoint_deleted_after_it_was_read_is_not_recreated(store: Store) -> None:
-    sink = store.sink()
+    opened = store.open()
     store.write(STATE, b'{"n": 1}')
-    sink.read(STATE)
+    opened.read(STATE)
     store.delete(STATE)
     with pytest.raises(StorageError, match="another writer"):
-        sink.replace(STATE, b'{"n": 2}')
+        opened.replace(STATE, b'{"n": 2}')
     assert store.read(STATE) is None
 
 
 def test_a_412_against_our_own_bytes_counts_as_written(store: Store) -> None:
     """What a library retry meets when its first attempt landed: the object already holds our bytes."""
-    sink = store.sink()
-    assert sink.read(STATE) is None
+    opened = store.open()
+    assert opened.read(STATE) is None
     store.write(STATE, b'{"n": 1}')  # "our first attempt", which the library did not see succeed
-    sink.replace(STATE, b'{"n": 1}')
-    sink.replace(STATE, b'{"n": 2}')  # and the adopted version is the one the next write is checked against
+    opened.replace(STATE, b'{"n": 1}')
+    opened.replace(STATE, b'{"n": 2}')  # and the adopted version is the one the next write is checked against
     assert store.read(STATE) == b'{"n": 2}'
 
 
@@ -203,9 +204,9 @@ def test_a_412_against_our_own_bytes_counts_as_written(store: Store) -> None:
 RACER = """
 import importlib, json, sys, time
 module, kind, bucket, start, name = sys.argv[1:6]
-sink = getattr(importlib.import_module(module), kind)(bucket, lease_ttl=60)
+opened = getattr(importlib.import_module(module), kind)(bucket, lease_ttl=60)
 time.sleep(max(0.0, float(start) - time.time()))
-with sink.lease("_zdlogs/state.json.lease", name) as lease:
+with opened.lease("_zdlogs/state.json.lease", name) as lease:
     print(json.dumps({"name": name, "acquired": lease.acquired, "owner": lease.owner}), flush=True)
     if lease.acquired:
         sys.stdin.readline()  # hold it until every racer has answered
@@ -215,10 +216,10 @@ with sink.lease("_zdlogs/state.json.lease", name) as lease:
 def _race(store: Store, racers: int = 4) -> list[dict]:
     """Start ``racers`` processes that ask for the lease at the same instant; their answers."""
     start = time.time() + store.racer_warmup
-    sink = [store.sink_class.__module__, store.sink_class.__name__, store.bucket, str(start)]
+    opened = [store.store_class.__module__, store.store_class.__name__, store.bucket, str(start)]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, *sink, f"racer-{n}"],
+            [sys.executable, "-c", RACER, *opened, f"racer-{n}"],
             env=store.subprocess_env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -263,7 +264,7 @@ def test_processes_racing_to_take_over_an_expired_lease_exactly_one_wins(store: 
 
 def test_a_stale_lease_is_taken_over(store: Store) -> None:
     store.write(LEASE, _lease_doc("crashed-run:1", expires_in=-1))
-    with store.sink().lease(LEASE, "me:1") as lease:
+    with store.open().lease(LEASE, "me:1") as lease:
         assert lease.acquired and lease.owner == "me:1"
         assert store.lease_owner() == "me:1"
     assert store.read(LEASE) is None
@@ -272,23 +273,23 @@ def test_a_stale_lease_is_taken_over(store: Store) -> None:
 def test_a_live_lease_is_reported_with_its_holder_and_left_alone(store: Store) -> None:
     held = _lease_doc("other-host:42", expires_in=600)
     store.write(LEASE, held)
-    with store.sink().lease(LEASE, "me:1") as lease:
+    with store.open().lease(LEASE, "me:1") as lease:
         assert not lease.acquired and lease.owner == "other-host:42" and lease.expires
     assert store.read(LEASE) == held
 
 
 def test_a_lease_is_ours_while_held_and_deleted_on_exit(store: Store) -> None:
-    sink = store.sink()
-    with sink.lease(LEASE, "me:1") as lease:
+    opened = store.open()
+    with opened.lease(LEASE, "me:1") as lease:
         assert lease.acquired and isinstance(lease, store.lease_class) and not lease.lease_lost()
         assert store.lease_owner() == "me:1"
-        with store.sink().lease(LEASE, "me:2") as second:
+        with store.open().lease(LEASE, "me:2") as second:
             assert not second.acquired and second.owner == "me:1"
     assert store.read(LEASE) is None
 
 
 def test_release_leaves_a_lease_that_another_run_took_over(store: Store) -> None:
-    with store.sink(lease_ttl=60).lease(LEASE, "slow-run:1") as lease:
+    with store.open(lease_ttl=60).lease(LEASE, "slow-run:1") as lease:
         assert lease.acquired
         store.write(LEASE, _lease_doc("new-run:2", expires_in=600))  # it stalled past expiry
     assert store.lease_owner() == "new-run:2"
@@ -296,10 +297,10 @@ def test_release_leaves_a_lease_that_another_run_took_over(store: Store) -> None
 
 def test_renewal_keeps_the_lease_alive_past_its_ttl(store: Store) -> None:
     ttl = 1.5
-    with store.sink(lease_ttl=ttl).lease(LEASE, "long-run:1") as lease:
+    with store.open(lease_ttl=ttl).lease(LEASE, "long-run:1") as lease:
         first_expiry = datetime.fromisoformat(lease.expires)
         time.sleep(ttl * 2)
-        with store.sink(lease_ttl=ttl).lease(LEASE, "next-run:2") as other:
+        with store.open(lease_ttl=ttl).lease(LEASE, "next-run:2") as other:
             assert not other.acquired and other.owner == "long-run:1"
         assert datetime.fromisoformat(orjson.loads(store.read(LEASE) or b"")["expires"]) > first_expiry
         assert not lease.lease_lost()
@@ -307,18 +308,18 @@ def test_renewal_keeps_the_lease_alive_past_its_ttl(store: Store) -> None:
 
 
 def test_a_renewal_that_finds_the_lease_taken_over_reports_it_lost(store: Store) -> None:
-    sink = store.sink(lease_ttl=0.6)
-    with sink.lease(LEASE, "stalled-run:1") as lease:
+    opened = store.open(lease_ttl=0.6)
+    with opened.lease(LEASE, "stalled-run:1") as lease:
         store.write(LEASE, _lease_doc("new-run:2", expires_in=600))
         deadline = time.monotonic() + 5
         while not lease.lease_lost() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert lease.lease_lost() and sink.lease_lost()
+        assert lease.lease_lost() and opened.lease_lost()
     assert store.lease_owner() == "new-run:2"
 
 
 def test_the_lease_thread_stops_with_the_block(store: Store) -> None:
-    with store.sink(lease_ttl=0.3).lease(LEASE, "me:1"):
+    with store.open(lease_ttl=0.3).lease(LEASE, "me:1"):
         pass
     time.sleep(0.2)
     assert not [t for t in threading.enumerate() if t.name == "zdlogs-lease-renewal"]
@@ -338,9 +339,9 @@ def test_the_lease_thread_stops_with_the_block(store: Store) -> None:
 def test_without_the_library_the_output_names_the_extra(library: str, url: str, message: str) -> None:
     code = (
         f"import sys; sys.modules[{library!r}] = None\n"
-        "from zdlogs.sinks import open_sink\n"
+        "from zdlogs.stores import open_store\n"
         "from zdlogs.errors import ConfigError\n"
-        f"try:\n    open_sink({url!r})\nexcept ConfigError as exc:\n    print(exc)\n"
+        f"try:\n    open_store({url!r})\nexcept ConfigError as exc:\n    print(exc)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == message, result.stderr

@@ -1,4 +1,4 @@
-"""What the object-store sinks (GCS, S3) share: content types and the lease document.
+"""What the bucket stores (GCS, S3) share: their URLs, content types, the lease document and algorithm.
 
 Kept apart from both so that neither imports the other's cloud library. The lease object is
 ``{"owner", "since", "expires"}`` (ISO-8601, milliseconds, UTC); an unreadable one counts as expired.
@@ -11,14 +11,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 import orjson
 import structlog
 
-from zdlogs.sinks.base import Lease
+from zdlogs.errors import ConfigError
+from zdlogs.stores.base import Lease, ObjectDestination
 
-log = structlog.get_logger("zdlogs.sinks")
+log = structlog.get_logger("zdlogs.stores")
 
 TAKE_TURNS = 3  # create / read / take over rounds before reporting the lease as contended
 CONTENT_TYPES = {
@@ -27,6 +29,15 @@ CONTENT_TYPES = {
     ".json": "application/json",
     ".lease": "application/json",
 }
+
+
+def parse_bucket_url(url: str, scheme: str, kind: str) -> tuple[str, str]:
+    """``gs://bucket/some/root/`` → ``("bucket", "some/root/")``; the root is empty or ends with ``/``."""
+    parts = urlsplit(url)
+    if parts.scheme != scheme or not parts.netloc:
+        raise ConfigError(f"--output {url!r}: {kind} output is {scheme}://BUCKET/ or {scheme}://BUCKET/ROOT/")
+    root = parts.path.strip("/")
+    return parts.netloc, f"{root}/" if root else ""
 
 
 def content_type(name: str) -> str:
@@ -75,30 +86,45 @@ class ObjectLease(Lease):
         return self._lost.is_set()
 
 
-class LeasedObjectStore:
-    """The run lease for sinks on an object store (GCS, S3), written once for both.
+class LeasedObjectStore(ObjectDestination):
+    """A bucket (plus a root path) as an object store, and its run lease, written once for GCS and S3.
 
     The lease object is created only if absent; an expired one is taken over with a precondition on the
     version read (so exactly one contender wins), renewed every TTL/3 with a precondition on our version,
-    and released only if still ours. A sink supplies its conditional calls:
+    and released only if still ours. A store supplies its conditional calls:
 
     * ``_write_if(handle, name, data, version)``: write if the object is at ``version`` (``ABSENT``: if
       absent); the new version, or None when refused;
     * ``_fetch(handle, name)``: the bytes and the version they belong to, ``(None, ABSENT)`` if absent;
-    * ``_new_handle()``: a client of its own for the renewal thread; ``_handle``: the sink's own;
-    * ``_release(key, version)``, ``_name(key)``, ``_errors(action, key)``, ``_describe(exc, action, key)``,
-      ``url``, ``lease_ttl``, ``TRANSIENT`` (the library's error types).
+    * ``_new_handle()``: a client of its own for the renewal thread; ``_handle``: the store's own;
+    * ``_release(key, version)``, ``_errors(action, key)``, ``_describe(exc, action, key)``,
+      ``TRANSIENT`` (the library's error types), ``SCHEME`` and ``KIND`` (its URLs, for messages).
     """
 
     ABSENT: Any = None
     TRANSIENT: tuple[type[BaseException], ...] = (OSError,)
+    SCHEME: ClassVar[str]
+    KIND: ClassVar[str]
     url: str
+    root: str
     lease_ttl: float
     _handle: Any
     _lost: threading.Event
 
+    def _place(self, bucket: str, root: str, lease_ttl: float) -> None:
+        """Where the store's objects live: ``<root><key>`` in ``bucket``."""
+        self.root, self.url, self.lease_ttl = root, f"{self.SCHEME}://{bucket}/{root}", lease_ttl
+        self._lost = threading.Event()
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Self:
+        return cls(*parse_bucket_url(url, cls.SCHEME, cls.KIND), **options)  # type: ignore[call-arg]  # (bucket, root)
+
+    def _name(self, key: str) -> str:
+        return self.root + key
+
     def lease_lost(self) -> bool:
-        """True if the lease this sink holds (or last held) was taken over while held."""
+        """True if the lease this store holds (or last held) was taken over while held."""
         return self._lost.is_set()
 
     @contextmanager
@@ -123,7 +149,7 @@ class LeasedObjectStore:
         expires = since + timedelta(seconds=self.lease_ttl)
         body = lease_body(owner, since, expires)
         ours = ObjectLease(True, owner, iso(since), iso(expires), self._lost)
-        name = self._name(key)  # type: ignore[attr-defined]
+        name = self._name(key)
         for _ in range(TAKE_TURNS):
             version = self._write_if(self._handle, name, body, self.ABSENT)  # type: ignore[attr-defined]
             if version is not None:
@@ -147,7 +173,7 @@ class Renewal:
     def __init__(self, sink: LeasedObjectStore, key: str, lease: Lease, version: Any, lost: threading.Event):
         self.sink, self.key, self.lease, self.version, self.lost = sink, key, lease, version, lost
         self._handle = sink._new_handle()  # type: ignore[attr-defined]  # its own client: not thread-safe
-        self._name = sink._name(key)  # type: ignore[attr-defined]
+        self._name = sink._name(key)
         self._finished = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="zdlogs-lease-renewal", daemon=True)
 

@@ -1,12 +1,10 @@
-"""The secops:// sink against a local fake of the SecOps ingestion API (tests/sinks/secops_fake.py): the
+"""The secops:// destination against a local fake of the SecOps ingestion API (tests/destinations/secops_fake.py): the
 documented request shape, batches under the size limit, retries, errors that name the fix, delivery
 markers that make a stopped run re-send only what was not accepted, and no credential in any output."""
 
 from __future__ import annotations
 
 import gzip
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -16,28 +14,20 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.sinks.secops_fake import FakeSecOps, Fault, secops_fake
+from tests.destinations.secops_fake import FakeSecOps, Fault, secops_fake
 from zdlogs.config import load_settings
+from zdlogs.destinations import StoredPage
+from zdlogs.destinations.secops import MARKERS, SecOpsDestination
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.sinks import LocalSink, open_sink
-from zdlogs.sinks import secops as secops_module
-from zdlogs.sinks.secops import MARKERS, SecOpsSink
+from zdlogs.stores import LocalStore
 
 __all__ = ["secops_fake"]
 
 KEY = "zendesk/crm/audit_logs/2026/11/25/20261125T101500Z-1-0123456789abcdef.ndjson"
 
 
-@pytest.fixture(autouse=True)
-def _no_secops_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never inherit a secops:// output's settings from the developer's shell."""
-    for name in ("ZDLOGS_SECOPS_STATE", "ZDLOGS_SECOPS_ENDPOINT", "ZDLOGS_SECOPS_LOG_TYPE", "ZDLOGS_SECOPS_FORWARDER"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.delenv("ZDLOGS_SECOPS_BATCH_BYTES", raising=False)
-
-
-def make_sink(fake: FakeSecOps, state: Path, **options: Any) -> SecOpsSink:
-    return SecOpsSink.from_url(fake.output, state=LocalSink(state), **({"endpoint": fake.url} | options))
+def make_destination(fake: FakeSecOps, state: Path, **options: Any) -> SecOpsDestination:
+    return SecOpsDestination.from_url(fake.output, state=LocalStore(state), **({"endpoint": fake.url} | options))
 
 
 def audit(count: int, start: int = 1, pad: int = 0) -> list[dict[str, Any]]:
@@ -67,9 +57,9 @@ def test_a_page_arrives_as_one_entry_per_record_in_the_documented_shape(
     secops_fake: FakeSecOps, tmp_path: Path
 ) -> None:
     records = audit(50)
-    sink = make_sink(secops_fake, tmp_path)
-    assert sink.url == secops_fake.output
-    assert sink.put_if_absent(KEY, page(records)) is True
+    destination = make_destination(secops_fake, tmp_path)
+    assert destination.url == secops_fake.output
+    assert destination.deliver(StoredPage(KEY, page(records))) is True
     assert secops_fake.violations == []
     assert secops_fake.records() == records
     assert [call.status for call in secops_fake.calls] == [200]
@@ -81,16 +71,16 @@ def test_a_page_arrives_as_one_entry_per_record_in_the_documented_shape(
 def test_a_forwarder_id_is_sent_as_its_resource_name_under_the_instance(
     secops_fake: FakeSecOps, tmp_path: Path
 ) -> None:
-    make_sink(secops_fake, tmp_path, forwarder="4f3e2d1c").put_if_absent(KEY, page(audit(3)))
+    make_destination(secops_fake, tmp_path, forwarder="4f3e2d1c").deliver(StoredPage(KEY, page(audit(3))))
     parent = f"projects/{secops_fake.project}/locations/{secops_fake.location}/instances/{secops_fake.instance}"
     assert {item["forwarder"] for item in secops_fake.accepted} == {f"{parent}/forwarders/4f3e2d1c"}
     with pytest.raises(ConfigError, match="is not a forwarder of"):
-        make_sink(secops_fake, tmp_path, forwarder="projects/other/locations/us/instances/x/forwarders/y")
+        make_destination(secops_fake, tmp_path, forwarder="projects/other/locations/us/instances/x/forwarders/y")
 
 
 def test_a_gzipped_page_is_sent_as_plain_record_lines(secops_fake: FakeSecOps, tmp_path: Path) -> None:
     records = audit(20)
-    make_sink(secops_fake, tmp_path).put_if_absent(KEY + ".gz", gzip.compress(page(records), mtime=0))
+    make_destination(secops_fake, tmp_path).deliver(StoredPage(KEY + ".gz", gzip.compress(page(records), mtime=0)))
     assert secops_fake.records() == records and secops_fake.violations == []
 
 
@@ -99,7 +89,7 @@ def test_a_page_over_the_limit_is_split_into_requests_under_it_in_order(
 ) -> None:
     secops_fake.limit = 20_000
     records = audit(300, pad=150)
-    make_sink(secops_fake, tmp_path, batch_bytes=20_000).put_if_absent(KEY, page(records))
+    make_destination(secops_fake, tmp_path, batch_bytes=20_000).deliver(StoredPage(KEY, page(records)))
     calls = secops_fake.accepted_calls()
     assert len(calls) >= 5 and all(call.bytes <= 20_000 for call in calls)
     assert max(call.bytes for call in calls) > 15_000, "batches should be filled, not one record each"
@@ -116,7 +106,7 @@ def test_entry_time_is_when_the_record_happened_and_never_after_collection(
         {"id": 3, "timestamp": 1764000000},  # epoch seconds
         {"id": 4, "subject": "no time at all"},
     ]
-    make_sink(secops_fake, tmp_path).put_if_absent(KEY, page(records))
+    make_destination(secops_fake, tmp_path).deliver(StoredPage(KEY, page(records)))
     times = {item["record"]["id"]: item for item in secops_fake.accepted}
     assert times[1]["log_entry_time"] == "2026-11-01T00:00:00.000000Z"
     assert times[2]["log_entry_time"] == times[2]["collection_time"]
@@ -131,19 +121,19 @@ def test_entry_time_is_when_the_record_happened_and_never_after_collection(
 def test_a_delivered_page_exists_and_is_not_sent_again_even_by_a_new_run(
     secops_fake: FakeSecOps, tmp_path: Path
 ) -> None:
-    sink = make_sink(secops_fake, tmp_path)
-    assert sink.exists(KEY) is False
-    assert sink.put_if_absent(KEY, page(audit(10))) is True
-    assert sink.exists(KEY) is True
-    assert sink.put_if_absent(KEY, page(audit(10))) is False
-    again = make_sink(secops_fake, tmp_path)
-    assert again.exists(KEY) and again.put_if_absent(KEY, page(audit(10))) is False
+    destination = make_destination(secops_fake, tmp_path)
+    assert destination.delivered(KEY) is False
+    assert destination.deliver(StoredPage(KEY, page(audit(10)))) is True
+    assert destination.delivered(KEY) is True
+    assert destination.deliver(StoredPage(KEY, page(audit(10)))) is False
+    again = make_destination(secops_fake, tmp_path)
+    assert again.delivered(KEY) and again.deliver(StoredPage(KEY, page(audit(10)))) is False
     assert len(secops_fake.calls) == 1 and len(secops_fake.records()) == 10
 
 
 def test_a_page_of_one_batch_costs_only_its_done_marker(secops_fake: FakeSecOps, tmp_path: Path) -> None:
     """Most pages fit one request: no per-batch marker to read and write (a state store on GCS pays per object)."""
-    make_sink(secops_fake, tmp_path).put_if_absent(KEY, page(audit(10)))
+    make_destination(secops_fake, tmp_path).deliver(StoredPage(KEY, page(audit(10))))
     done = [path.name for path in (tmp_path / MARKERS).rglob("*.done")]
     assert markers(tmp_path) == [] and done == [f"{KEY.rsplit('/', 1)[-1]}.done"]
 
@@ -155,16 +145,16 @@ def test_a_batch_failing_for_good_stops_the_page_and_the_next_run_sends_only_the
     records = audit(200, pad=150)
     secops_fake.inject(Fault(status=400, after=1, times=-1, message="Invalid log entry"))
     with pytest.raises(StorageError, match=r"batch 2/\d+ of .*HTTP 400: Invalid log entry"):
-        make_sink(secops_fake, tmp_path, batch_bytes=20_000).put_if_absent(KEY, page(records))
+        make_destination(secops_fake, tmp_path, batch_bytes=20_000).deliver(StoredPage(KEY, page(records)))
     delivered = secops_fake.records()
     assert 0 < len(delivered) < len(records) and delivered == records[: len(delivered)]
     assert len(markers(tmp_path)) == 1
     secops_fake.clear_faults()
-    next_run = make_sink(secops_fake, tmp_path, batch_bytes=20_000)
-    assert next_run.exists(KEY) is False
-    assert next_run.put_if_absent(KEY, page(records)) is True
+    next_run = make_destination(secops_fake, tmp_path, batch_bytes=20_000)
+    assert next_run.delivered(KEY) is False
+    assert next_run.deliver(StoredPage(KEY, page(records))) is True
     assert Counter(record["id"] for record in secops_fake.records()) == Counter(range(1, 201))
-    assert next_run.exists(KEY) and secops_fake.violations == []
+    assert next_run.delivered(KEY) and secops_fake.violations == []
 
 
 def test_a_page_fetched_again_that_grew_skips_the_batches_already_delivered(
@@ -175,21 +165,23 @@ def test_a_page_fetched_again_that_grew_skips_the_batches_already_delivered(
     secops_fake.limit = 20_000
     secops_fake.inject(Fault(status=503, after=2, times=-1))
     with pytest.raises(StorageError, match="did not accept batch 3/"):
-        make_sink(secops_fake, tmp_path, batch_bytes=20_000, retries=1, backoff=0.01).put_if_absent(
-            KEY, page(audit(150, pad=150))
+        make_destination(secops_fake, tmp_path, batch_bytes=20_000, retries=1, backoff=0.01).deliver(
+            StoredPage(KEY, page(audit(150, pad=150)))
         )
     secops_fake.clear_faults()
     grown = KEY.replace("0123456789abcdef", "fedcba9876543210")
-    make_sink(secops_fake, tmp_path, batch_bytes=20_000).put_if_absent(grown, page(audit(170, pad=150)))
+    make_destination(secops_fake, tmp_path, batch_bytes=20_000).deliver(StoredPage(grown, page(audit(170, pad=150))))
     assert Counter(record["id"] for record in secops_fake.records()) == Counter(range(1, 171))
 
 
 def test_pages_sent_from_several_threads_arrive_once_each(secops_fake: FakeSecOps, tmp_path: Path) -> None:
-    """A parallel backfill stores pages from its worker threads through one sink."""
-    sink = make_sink(secops_fake, tmp_path)
+    """A parallel backfill stores pages from its worker threads through one destination."""
+    destination = make_destination(secops_fake, tmp_path)
     secops_fake.inject(Fault(status=429, times=3, retry_after="0"))
     threads = [
-        threading.Thread(target=sink.put_if_absent, args=(KEY.replace("-1-", f"-{n}-"), page(audit(40, start=n * 100))))
+        threading.Thread(
+            target=destination.deliver, args=(StoredPage(KEY.replace("-1-", f"-{n}-"), page(audit(40, start=n * 100))),)
+        )
         for n in range(1, 9)
     ]
     for thread in threads:
@@ -207,7 +199,7 @@ def test_pages_sent_from_several_threads_arrive_once_each(secops_fake: FakeSecOp
 def test_429_waits_out_retry_after_and_nothing_is_lost_or_repeated(secops_fake: FakeSecOps, tmp_path: Path) -> None:
     secops_fake.inject(Fault(status=429, times=2, retry_after="1", message="Quota exceeded"))
     started = time.monotonic()
-    assert make_sink(secops_fake, tmp_path).put_if_absent(KEY, page(audit(10))) is True
+    assert make_destination(secops_fake, tmp_path).deliver(StoredPage(KEY, page(audit(10)))) is True
     assert time.monotonic() - started >= 2.0
     assert [call.status for call in secops_fake.calls] == [429, 429, 200]
     assert len(secops_fake.records()) == 10
@@ -216,13 +208,13 @@ def test_429_waits_out_retry_after_and_nothing_is_lost_or_repeated(secops_fake: 
 @pytest.mark.parametrize("status", [500, 502, 503, 0], ids=["500", "502", "503", "connection-reset"])
 def test_server_errors_and_resets_are_retried(secops_fake: FakeSecOps, tmp_path: Path, status: int) -> None:
     secops_fake.inject(Fault(status=status, times=2))
-    assert make_sink(secops_fake, tmp_path, backoff=0.05).put_if_absent(KEY, page(audit(10))) is True
+    assert make_destination(secops_fake, tmp_path, backoff=0.05).deliver(StoredPage(KEY, page(audit(10)))) is True
     assert Counter(record["id"] for record in secops_fake.records()) == Counter(range(1, 11))
 
 
 def test_a_slow_answer_within_the_timeout_is_accepted_once(secops_fake: FakeSecOps, tmp_path: Path) -> None:
     secops_fake.inject(Fault(status=200, delay=1.0))
-    assert make_sink(secops_fake, tmp_path, timeout=5).put_if_absent(KEY, page(audit(5))) is True
+    assert make_destination(secops_fake, tmp_path, timeout=5).deliver(StoredPage(KEY, page(audit(5)))) is True
     assert len(secops_fake.records()) == 5 and len(secops_fake.calls) == 1
 
 
@@ -231,7 +223,10 @@ def test_an_answer_lost_to_the_timeout_is_sent_again_the_documented_duplicate(
 ) -> None:
     """SecOps has no idempotent write: a request it processed but whose answer never came is sent again."""
     secops_fake.inject(Fault(status=200, delay=1.5))
-    assert make_sink(secops_fake, tmp_path, timeout=0.5, backoff=0.01).put_if_absent(KEY, page(audit(5))) is True
+    assert (
+        make_destination(secops_fake, tmp_path, timeout=0.5, backoff=0.01).deliver(StoredPage(KEY, page(audit(5))))
+        is True
+    )
     time.sleep(1.5)  # the slow request is processed after the client gave up on it
     assert Counter(record["id"] for record in secops_fake.records()) == Counter({n: 2 for n in range(1, 6)})
 
@@ -240,12 +235,12 @@ def test_retries_that_run_out_give_one_line_and_leave_the_page_undelivered(
     secops_fake: FakeSecOps, tmp_path: Path
 ) -> None:
     secops_fake.inject(Fault(status=503, times=-1))
-    sink = make_sink(secops_fake, tmp_path, retries=2, backoff=0.01)
+    destination = make_destination(secops_fake, tmp_path, retries=2, backoff=0.01)
     with pytest.raises(StorageError) as raised:
-        sink.put_if_absent(KEY, page(audit(5)))
+        destination.deliver(StoredPage(KEY, page(audit(5))))
     message = str(raised.value)
     assert "did not accept batch 1/1" in message and "after 3 attempts (HTTP 503)" in message and "\n" not in message
-    assert len(secops_fake.calls) == 3 and sink.exists(KEY) is False
+    assert len(secops_fake.calls) == 3 and destination.delivered(KEY) is False
 
 
 # -- errors that are not retried ---------------------------------------------------------------------
@@ -264,44 +259,44 @@ def test_client_errors_are_not_retried_and_name_the_fix(
     secops_fake: FakeSecOps, tmp_path: Path, status: int, expected: str
 ) -> None:
     secops_fake.inject(Fault(status=status, times=-1, message="Invalid log entry at index 3"))
-    sink = make_sink(secops_fake, tmp_path)
+    destination = make_destination(secops_fake, tmp_path)
     with pytest.raises(StorageError) as raised:
-        sink.put_if_absent(KEY, page(audit(5)))
+        destination.deliver(StoredPage(KEY, page(audit(5))))
     assert expected in str(raised.value) and "\n" not in str(raised.value)
     assert "checkpoint was not moved" in str(raised.value)
-    assert len(secops_fake.calls) == 1 and sink.exists(KEY) is False
+    assert len(secops_fake.calls) == 1 and destination.delivered(KEY) is False
 
 
 def test_a_wrong_instance_is_a_404_naming_the_output_url(secops_fake: FakeSecOps, tmp_path: Path) -> None:
-    sink = SecOpsSink.from_url(
+    destination = SecOpsDestination.from_url(
         f"secops://{secops_fake.project}/{secops_fake.location}/not-my-instance",
-        state=LocalSink(tmp_path),
+        state=LocalStore(tmp_path),
         endpoint=secops_fake.url,
     )
     with pytest.raises(StorageError, match=r"HTTP 404.*check the project, location and instance"):
-        sink.put_if_absent(KEY, page(audit(2)))
+        destination.deliver(StoredPage(KEY, page(audit(2))))
 
 
 def test_a_revoked_token_is_replaced_once(secops_fake: FakeSecOps, tmp_path: Path) -> None:
-    sink = make_sink(secops_fake, tmp_path)
+    destination = make_destination(secops_fake, tmp_path)
     secops_fake.revoke_tokens()
-    assert sink.put_if_absent(KEY, page(audit(3))) is True
+    assert destination.deliver(StoredPage(KEY, page(audit(3)))) is True
     assert len(secops_fake.tokens_issued) == 2 and [call.status for call in secops_fake.calls] == [401, 200]
 
 
 def test_credentials_google_refuses_are_a_config_error_at_start(secops_fake: FakeSecOps, tmp_path: Path) -> None:
     secops_fake.refuse_grants = True
     with pytest.raises(ConfigError, match=r"Google refused the credentials.*GOOGLE_APPLICATION_CREDENTIALS") as raised:
-        make_sink(secops_fake, tmp_path)
+        make_destination(secops_fake, tmp_path)
     assert "\n" not in str(raised.value)
 
 
 def test_credentials_refused_mid_run_stop_the_run(secops_fake: FakeSecOps, tmp_path: Path) -> None:
-    sink = make_sink(secops_fake, tmp_path)
+    destination = make_destination(secops_fake, tmp_path)
     secops_fake.revoke_tokens()
     secops_fake.refuse_grants = True
     with pytest.raises(StorageError, match="Google refused the credentials"):
-        sink.put_if_absent(KEY, page(audit(3)))
+        destination.deliver(StoredPage(KEY, page(audit(3))))
 
 
 def test_without_credentials_the_error_says_how_to_get_them(
@@ -309,87 +304,31 @@ def test_without_credentials_the_error_says_how_to_get_them(
 ) -> None:
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
     with pytest.raises(ConfigError, match=r"no usable Google credentials.*GOOGLE_APPLICATION_CREDENTIALS"):
-        make_sink(secops_fake, tmp_path)
+        make_destination(secops_fake, tmp_path)
 
 
 def test_an_unreachable_token_endpoint_at_start_is_one_line(secops_fake: FakeSecOps, tmp_path: Path) -> None:
     secops_fake.stop()
     with pytest.raises(StorageError, match="could not get an access token") as raised:
-        make_sink(secops_fake, tmp_path)
+        make_destination(secops_fake, tmp_path)
     assert "\n" not in str(raised.value)
-
-
-def test_without_the_library_secops_output_names_the_extra(tmp_path: Path) -> None:
-    code = (
-        "import sys; sys.modules['google.auth'] = None\n"
-        "from zdlogs.sinks import open_sink\n"
-        "from zdlogs.errors import ConfigError\n"
-        "try:\n    open_sink('secops://p/us/i')\nexcept ConfigError as exc:\n    print(exc)\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert result.stdout.strip() == secops_module.MISSING_EXTRA, result.stderr
-    assert list(tmp_path.iterdir()) == [], "no state directory is created before the extra is checked"
-
-
-@pytest.mark.parametrize(
-    "url", ["secops://", "secops://project", "secops://project/us", "secops://p/us/i/extra", "secops://p/u s/i"]
-)
-def test_a_secops_url_needs_project_location_and_instance(url: str) -> None:
-    with pytest.raises(ConfigError, match="secops://PROJECT/LOCATION/INSTANCE"):
-        open_sink(url)
 
 
 def test_the_endpoint_must_be_https_except_on_loopback(secops_fake: FakeSecOps, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="https origin"):
-        make_sink(secops_fake, tmp_path, endpoint="http://chronicle.example.com")
+        make_destination(secops_fake, tmp_path, endpoint="http://chronicle.example.com")
     with pytest.raises(ConfigError, match="ZDLOGS_SECOPS_ENDPOINT"):
         load_settings(secops_endpoint="http://chronicle.example.com")
     with pytest.raises(ConfigError, match="ZDLOGS_SECOPS_LOG_TYPE"):
-        make_sink(secops_fake, tmp_path, log_type="zendesk/../crm")
+        make_destination(secops_fake, tmp_path, log_type="zendesk/../crm")
 
 
-# -- wiring: state store, open_sink, secrets ---------------------------------------------------------
-
-
-def test_checkpoints_and_the_lease_live_in_the_state_store(secops_fake: FakeSecOps, tmp_path: Path) -> None:
-    sink = make_sink(secops_fake, tmp_path / "state")
-    sink.replace("_zdlogs/state.json", b'{"format": 1}')
-    assert (tmp_path / "state/_zdlogs/state.json").read_bytes() == b'{"format": 1}'
-    assert sink.read("_zdlogs/state.json") == b'{"format": 1}' and sink.read("nothing") is None
-    with (
-        sink.lease("_zdlogs/state.json.lease", "me") as lease,
-        make_sink(secops_fake, tmp_path / "state").lease("_zdlogs/state.json.lease", "other") as second,
-    ):
-        assert lease.acquired and not second.acquired and second.owner == "me"
-    assert sink.lease_lost() is False
-
-
-def test_open_sink_takes_the_options_from_settings_or_the_environment(
-    secops_fake: FakeSecOps, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = load_settings(
-        secops_state=str(tmp_path / "a"),
-        secops_endpoint=secops_fake.url,
-        secops_forwarder="fw",
-        secops_batch_bytes=50_000,
-    )
-    sink = open_sink(secops_fake.output, settings=settings)
-    assert isinstance(sink, SecOpsSink) and sink.state.url == (tmp_path / "a").as_uri()
-    assert sink.batch_bytes == 50_000 and sink.forwarder.endswith("/forwarders/fw")
-    assert sink.import_url.startswith(secops_fake.url + "/v1alpha/projects/zdlogs-test/locations/us/instances/")
-    monkeypatch.setenv("ZDLOGS_SECOPS_STATE", str(tmp_path / "b"))
-    monkeypatch.setenv("ZDLOGS_SECOPS_ENDPOINT", secops_fake.url)
-    from_env = open_sink(secops_fake.output, lease_ttl=30)
-    assert isinstance(from_env, SecOpsSink) and from_env.state.url == (tmp_path / "b").as_uri()
-    assert from_env.put_if_absent(KEY, page(audit(2))) is True
-    monkeypatch.setenv("ZDLOGS_SECOPS_STATE", "secops://p/us/i")
-    with pytest.raises(ConfigError, match="ZDLOGS_SECOPS_STATE"):
-        open_sink(secops_fake.output)
+# -- endpoint, secrets ------------------------------------------------------------------------------
 
 
 def test_the_default_endpoint_is_the_locations_chronicle_host(secops_fake: FakeSecOps, tmp_path: Path) -> None:
-    sink = SecOpsSink("my-project", "europe", "abc-123", state=LocalSink(tmp_path))
-    assert sink.import_url == (
+    destination = SecOpsDestination("my-project", "europe", "abc-123", state=LocalStore(tmp_path))
+    assert destination.import_url == (
         "https://europe-chronicle.googleapis.com/v1alpha/projects/my-project/locations/europe/instances/abc-123"
         "/logTypes/ZENDESK_CRM/logs:import"
     )
@@ -399,16 +338,16 @@ def test_no_token_and_no_private_key_in_any_output(
     secops_fake: FakeSecOps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert secops_fake.account
-    sink = make_sink(secops_fake, tmp_path, backoff=0.01)
+    destination = make_destination(secops_fake, tmp_path, backoff=0.01)
     secops_fake.inject(Fault(status=429, retry_after="0"), Fault(status=0), Fault(status=403, times=-1))
     with pytest.raises(StorageError) as raised:
-        sink.put_if_absent(KEY, page(audit(3)))
+        destination.deliver(StoredPage(KEY, page(audit(3))))
     secops_fake.revoke_tokens()
     secops_fake.refuse_grants = True
     with pytest.raises(StorageError) as refused:
-        sink.put_if_absent(KEY, page(audit(3)))
+        destination.deliver(StoredPage(KEY, page(audit(3))))
     seen = capsys.readouterr()
-    text = seen.out + seen.err + str(raised.value) + str(refused.value) + repr(sink.__dict__.get("_credentials"))
+    text = seen.out + seen.err + str(raised.value) + str(refused.value) + repr(destination.__dict__.get("_credentials"))
     assert secops_fake.tokens_issued and not any(token in text for token in secops_fake.tokens_issued)
     assert secops_fake.account.key_material not in text
     state_files = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())

@@ -22,14 +22,17 @@ from pathlib import Path
 
 import orjson
 
+from zdlogs.config import env_name, flag_name
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.sinks.base import Lease
+from zdlogs.stores.base import Lease, ObjectDestination
 
 TEMP_DIR = ".zdlogs-tmp"
 STALE_TEMP_SECONDS = 3600
 
 
-class LocalSink:
+class LocalStore(ObjectDestination):
+    """Objects in a local directory, written through a temp file, fsync, link and a directory fsync."""
+
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
         self.url = self.root.as_uri()
@@ -45,7 +48,7 @@ class LocalSink:
         except OSError as exc:
             raise ConfigError(
                 f"output directory {self.root} is not writable ({exc.strerror}): "
-                "choose another --output / ZDLOGS_OUTPUT or fix its permissions"
+                f"choose another {flag_name('output')} / {env_name('output')} or fix its permissions"
             ) from None
 
     def _remove_stale_temps(self) -> None:

@@ -24,9 +24,10 @@ it was read:
   most ``ZDLOGS_SECOPS_BATCH_BYTES`` (default 1,000,000 bytes) of request body: safe under either.
   A single entry larger than that is sent alone (and logged); the API may refuse it.
 
-Delivery. The API has no idempotency key: a batch sent twice is ingested twice. So the sink keeps, in a
-*state store* (``ZDLOGS_SECOPS_STATE``: a directory, ``gs://`` or ``s3://``, any other sink), the
-checkpoints and the run lease (``read``/``replace``/``lease`` are the state store's) and delivery markers:
+Delivery. The API has no idempotency key: a batch sent twice is ingested twice. So the destination keeps,
+in a *state store* (``ZDLOGS_SECOPS_STATE``: a directory, ``gs://`` or ``s3://``, any object store) that
+also holds the checkpoints and the run lease (``zdlogs.state``, opened by ``zdlogs.destinations``), delivery
+markers:
 
 * after SecOps accepts a batch of a page sent in several, ``_zdlogs/secops/<stream/day of the page>/<hash of
   its lines>.batch`` is written; a batch whose marker exists is never sent again, so a run stopped between
@@ -34,8 +35,8 @@ checkpoints and the run lease (``read``/``replace``/``lease`` are the state stor
   fetched again that starts with the same records skips the batches already delivered even if it grew).
   A page of one batch (most pages: 100 audit records are ~40 KB) needs only the ``.done`` marker below,
   so a page costs one marker read and one marker write besides the import;
-* once every batch of a page is accepted, ``_zdlogs/secops/<page key>.done``: :meth:`exists` reads it,
-  which is how the state store decides at the next start whether a pending page was delivered.
+* once every batch of a page is accepted, ``_zdlogs/secops/<page key>.done``: :meth:`delivered` reads it,
+  which is how the state decides at the next start whether a pending page was delivered.
 
 What remains: a batch accepted whose marker could not be written (a crash, or the state store failing,
 in that instant), or a request SecOps processed but whose answer never arrived (timeout, reset), is sent
@@ -58,7 +59,6 @@ import posixpath
 import re
 import threading
 import zlib
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,9 +70,10 @@ import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
 from zdlogs import logs
-from zdlogs.config import DEFAULT_SECOPS_BATCH_BYTES, DEFAULT_SECOPS_LOG_TYPE, check_base_url
+from zdlogs.config import DEFAULT_SECOPS_BATCH_BYTES, DEFAULT_SECOPS_LOG_TYPE, check_base_url, env_name
+from zdlogs.destinations.base import StoredPage
 from zdlogs.errors import ConfigError, LeaseLost, Retriable, StorageError
-from zdlogs.sinks.base import Lease, Sink
+from zdlogs.stores.base import ObjectStore
 from zdlogs.zendesk.ratelimit import parse_retry_after
 
 try:
@@ -80,9 +81,9 @@ try:
     from google.auth import exceptions as auth_exc
     from google.auth.transport.requests import Request as AuthRequest
 except ImportError:  # the base install: only secops:// needs the extra (google-auth with requests)
-    google_auth = None
+    google_auth = None  # type: ignore[assignment]
 
-log = structlog.get_logger("zdlogs.sinks.secops")
+log = structlog.get_logger("zdlogs.destinations.secops")
 
 API_VERSION = "v1alpha"
 DEFAULT_ENDPOINT = "https://{location}-chronicle.googleapis.com"
@@ -127,8 +128,8 @@ class Batch:
     digest: str
 
 
-class SecOpsSink:
-    """A Sink whose objects are pushed to SecOps; checkpoints, lease and markers live in ``state``."""
+class SecOpsDestination:
+    """Pages pushed to SecOps, their delivery markers kept in the object store ``state``."""
 
     def __init__(
         self,
@@ -136,7 +137,7 @@ class SecOpsSink:
         location: str,
         instance: str,
         *,
-        state: Sink,
+        state: ObjectStore,
         log_type: str = DEFAULT_SECOPS_LOG_TYPE,
         forwarder: str = "",
         endpoint: str = "",
@@ -148,7 +149,9 @@ class SecOpsSink:
     ):
         require_extra()
         if not re.fullmatch(r"[A-Z0-9_]+", log_type):
-            raise ConfigError(f"ZDLOGS_SECOPS_LOG_TYPE {log_type!r} is not a SecOps log type such as ZENDESK_CRM")
+            raise ConfigError(
+                f"{env_name('secops_log_type')} {log_type!r} is not a SecOps log type such as ZENDESK_CRM"
+            )
         self.url = f"secops://{project}/{location}/{instance}"
         self.project, self.location, self.instance, self.log_type = project, location, instance, log_type
         self.state, self.batch_bytes = state, batch_bytes
@@ -163,7 +166,7 @@ class SecOpsSink:
         self._token_lock = threading.Lock()
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
         try:
-            self._token(refused=ConfigError)  # fail at start, like the other sinks, on credentials that do not work
+            self._token(refused=ConfigError)  # fail at start, like the stores, on credentials that do not work
         except Retriable as exc:
             raise StorageError(
                 f"--output {self.url}: could not get an access token, {exc}: check the network (and a proxy's "
@@ -172,21 +175,24 @@ class SecOpsSink:
         log.info("secops_output", url=self.url, endpoint=origin, log_type=log_type, state=state.url)
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> SecOpsSink:
+    def from_url(cls, url: str, **options: Any) -> SecOpsDestination:
         return cls(*parse_secops_url(url), **options)
 
-    # -- the Sink protocol: data goes to SecOps, the rest to the state store ----------------------------
+    # -- the Destination protocol -----------------------------------------------------------------------
 
-    def put_if_absent(self, key: str, data: bytes) -> bool:
+    def deliver(self, page: StoredPage) -> bool:
         """Push the page's records unless already delivered; True if at least one batch was sent now."""
+        key = page.key
         if self.state.exists(self._done(key)):
             return False
-        batches = self._batches(_lines(key, data))
+        batches = self._batches(_lines(key, page.data))
         marked = len(batches) > 1  # a one-batch page is marked by its .done alone: one read, one write per page
         sent = 0
         for index, batch in enumerate(batches, start=1):
             if self.state.lease_lost():
-                raise LeaseLost("another run took over the lease (this run outlived ZDLOGS_LEASE_TTL): stopped sending")
+                raise LeaseLost(
+                    f"another run took over the lease (this run outlived {env_name('lease_ttl')}): stopped sending"
+                )
             marker = self._marker(key, batch.digest)
             if marked and self.state.exists(marker):
                 continue
@@ -199,21 +205,9 @@ class SecOpsSink:
         self.state.put_if_absent(self._done(key), orjson.dumps(done | {"at": _rfc3339(datetime.now(UTC))}))
         return sent > 0
 
-    def exists(self, key: str) -> bool:
+    def delivered(self, key: str) -> bool:
         """Every batch of ``key`` was accepted (what a pending page at the next start is checked with)."""
         return self.state.exists(self._done(key))
-
-    def read(self, key: str) -> bytes | None:
-        return self.state.read(key)
-
-    def replace(self, key: str, data: bytes) -> None:
-        self.state.replace(key, data)
-
-    def lease_lost(self) -> bool:
-        return self.state.lease_lost()
-
-    def lease(self, key: str, owner: str) -> AbstractContextManager[Lease]:
-        return self.state.lease(key, owner)
 
     def close(self) -> None:
         self._http.close()
@@ -246,7 +240,8 @@ class SecOpsSink:
                 "secops_entry_over_batch_limit",
                 bytes=len(body),
                 limit=self.batch_bytes,
-                action="sent alone; SecOps may refuse it (raise ZDLOGS_SECOPS_BATCH_BYTES if your tenant allows)",
+                action=f"sent alone; SecOps may refuse it (raise {env_name('secops_batch_bytes')} if your tenant "
+                "allows)",
             )
         digest = hashlib.sha256(b"\n".join(line for line, _ in group)).hexdigest()
         return Batch(body=body, records=len(group), digest=digest)
@@ -299,7 +294,7 @@ class SecOpsSink:
             raise Retriable(f"connection failed: {type(exc).__name__}") from None
 
     def _should_stop(self, state: RetryCallState) -> bool:
-        return state.attempt_number > self.retries or state.seconds_since_start >= RETRY_BUDGET_SECONDS
+        return state.attempt_number > self.retries or (state.seconds_since_start or 0.0) >= RETRY_BUDGET_SECONDS
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -354,10 +349,11 @@ class SecOpsSink:
         if status == 404:
             return (
                 f"SecOps has no {self.parent}/logTypes/{self.log_type} (HTTP 404: {reason}): check the project, "
-                f"location and instance (customer id) of --output {self.url} and ZDLOGS_SECOPS_LOG_TYPE; {kept}"
+                f"location and instance (customer id) of --output {self.url} and {env_name('secops_log_type')}; {kept}"
             )
         if status == 413:
-            return f"SecOps refused {where} as too large (HTTP 413: {reason}): lower ZDLOGS_SECOPS_BATCH_BYTES; {kept}"
+            lower = env_name("secops_batch_bytes")
+            return f"SecOps refused {where} as too large (HTTP 413: {reason}): lower {lower}; {kept}"
         return f"SecOps refused {where} (HTTP {status}: {reason}): {kept}"
 
 
@@ -429,11 +425,11 @@ def _forwarder_name(forwarder: str, parent: str) -> str:
         return ""
     if "/" not in forwarder:
         if not _NAME.match(forwarder):
-            raise ConfigError(f"ZDLOGS_SECOPS_FORWARDER {forwarder!r} is not a forwarder id")
+            raise ConfigError(f"{env_name('secops_forwarder')} {forwarder!r} is not a forwarder id")
         return f"{parent}/forwarders/{forwarder}"
     if not re.fullmatch(re.escape(parent) + r"/forwarders/[A-Za-z0-9._-]+", forwarder):
         raise ConfigError(
-            f"ZDLOGS_SECOPS_FORWARDER {forwarder!r} is not a forwarder of {parent}: give its id, or "
+            f"{env_name('secops_forwarder')} {forwarder!r} is not a forwarder of {parent}: give its id, or "
             f"{parent}/forwarders/ID"
         )
     return forwarder
@@ -444,7 +440,7 @@ def _origin(endpoint: str) -> str:
         return check_base_url(endpoint)
     except ValueError:
         raise ConfigError(
-            f"ZDLOGS_SECOPS_ENDPOINT {endpoint!r} is not an https origin (plain http only on localhost)"
+            f"{env_name('secops_endpoint')} {endpoint!r} is not an https origin (plain http only on localhost)"
         ) from None
 
 
@@ -483,4 +479,4 @@ def _first_line(value: Any) -> str:
     return text.splitlines()[0][:200] if text else ""
 
 
-__all__ = ["SecOpsSink", "parse_secops_url"]
+__all__ = ["SecOpsDestination", "parse_secops_url"]

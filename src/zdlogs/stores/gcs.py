@@ -1,7 +1,7 @@
 """Google Cloud Storage (``gs://bucket/[root/]``): the Cloud Run function's destination.
 
-The sink root is the bucket plus an optional root path, so the layout is the local sink's: data under
-``GCS_PREFIX`` and the checkpoint at ``STATE_KEY``, both relative to the root.
+The store root is the bucket plus an optional root path, so the layout is the local store's: data under
+the data prefix (``ZDLOGS_DATA_PREFIX``) and the checkpoint at ``STATE_KEY``, both relative to the root.
 
 Every write is one single-request upload, which GCS applies whole or not at all, guarded by a generation
 precondition: the keyword ``if_generation_match`` of ``Blob.upload_from_string``, ``Blob.delete`` and
@@ -10,7 +10,7 @@ Generation / Metageneration Preconditions": ``0`` means "only if there is no liv
 precondition is HTTP 412, raised as ``google.api_core.exceptions.PreconditionFailed``:
 
 * data objects are created with ``if_generation_match=0``: a page stored twice is stored once;
-* the checkpoint is replaced only if it is still the generation this sink last read or wrote, so two
+* the checkpoint is replaced only if it is still the generation this store last read or wrote, so two
   writers can never both advance it;
 * the run lease is an object ``{"owner", "since", "expires"}``: created with ``if_generation_match=0``,
   taken over when expired with ``if_generation_match=<its generation>`` (one contender wins), renewed by
@@ -28,17 +28,16 @@ naming the fix.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 
+from zdlogs.config import env_name
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.sinks._objects import LeasedObjectStore, ObjectLease
-from zdlogs.sinks._objects import content_type as _content_type
+from zdlogs.stores._objects import LeasedObjectStore, ObjectLease, parse_bucket_url
+from zdlogs.stores._objects import content_type as _content_type
 
 try:
     from google.api_core import exceptions as gexc
@@ -48,52 +47,40 @@ try:
 except ImportError:  # the base install: only gs:// needs the extra
     storage = None
 
-log = structlog.get_logger("zdlogs.sinks.gcs")
+log = structlog.get_logger("zdlogs.stores.gcs")
 
 LEASE_TTL_SECONDS = 15 * 60
 MISSING_EXTRA = "gs:// output needs the GCS extra: pip install 'zdlogs[gcs]'"
 EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
 
 
-GCSLease = ObjectLease  # the lease a GCS sink yields (kept as a name for callers and tests)
+GCSLease = ObjectLease  # the lease a GCS store yields (kept as a name for callers and tests)
 
 
 def parse_gs_url(url: str) -> tuple[str, str]:
     """``gs://bucket/some/root/`` → ``("bucket", "some/root/")``; the root is empty or ends with ``/``."""
-    parts = urlsplit(url)
-    if parts.scheme != "gs" or not parts.netloc:
-        raise ConfigError(f"--output {url!r}: a GCS output is gs://BUCKET/ or gs://BUCKET/ROOT/")
-    root = parts.path.strip("/")
-    return parts.netloc, f"{root}/" if root else ""
+    return parse_bucket_url(url, GCSStore.SCHEME, GCSStore.KIND)
 
 
-class GCSSink(LeasedObjectStore):
+class GCSStore(LeasedObjectStore):
+    SCHEME, KIND = "gs", "a GCS"
+
     def __init__(self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS):
         if storage is None:
             raise ConfigError(MISSING_EXTRA)
-        self.bucket_name, self.root = bucket, root
-        self.url = f"gs://{bucket}/{root}"
-        self.lease_ttl = lease_ttl
-        self.TRANSIENT = (
-            gexc.GoogleAPIError,
-            auth_exc.GoogleAuthError,
-            OSError,
-        )  # what a renewal retries
+        self.bucket_name = bucket
+        self._place(bucket, root, lease_ttl)
+        self.TRANSIENT = (gexc.GoogleAPIError, auth_exc.GoogleAuthError, OSError)  # what a renewal retries
         self._bucket = self._handle = self._new_bucket()
         self._generations: dict[str, int] = {}
-        self._lost = threading.Event()
         self._check_bucket()
-
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> GCSSink:
-        return cls(*parse_gs_url(url), **options)
 
     def _new_bucket(self) -> Any:
         """A bucket handle on a client of its own (the lease renewal thread gets another)."""
         return _client(self.url).bucket(self.bucket_name)
 
     def _check_bucket(self) -> None:
-        """Fail at start, like the local sink, if the bucket is missing or not ours to use."""
+        """Fail at start, like the local store, if the bucket is missing or not ours to use."""
         with self._errors("list objects in", ""):
             next(iter(self._bucket.client.list_blobs(self._bucket, prefix=self.root, max_results=1)), None)
 
@@ -127,9 +114,6 @@ class GCSSink(LeasedObjectStore):
                 "moving the checkpoint; check that only one zdlogs collects into this output"
             )
         self._generations[key] = generation
-
-    def _name(self, key: str) -> str:
-        return self.root + key
 
     # -- lease: the algorithm is LeasedObjectStore's; these are its conditional calls on GCS ---------------
 
@@ -179,7 +163,7 @@ class GCSSink(LeasedObjectStore):
         """One line naming the problem and the fix; never a traceback, never a credential."""
         where = f"{self.url}{key}"
         if isinstance(exc, gexc.NotFound):
-            return f"bucket {self.bucket_name} does not exist: create it or fix GCS_BUCKET / --output"
+            return f"bucket {self.bucket_name} does not exist: create it or fix {env_name('gcs_bucket')} / --output"
         if isinstance(exc, gexc.Forbidden):
             return (
                 f"permission denied to {action} {where} ({_reason(exc)}): grant roles/storage.objectAdmin "

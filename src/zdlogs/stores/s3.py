@@ -1,7 +1,7 @@
 """Amazon S3 and S3-compatible stores (``s3://bucket/[root/]``), the ``s3`` extra (boto3).
 
-The sink root is the bucket plus an optional root path, so the layout is the local and GCS sinks':
-data under ``GCS_PREFIX`` and the checkpoint at ``STATE_KEY``, both relative to the root.
+The store root is the bucket plus an optional root path, so the layout is the local and GCS stores':
+data under the data prefix (``ZDLOGS_DATA_PREFIX``) and the checkpoint at ``STATE_KEY``, both relative to the root.
 
 Every write is one PutObject, which S3 applies whole or not at all, guarded by a conditional-write
 header (Amazon S3 User Guide, "How to prevent object overwrites with conditional writes"):
@@ -11,7 +11,7 @@ object is still the one with that ETag. A failed condition is HTTP 412 ``Precond
 same moment may be answered 409 ``ConditionalRequestConflict``, which is retried):
 
 * data objects are created with ``If-None-Match: *``: a page stored twice is stored once;
-* the checkpoint is replaced only if its ETag is still the one this sink last read or wrote (created
+* the checkpoint is replaced only if its ETag is still the one this store last read or wrote (created
   with ``If-None-Match: *`` if it was absent), so two writers can never both advance it;
 * the run lease is an object ``{"owner", "since", "expires"}``: created with ``If-None-Match: *``, taken
   over when expired with ``If-Match: <its ETag>`` (one contender wins), renewed by a thread every TTL/3
@@ -26,24 +26,22 @@ Credentials and endpoint: boto3's usual chain (environment, ``~/.aws``, an insta
 ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` points it at an S3-compatible store or moto. Every boto
 error becomes a one-line StorageError (ConfigError when there are no credentials) naming the fix.
 
-The lease-document helpers repeat the GCS sink's small ones rather than import them: importing
-``zdlogs.sinks.gcs`` would load google-cloud-storage for every s3:// run.
+The URL parsing, the lease document and the lease algorithm are shared with the GCS store in
+``zdlogs.stores._objects``, which imports neither cloud library.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit
 
 import structlog
 
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.sinks._objects import LeasedObjectStore, ObjectLease
-from zdlogs.sinks._objects import content_type as _content_type
+from zdlogs.stores._objects import LeasedObjectStore, ObjectLease, parse_bucket_url
+from zdlogs.stores._objects import content_type as _content_type
 
 try:
     import boto3
@@ -52,7 +50,7 @@ try:
 except ImportError:  # the base install: only s3:// needs the extra
     boto3 = None
 
-log = structlog.get_logger("zdlogs.sinks.s3")
+log = structlog.get_logger("zdlogs.stores.s3")
 
 LEASE_TTL_SECONDS = 15 * 60
 MISSING_EXTRA = "s3:// output needs the S3 extra: pip install 'zdlogs[s3]'"
@@ -64,34 +62,26 @@ _BAD_CREDENTIALS = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken
 _DENIED = {"AccessDenied", "AllAccessDisabled", "403"}
 
 
-S3Lease = ObjectLease  # the lease an S3 sink yields (kept as a name for callers and tests)
+S3Lease = ObjectLease  # the lease an S3 store yields (kept as a name for callers and tests)
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
     """``s3://bucket/some/root/`` → ``("bucket", "some/root/")``; the root is empty or ends with ``/``."""
-    parts = urlsplit(url)
-    if parts.scheme != "s3" or not parts.netloc:
-        raise ConfigError(f"--output {url!r}: an S3 output is s3://BUCKET/ or s3://BUCKET/ROOT/")
-    root = parts.path.strip("/")
-    return parts.netloc, f"{root}/" if root else ""
+    return parse_bucket_url(url, S3Store.SCHEME, S3Store.KIND)
 
 
-class S3Sink(LeasedObjectStore):
+class S3Store(LeasedObjectStore):
+    SCHEME, KIND = "s3", "an S3"
+
     def __init__(self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS):
         if boto3 is None:
             raise ConfigError(MISSING_EXTRA)
-        self.bucket, self.root = bucket, root
-        self.url = f"s3://{bucket}/{root}"
-        self.lease_ttl = lease_ttl
+        self.bucket = bucket
+        self._place(bucket, root, lease_ttl)
         self.TRANSIENT = (ClientError, BotoCoreError, OSError)  # what a renewal retries
         self._client = self._handle = self._new_client()
         self._etags: dict[str, str | None] = {}
-        self._lost = threading.Event()
         self._check_bucket()
-
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> S3Sink:
-        return cls(*parse_s3_url(url), **options)
 
     def _new_client(self) -> Any:
         """A client on a session of its own (boto3 sessions are not thread-safe; the renewal gets another)."""
@@ -100,7 +90,7 @@ class S3Sink(LeasedObjectStore):
             return boto3.session.Session().client("s3", config=config)
 
     def _check_bucket(self) -> None:
-        """Fail at start, like the local sink, if the bucket is missing, not ours, or there are no credentials."""
+        """Fail at start, like the local store, if the bucket is missing, not ours, or there are no credentials."""
         with self._errors("list objects in", ""):
             self._client.list_objects_v2(Bucket=self.bucket, Prefix=self.root, MaxKeys=1)
 
@@ -142,9 +132,6 @@ class S3Sink(LeasedObjectStore):
                 "moving the checkpoint; check that only one zdlogs collects into this output"
             )
         self._etags[key] = etag
-
-    def _name(self, key: str) -> str:
-        return self.root + key
 
     # -- lease: the algorithm is LeasedObjectStore's; these are its conditional calls on S3 -----------------
 

@@ -1,4 +1,4 @@
-"""What only the S3 sink does, against a real moto server: its endpoint variables, clear errors and
+"""What only the S3 store does, against a real moto server: its endpoint variables, clear errors and
 configuration. Create-once objects, ETag-guarded checkpoints, the lease between processes and a whole
 collection run into a bucket are tested for GCS and S3 alike in test_object_stores.py."""
 
@@ -9,8 +9,8 @@ from botocore.exceptions import ClientError
 
 from tests.s3_fixture import FakeS3
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.sinks import open_sink
-from zdlogs.sinks.s3 import S3Sink
+from zdlogs.stores import open_store
+from zdlogs.stores.s3 import S3Store
 
 pytestmark = pytest.mark.usefixtures("no_aws_credentials")
 
@@ -18,12 +18,12 @@ pytestmark = pytest.mark.usefixtures("no_aws_credentials")
 def test_the_service_specific_endpoint_variable_is_honoured(s3_server: FakeS3, s3_bucket: str, monkeypatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server.endpoint)
-    assert S3Sink(s3_bucket).put_if_absent("k.json", b"{}") is True
+    assert S3Store(s3_bucket).put_if_absent("k.json", b"{}") is True
 
 
 def test_a_missing_bucket_is_one_line_naming_the_fix(s3_bucket: str) -> None:
     with pytest.raises(StorageError) as raised:
-        open_sink("s3://no-such-bucket-zdlogs/")
+        open_store("s3://no-such-bucket-zdlogs/")
     assert str(raised.value) == "bucket no-such-bucket-zdlogs does not exist: create it or fix --output"
 
 
@@ -33,18 +33,18 @@ def test_permission_denied_names_the_permissions_to_grant(s3_bucket: str) -> Non
         {"Error": {"Code": "AccessDenied", "Message": "Access Denied"}, "ResponseMetadata": {"HTTPStatusCode": 403}},
         "PutObject",
     )
-    message = S3Sink(s3_bucket)._describe(denied, "write", "k")
+    message = S3Store(s3_bucket)._describe(denied, "write", "k")
     assert "permission denied to write" in message and "s3:PutObject" in message and "\n" not in message
 
 
 def test_without_credentials_the_error_says_how_to_get_them(s3_server: FakeS3, monkeypatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server.endpoint)  # nothing may reach AWS
     with pytest.raises(ConfigError, match="no AWS credentials found") as raised:
-        open_sink("s3://bucket/")
+        open_store("s3://bucket/")
     assert "AWS_ACCESS_KEY_ID" in str(raised.value) and "\n" not in str(raised.value)
 
 
 @pytest.mark.parametrize("url", ["s3://", "s3:///root/"])
 def test_an_s3_url_without_bucket_is_a_config_error(url: str) -> None:
     with pytest.raises(ConfigError, match="s3://BUCKET/"):
-        open_sink(url)
+        open_store(url)

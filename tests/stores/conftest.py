@@ -1,6 +1,6 @@
 """Sink tests: the fake GCS and S3 servers, a fresh bucket on each, and cloud credentials kept out of the tests.
 
-google-auth looks for Application Default Credentials when a gs:// sink is opened without an emulator:
+google-auth looks for Application Default Credentials when a gs:// store is opened without an emulator:
 the user's gcloud files, then the GCE metadata server over the network. Tests must do neither, so the
 metadata probe is switched off for this process and its children (google-auth reads ``NO_GCE_CHECK``
 once, when it first loads its GCE module, hence here at import), and each test gets an empty gcloud
