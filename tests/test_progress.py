@@ -1,0 +1,22 @@
+"""A run's progress: the failed streams of a summary, and the limits that pause a stream."""
+
+from __future__ import annotations
+
+from zdlogs.progress import Deadline, Limits, RunSummary, StreamSummary
+
+
+def test_failed_and_skipped_streams_are_the_failures() -> None:
+    summary = RunSummary("file:///x", [StreamSummary("a"), StreamSummary("b", "failed"), StreamSummary("c", "skipped")])
+    assert [item.stream for item in summary.failed] == ["b", "c"]
+
+
+def test_max_pages_and_the_deadline_pause_a_stream() -> None:
+    item = StreamSummary("audit_logs", pages=2)
+    assert Limits(5, Deadline(None)).budget(item) == 3 and not Limits(5, Deadline(None)).reached(item)
+    assert Limits(2, Deadline(None)).reached(item) and item.status == "limited"
+    now = [0.0]
+    late = StreamSummary("audit_logs")
+    deadline = Deadline(10, clock=lambda: now[0])
+    assert not Limits(100, deadline).reached(late)
+    now[0] = 10.0
+    assert Limits(100, deadline).reached(late) and late.status == "limited"
