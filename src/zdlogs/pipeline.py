@@ -29,7 +29,7 @@ from zdlogs.errors import (
 )
 from zdlogs.progress import Deadline, Limits, RunSummary, StreamSummary
 from zdlogs.state import Slot, StateStore
-from zdlogs.stores import ObjectStore
+from zdlogs.stores import Lease, ObjectStore
 from zdlogs.streams import STREAMS, WindowedStream
 from zdlogs.streams.base import Checkpoint, Page, Stream, StreamContext
 from zdlogs.streams.windowed import WindowCheckpoint
@@ -62,12 +62,7 @@ def run(
     summary = RunSummary(output=destination.url)
     with state_store.lease(settings.state_key + ".lease", run_owner()) as lease:
         if not lease.acquired:
-            summary.lease_holder = lease.owner
-            until = lease.expires or "its process ends"
-            log.warning(
-                "lease_held_elsewhere", holder=lease.owner, since=lease.since, until=until, output=summary.output
-            )
-            return summary
+            return _held_elsewhere(summary, lease)
         own_client = client is None
         client = client or ZendeskClient(settings)
         try:
@@ -79,6 +74,14 @@ def run(
             if own_client:
                 client.close()
     _raise_for_failures(summary)
+    return summary
+
+
+def _held_elsewhere(summary: RunSummary, lease: Lease) -> RunSummary:
+    """Another run holds the output: say who, until when, and collect nothing."""
+    summary.lease_holder = lease.owner
+    until = lease.expires or "its process ends"
+    log.warning("lease_held_elsewhere", holder=lease.owner, since=lease.since, until=until, output=summary.output)
     return summary
 
 

@@ -165,14 +165,18 @@ class SecOpsDestination:
         self._auth_request = AuthRequest()
         self._token_lock = threading.Lock()
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._check_credentials()
+        log.info("secops_output", url=self.url, endpoint=origin, log_type=log_type, state=state.url)
+
+    def _check_credentials(self) -> None:
+        """Fail at start, like the stores, on credentials that do not work."""
         try:
-            self._token(refused=ConfigError)  # fail at start, like the stores, on credentials that do not work
+            self._token(refused=ConfigError)
         except Retriable as exc:
             raise StorageError(
                 f"--output {self.url}: could not get an access token, {exc}: check the network (and a proxy's "
                 "settings); nothing was collected"
             ) from None
-        log.info("secops_output", url=self.url, endpoint=origin, log_type=log_type, state=state.url)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> SecOpsDestination:
