@@ -36,7 +36,7 @@ import structlog
 
 from zdlogs.config import env_name
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.stores._objects import LeasedObjectStore, ObjectLease, parse_bucket_url
+from zdlogs.stores._objects import LeasedObjectStore, ObjectLease
 from zdlogs.stores._objects import content_type as _content_type
 
 try:
@@ -55,11 +55,6 @@ EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
 
 
 GCSLease = ObjectLease  # the lease a GCS store yields (kept as a name for callers and tests)
-
-
-def parse_gs_url(url: str) -> tuple[str, str]:
-    """``gs://bucket/some/root/`` → ``("bucket", "some/root/")``; the root is empty or ends with ``/``."""
-    return parse_bucket_url(url, GCSStore.SCHEME, GCSStore.KIND)
 
 
 class GCSStore(LeasedObjectStore):

@@ -40,7 +40,7 @@ from typing import Any
 import structlog
 
 from zdlogs.errors import ConfigError, StorageError
-from zdlogs.stores._objects import LeasedObjectStore, ObjectLease, parse_bucket_url
+from zdlogs.stores._objects import LeasedObjectStore, ObjectLease
 from zdlogs.stores._objects import content_type as _content_type
 
 try:
@@ -63,11 +63,6 @@ _DENIED = {"AccessDenied", "AllAccessDisabled", "403"}
 
 
 S3Lease = ObjectLease  # the lease an S3 store yields (kept as a name for callers and tests)
-
-
-def parse_s3_url(url: str) -> tuple[str, str]:
-    """``s3://bucket/some/root/`` → ``("bucket", "some/root/")``; the root is empty or ends with ``/``."""
-    return parse_bucket_url(url, S3Store.SCHEME, S3Store.KIND)
 
 
 class S3Store(LeasedObjectStore):
