@@ -1,7 +1,7 @@
 """Taking over from the original Cloud Run function without re-ingesting or losing anything.
 
 The original function kept ``{"audit_logs": {"next_url": ...}, "incremental_tickets": {"cursor": ...}}``
-in its state file (by default ``zendesk/crm/state.json``, inside the feed prefix). Its ticket cursor is a
+in its state file (by default ``state.json`` inside its feed prefix, the default data prefix). Its ticket cursor is a
 Zendesk export cursor and can be reused as is. Its audit-log ``next_url`` is an offset page of a
 newest-first list and says nothing reliable about time, so the audit log resumes from a time the user
 gives (the old function's last successful run, minus a margin); a few minutes of overlap cost duplicates,
