@@ -17,6 +17,7 @@ demo: $(BIN)/zdlogs
 test: $(BIN)/zdlogs
 	./scripts/system-deps.sh
 	$(BIN)/ruff check src tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 90 minutes)
