@@ -1,0 +1,47 @@
+"""What every stream shares: an empty checkpoint is false, frozen pages and contexts, the time helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from zdlogs.streams import base
+from zdlogs.streams.base import Checkpoint, Page, StreamContext
+from zdlogs.streams.cursor_export import CursorCheckpoint
+from zdlogs.streams.time_export import StartTimeCheckpoint
+from zdlogs.streams.windowed import WindowCheckpoint
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("empty", [CursorCheckpoint(), StartTimeCheckpoint(), WindowCheckpoint()])
+def test_an_empty_checkpoint_is_false_and_reads_back_from_empty_json(empty: Checkpoint) -> None:
+    assert not empty and empty.to_json() == {}
+    assert type(empty).from_json({}) == empty
+    assert CursorCheckpoint("c") and StartTimeCheckpoint(0) and WindowCheckpoint("2026-11-25T10:00:00Z")
+    with pytest.raises(NotImplementedError):
+        bool(Checkpoint())
+
+
+def test_a_page_defaults_to_an_unnamed_non_final_page_and_is_frozen() -> None:
+    page = Page([{"id": 1}], CursorCheckpoint("c"))
+    assert (page.position, page.day, page.final) == ("", "", False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        page.final = True  # type: ignore[misc]
+
+
+def test_each_context_gets_its_own_extra() -> None:
+    first = StreamContext(now=NOW, lookback_seconds=60, settle_seconds=1)
+    first.extra["ticket_event_comments"] = True
+    assert StreamContext(now=NOW, lookback_seconds=60, settle_seconds=1).extra == {}
+    assert first.since is None
+
+
+def test_time_helpers_write_utc_with_second_precision() -> None:
+    moment = datetime(2026, 11, 25, 11, 15, 0, 999_000, tzinfo=timezone(timedelta(hours=1)))
+    assert base.iso_z(moment) == "2026-11-25T10:15:00Z"
+    assert base.compact(moment) == "20261125T101500Z"
+    assert base.parse_z("2026-11-25T10:15:00Z") == datetime(2026, 11, 25, 10, 15, tzinfo=UTC)
+    assert base.parse_z("2026-11-25T11:15:00+01:00").tzinfo is UTC
