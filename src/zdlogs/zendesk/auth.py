@@ -25,7 +25,7 @@ import httpx
 import orjson
 import structlog
 
-from zdlogs.config import Settings
+from zdlogs.config import Settings, env_name
 from zdlogs.errors import AuthError, ConfigError
 
 log = structlog.get_logger("zdlogs.auth")
@@ -116,7 +116,7 @@ def _read_token(response: httpx.Response) -> tuple[str, float]:
     if response.status_code in (400, 401, 403):
         raise AuthError(
             f"Zendesk refused the OAuth client credentials (HTTP {response.status_code}): check "
-            "ZENDESK_CLIENT_ID / ZENDESK_CLIENT_SECRET and that the OAuth client is 'confidential'"
+            f"{env_name('client_id')} / {env_name('client_secret')} and that the OAuth client is 'confidential'"
         )
     try:
         payload = orjson.loads(response.content)
@@ -124,7 +124,7 @@ def _read_token(response: httpx.Response) -> tuple[str, float]:
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         raise AuthError(
             f"the OAuth token endpoint answered HTTP {response.status_code} without an access_token: "
-            "check ZENDESK_BASE_URL points at your Zendesk"
+            f"check {env_name('base_url')} points at your Zendesk"
         ) from None
 
 
@@ -142,7 +142,7 @@ def make_auth(settings: Settings) -> httpx.Auth:
     if settings.auth_mode == "token":
         _warn_token_retirement()
         return TokenAuth(settings.email, settings.api_token.get_secret_value())
-    raise ConfigError(f"AUTH_MODE={settings.auth_mode!r} is unknown: use token, bearer or oauth")
+    raise ConfigError(f"{env_name('auth_mode')}={settings.auth_mode!r} is unknown: use token, bearer or oauth")
 
 
 def _warn_token_retirement() -> None:
@@ -151,6 +151,6 @@ def _warn_token_retirement() -> None:
         _warned_token_mode = True
         log.warning(
             "api_token_retirement",
-            message=f"Zendesk API tokens stop working on {TOKEN_RETIREMENT}; switch to AUTH_MODE=oauth "
-            "(ZENDESK_CLIENT_ID, ZENDESK_CLIENT_SECRET)",
+            message=f"Zendesk API tokens stop working on {TOKEN_RETIREMENT}; switch to "
+            f"{env_name('auth_mode')}=oauth ({env_name('client_id')}, {env_name('client_secret')})",
         )

@@ -31,7 +31,7 @@ from zdlogs._retry import (
     transport_errors_retriable,
 )
 from zdlogs._version import __version__
-from zdlogs.config import Settings
+from zdlogs.config import Settings, env_name
 from zdlogs.errors import (
     AuthError,
     PermissionDenied,
@@ -103,7 +103,8 @@ class ZendeskClient:
         except Retriable as exc:
             raise RetriesExhausted(
                 f"{_path(absolute)} still failing after retries ({exc}): Zendesk or the network is "
-                "degraded; the next run resumes from the last checkpoint (raise HTTP_RETRIES to wait longer)"
+                "degraded; the next run resumes from the last checkpoint "
+                f"(raise {env_name('http_retries')} to wait longer)"
             ) from None
 
     def _attempt(self, url: str, params: Params | None, family: str) -> dict:
@@ -194,15 +195,16 @@ def _client_error(response: httpx.Response) -> Exception:
     detail = _error_detail(response)
     if status == 401:
         return AuthError(
-            f"Zendesk rejected the credentials (HTTP 401{detail}) on {path}: check ZENDESK_EMAIL and "
-            "ZENDESK_API_TOKEN (or the bearer/OAuth settings for AUTH_MODE), and that API access is on"
+            f"Zendesk rejected the credentials (HTTP 401{detail}) on {path}: check {env_name('email')} and "
+            f"{env_name('api_token')} (or the bearer/OAuth settings for {env_name('auth_mode')}), "
+            "and that API access is on"
         )
     if status == 403:
         return PermissionDenied(f"Zendesk refused access (HTTP 403{detail}) to {path}: {_requirement(path)}")
     if 300 <= status < 400:
         return RequestRejected(
             f"Zendesk redirected {path} (HTTP {status}) instead of answering; redirects are not followed "
-            "so credentials stay on your origin: set ZENDESK_BASE_URL to https://<subdomain>.zendesk.com"
+            f"so credentials stay on your origin: set {env_name('base_url')} to https://<subdomain>.zendesk.com"
         )
     return RequestRejected(f"Zendesk rejected {path} (HTTP {status}{detail}): this request cannot succeed as is")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from zdlogs.config import env_name
 from zdlogs.errors import UnsafeLinkError, ZendeskError
 
 
@@ -31,7 +32,7 @@ def checked_link(link: Any, base_url: str) -> str:
         shown = link if isinstance(link, str) else type(link).__name__
         raise UnsafeLinkError(
             f"Zendesk sent a pagination link to {_origin_text(shown)}, not {base_url}: refused and "
-            "nothing sent there; if your Zendesk really moved, fix ZENDESK_BASE_URL"
+            f"nothing sent there; if your Zendesk really moved, fix {env_name('base_url')}"
         )
     return link
 
