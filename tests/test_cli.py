@@ -158,10 +158,12 @@ def test_import_state_maps_its_errors(tmp_path: Path) -> None:
     output = str(tmp_path / "out")
     bad = zdlogs("import-state", "--from", str(old), "--audit-since", "yesterday", "-o", output)
     assert bad.exit_code == 2 and _error_lines(bad)[0].startswith("zdlogs: error: --audit-since: ")
-    first = zdlogs("import-state", "--from", str(old), "-o", output)
+    unsaid = zdlogs("import-state", "--from", str(old), "-o", output)
+    assert unsaid.exit_code == 2 and "pass --audit-since" in _error_lines(unsaid)[0]
+    first = zdlogs("import-state", "--from", str(old), "--audit-since", "2026-11-01T09:45Z", "-o", output)
     assert first.exit_code == 0 and "incremental_tickets: resumes from" in first.stdout
-    assert "the first run uses --since or LOOKBACK_SECONDS" in first.stdout
-    again = zdlogs("import-state", "--from", str(old), "-o", output)
+    assert "audit_logs: resumes from {'since': '2026-11-01T09:45:00Z'" in first.stdout
+    again = zdlogs("import-state", "--from", str(old), "--audit-since", "2026-11-01", "-o", output)
     assert again.exit_code == 5 and "pass --force to replace them" in _error_lines(again)[0]
 
 

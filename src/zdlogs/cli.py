@@ -30,14 +30,13 @@ from zdlogs.config import (
     SettingInfo,
     Settings,
     env_name,
-    flag_name,
     load_settings,
-    parse_utc,
     setting_info,
     settings_infos,
 )
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
+from zdlogs.times import parse_utc
 
 if TYPE_CHECKING:
     from zdlogs.simulator import SimConfig, Simulator
@@ -203,23 +202,25 @@ def import_state_command(
     ],
     audit_since: Annotated[
         str | None,
-        Opt(help="Resume the audit log from here (UTC): the old function's last successful run minus ~15 min"),
+        Opt(
+            help="Required: resume the audit log from here (UTC unless a zone is given): the start of the old "
+            "function's last successful run minus 15 min (its state holds no time for the audit log)"
+        ),
     ] = None,
     force: Annotated[bool, Opt("--force", help="Replace checkpoints zdlogs already has")] = False,
     **flags: Any,
 ) -> None:
     """Take over from the original Cloud Run function: reuse its ticket cursor, resume the audit log from a time."""
-    from zdlogs.migrate import import_state
+    from zdlogs.migrate import cleanup_advice, import_state, no_ticket_cursor_advice
 
     settings = load_settings(**flags)
     since = _parse_date("--audit-since", audit_since)
     imported = import_state(settings, source, since, force)
     for name, checkpoint in imported.items():
         typer.echo(f"{name}: resumes from {checkpoint}")
-    if "audit_logs" not in imported:
-        first_run = f"{flag_name('since')} or {env_name('lookback_seconds')}"
-        typer.echo(f"audit_logs: no usable position in the old state; the first run uses {first_run}")
-    typer.echo(f"Delete {source} afterwards: it sits in the feed prefix, where SecOps ingests it as a log.")
+    if "incremental_tickets" not in imported:
+        typer.echo(no_ticket_cursor_advice())
+    typer.echo(cleanup_advice(source))
 
 
 def _parse_date(flag: str, value: str | None) -> datetime | None:

@@ -11,6 +11,7 @@ import orjson
 
 from tests.conftest import CANARY_EMAIL, CANARY_TOKEN
 from tests.e2e.helpers import audit_ids, collector_env, sim_config, ticket_versions, zdlogs
+from tests.gcs_fixture import FakeGCS
 from zdlogs.simulator import Simulator
 
 
@@ -39,8 +40,8 @@ def test_import_state_reuses_the_ticket_cursor_and_resumes_audit_from_a_time(tmp
         env = collector_env(sim.url, out)
         imported = zdlogs("import-state", "--from", str(old), "--audit-since", cutoff.isoformat(), env=env)
         assert imported.returncode == 0, imported.stderr
-        assert "Delete" in imported.stdout
-        again = zdlogs("import-state", "--from", str(old), env=env)
+        assert "delete the function's state object" in imported.stdout
+        again = zdlogs("import-state", "--from", str(old), "--audit-since", cutoff.isoformat(), env=env)
         assert again.returncode == 5 and "--force" in again.stderr  # never overwrites our checkpoints
         sim.update_tickets(4)
 
@@ -60,3 +61,35 @@ def test_import_state_refuses_what_is_not_the_old_state(tmp_path: Path) -> None:
     assert result.returncode == 2 and "not the original function's state" in result.stderr
     missing = zdlogs("import-state", "--from", str(tmp_path / "nope.json"), "-o", str(tmp_path / "out"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
+    bad.write_text('{"foo": 1}')
+    foo = zdlogs("import-state", "--from", str(bad), "--audit-since", "2026-01-01", "-o", str(tmp_path / "out"))
+    assert foo.returncode == 2 and "not the original function's state (unexpected keys foo)" in foo.stderr
+    assert "or at a local copy of it" in foo.stderr and "Traceback" not in foo.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_import_state_without_audit_since_imports_nothing_and_asks_for_it(tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    old.write_text('{"audit_logs": {"next_url": null}, "incremental_tickets": {"cursor": "abc"}}')
+    result = zdlogs("import-state", "--from", str(old), "-o", str(tmp_path / "out"))
+    lines = [line for line in result.stderr.splitlines() if line.startswith("zdlogs: error:")]
+    assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr
+    assert "holds no time for the audit log" in lines[0] and "pass --audit-since" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_import_state_from_gs_refuses_other_json_and_advises_for_the_bucket(
+    tmp_path: Path, gcs_server: FakeGCS
+) -> None:
+    bucket = gcs_server.create_bucket()
+    env = {**collector_env("http://127.0.0.1:9", tmp_path), **gcs_server.env}
+    gcs_server.write(bucket, "zendesk/crm/state.json", b'{"foo": 1}')
+    source = f"gs://{bucket}/zendesk/crm/state.json"
+    refused = zdlogs("import-state", "--from", source, "--audit-since", "2026-01-01", "-o", f"gs://{bucket}/", env=env)
+    assert refused.returncode == 2 and "local" not in refused.stderr, refused.stderr
+    assert "point --from at the object of the function's STATE_KEY" in refused.stderr
+    gcs_server.write(bucket, "zendesk/crm/state.json", b'{"audit_logs": {}, "incremental_tickets": {"cursor": "c"}}')
+    done = zdlogs("import-state", "--from", source, "--audit-since", "2026-01-01", "-o", f"gs://{bucket}/", env=env)
+    assert done.returncode == 0, done.stderr
+    assert f"delete {source}: it sits in the feed prefix" in done.stdout
+    assert orjson.loads(gcs_server.read(bucket, "_zdlogs/state.json") or b"")["streams"]["incremental_tickets"]
