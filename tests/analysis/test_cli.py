@@ -80,6 +80,7 @@ def test_report_html(collected: Path, tmp_path: Path) -> None:
     [
         (["export", "csv", "--action", "frobnicate"], 2, "--action 'frobnicate' is not an audit-log action"),
         (["report", "incident"], 2, "--around is required"),
+        (["report", "incident", "--around", "2026-03-10T02:15Z", "--window", "30"], 2, "--window '30' has no unit"),
         (["report", "activity", "--by", "month"], 2, "--by 'month': use day or week"),
         (["report", "rules", "-f", "xml"], 2, "--format 'xml': use table or json"),
         (["report", "offhours", "--timezone", "Paris"], 2, "--timezone 'Paris' is not a time zone"),

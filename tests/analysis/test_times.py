@@ -27,15 +27,21 @@ def test_moments_are_utc_unless_zoned() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("2h", 7200), ("90m", 5400), ("1h30m", 5400), ("45s", 45), ("1d", 86400), ("600", 600)]
+    ("text", "seconds"), [("2h", 7200), ("90m", 5400), ("1h30m", 5400), ("45s", 45), ("1d", 86400), ("10m30s", 630)]
 )
 def test_durations(text: str, seconds: int) -> None:
     assert parse_duration(text) == timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize("text", ["", "2 hours", "0", "0m", "-2h", "h"])
+@pytest.mark.parametrize("text", ["", "2 hours", "0m", "-2h", "h", "30min"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ConfigError, match="--window"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize("text", ["30", "0", "1.5", " 600 "])
+def test_a_bare_number_is_refused_and_the_units_are_named(text: str) -> None:
+    with pytest.raises(ConfigError, match=r"has no unit: write .*m for minutes \(units: s, m, h, d"):
         parse_duration(text)
 
 

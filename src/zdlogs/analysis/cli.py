@@ -303,7 +303,7 @@ def rules_command(
 
 
 AroundOpt = Annotated[str | None, Opt("--around", help="Incident time, e.g. 2026-11-07T02:20Z (UTC unless a zone)")]
-WindowOpt = Annotated[str, Opt("--window", help="How far before and after: 2h, 90m, 1h30m")]
+WindowOpt = Annotated[str, Opt("--window", help="How far before and after, with a unit (s, m, h, d): 2h, 90m, 1h30m")]
 
 
 def _incident_options(around: str | None, window: str, limit: int) -> Any:

@@ -45,14 +45,16 @@ def parse_until(value: str) -> datetime:
 
 
 def parse_duration(value: str, option: str = "--window") -> timedelta:
-    """``2h``, ``90m``, ``1h30m``, ``45s``, ``1d`` or plain seconds; must be positive."""
+    """``2h``, ``90m``, ``1h30m``, ``45s``, ``1d``; must be positive. A bare number is refused: "30" next to
+    an incident time reads as minutes to most people and as seconds to a program, so the unit is required."""
     text = value.strip().lower().replace(" ", "")
-    if text.isdigit():
-        seconds = float(text)
-    elif text and _DURATION_PART.sub("", text) == "":
-        seconds = sum(float(n) * _DURATION_UNITS[unit] for n, unit in _DURATION_PART.findall(text))
-    else:
-        raise ConfigError(f"{option} {value!r} is not a duration: use 2h, 90m, 1h30m, 45s or 1d")
+    if re.fullmatch(r"\d+(?:\.\d+)?", text):
+        raise ConfigError(
+            f"{option} {value!r} has no unit: write {text}m for minutes (units: s, m, h, d; e.g. 2h, 90m, 1h30m)"
+        )
+    if not text or _DURATION_PART.sub("", text) != "":
+        raise ConfigError(f"{option} {value!r} is not a duration: use a number and a unit (s, m, h, d): 2h, 90m, 1h30m")
+    seconds = sum(float(n) * _DURATION_UNITS[unit] for n, unit in _DURATION_PART.findall(text))
     if seconds <= 0:
         raise ConfigError(f"{option} {value!r} must be longer than zero: use e.g. 2h")
     return timedelta(seconds=seconds)
