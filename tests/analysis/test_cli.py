@@ -97,7 +97,8 @@ def test_bad_options_exit_2_with_one_line(collected: Path, args: list[str], code
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("gs://bucket", "reading gs:// directly is not available yet; copy it first"),
+        ("gs://bucket", "reading gs:// directly is not available yet; copy the audit logs first (gcloud storage"),
+        ("s3://bucket", "reading s3:// directly is not available yet; copy the audit logs first (aws s3 sync"),
         ("/nonexistent/zendesk-logs", "does not exist: pass the directory `zdlogs run -o` wrote to"),
     ],
 )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from zdlogs.analysis.inputs import audit_files
+from zdlogs.analysis.inputs import audit_files, copy_command
 from zdlogs.errors import ConfigError
 
 
@@ -35,16 +35,57 @@ def test_another_data_prefix(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("location", "message"),
+    ("location", "command"),
     [
-        ("gs://bucket/logs", r"reading gs:// directly is not available yet; copy it first"),
-        ("s3://bucket/logs", r"reading s3:// directly"),
-        ("/nonexistent/zdlogs-output", "does not exist"),
+        ("gs://bucket", "gcloud storage rsync -r gs://bucket/zendesk/crm/audit_logs ./zendesk-logs/audit_logs"),
+        (
+            "gs://bucket/root/",
+            "gcloud storage rsync -r gs://bucket/root/zendesk/crm/audit_logs ./zendesk-logs/audit_logs",
+        ),
+        ("s3://bucket", "aws s3 sync s3://bucket/zendesk/crm/audit_logs/ ./zendesk-logs/audit_logs/"),
+        ("s3://bucket/root", "aws s3 sync s3://bucket/root/zendesk/crm/audit_logs/ ./zendesk-logs/audit_logs/"),
+        (
+            "s3://bucket/x/zendesk/crm/audit_logs/",
+            "aws s3 sync s3://bucket/x/zendesk/crm/audit_logs/ ./zendesk-logs/audit_logs/)",
+        ),
     ],
 )
-def test_what_cannot_be_read_says_what_to_do(location: str, message: str) -> None:
+def test_a_bucket_is_refused_with_the_copy_command_of_its_own_cli(location: str, command: str) -> None:
+    """The advice was verified by hand with the real CLIs: gcloud against fake-gcs-server, aws against moto."""
+    scheme = location.split(":")[0]
+    with pytest.raises(ConfigError) as refused:
+        audit_files(location)
+    message = str(refused.value)
+    assert f"reading {scheme}:// directly is not available yet" in message
+    assert f"({command}" in message and message.endswith("and pass --input ./zendesk-logs")
+    assert ("gcloud" in message) == (scheme == "gs") and ("aws" in message) == (scheme == "s3")
+
+
+def test_the_copy_command_follows_the_data_prefix() -> None:
+    assert copy_command("gs://b", "feed/") == "gcloud storage rsync -r gs://b/feed/audit_logs ./zendesk-logs/audit_logs"
+    assert copy_command("s3://b/", "") == "aws s3 sync s3://b/audit_logs/ ./zendesk-logs/audit_logs/"
+
+
+@pytest.mark.parametrize(
+    ("location", "message"),
+    [
+        ("secops://proj/us/0f2c", "cannot be read back from there; read Zendesk itself with --from-api"),
+        ("https://acme.zendesk.com", "is a URL, not collected data: to read Zendesk itself use --from-api"),
+        ("file://relative/out", r"takes an absolute path \(file:///data/zendesk-logs\); .* \(--input relative/out\)"),
+        ("/nonexistent/zdlogs-output", "does not exist: pass the directory `zdlogs run -o` wrote to"),
+        ("./zendesk-logs", r"the default is ./zendesk-logs, or ZDLOGS_OUTPUT; `zdlogs demo` writes ./zendesk-demo"),
+    ],
+)
+def test_what_cannot_be_read_says_what_to_do(location: str, message: str, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match=message):
         audit_files(location)
+
+
+def test_a_file_that_is_not_ndjson_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "audit.csv").write_text("created_at\n")
+    with pytest.raises(ConfigError, match=r"audit.csv is not an NDJSON file \(.ndjson, .ndjson.gz"):
+        audit_files(str(tmp_path / "audit.csv"))
 
 
 def test_an_audit_folder_without_files_says_to_run_first(tmp_path: Path) -> None:

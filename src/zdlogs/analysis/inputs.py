@@ -2,7 +2,7 @@
 
 ``zdlogs run -o DIR`` writes ``DIR/<data prefix>audit_logs/YYYY/MM/DD/*.ndjson[.gz]``; analysts pass the
 same ``DIR``. A path straight to an ``audit_logs`` folder or to one NDJSON file is accepted too, so a
-copy made with ``cp``/``gcloud storage cp`` works without recreating the layout.
+copy made with ``cp``, ``gcloud storage rsync`` or ``aws s3 sync`` works without recreating the layout.
 """
 
 from __future__ import annotations
@@ -10,17 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from zdlogs.config import DEFAULT_DATA_PREFIX, env_name
+from zdlogs.config import DEFAULT_DATA_PREFIX, DEFAULT_OUTPUT, env_name
 from zdlogs.errors import ConfigError
 
 STREAM = "audit_logs"
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz", ".json.gz")
+COPY_FIRST = ("gs", "s3")  # bucket outputs: copied locally first (see copy_command)
 
 
 def audit_files(location: str, prefix: str = DEFAULT_DATA_PREFIX) -> list[Path]:
     """Every audit-log NDJSON file under ``location``, in name order (which is time order)."""
-    root = _local_path(location)
+    root = _local_path(location, prefix)
     if root.is_file():
+        if not root.name.endswith(SUFFIXES):
+            raise ConfigError(
+                f"--input {location} is not an NDJSON file ({', '.join(SUFFIXES)}): pass the directory "
+                "`zdlogs run -o` wrote to, an audit_logs folder or one of its files"
+            )
         return [root]
     folder = _audit_folder(root, prefix)
     files = sorted(path for path in folder.rglob("*") if path.is_file() and path.name.endswith(SUFFIXES))
@@ -29,16 +35,56 @@ def audit_files(location: str, prefix: str = DEFAULT_DATA_PREFIX) -> list[Path]:
     return files
 
 
-def _local_path(location: str) -> Path:
-    scheme = urlsplit(location).scheme
-    if scheme in ("gs", "s3"):
+def _local_path(location: str, prefix: str) -> Path:
+    """The local directory or file ``location`` names; anything else is refused with the way to read it."""
+    url = urlsplit(location)
+    if url.scheme in COPY_FIRST:
         raise ConfigError(
-            f"--input {location}: reading {scheme}:// directly is not available yet; copy it first "
-            f"(gcloud storage cp -r {location.rstrip('/')}/zendesk ./zendesk-logs) and pass --input ./zendesk-logs"
+            f"--input {location}: reading {url.scheme}:// directly is not available yet; copy the audit logs "
+            f"first ({copy_command(location, prefix)}) and pass --input ./zendesk-logs"
         )
-    path = Path(unquote(urlsplit(location).path) if scheme == "file" else location).expanduser()
+    if url.scheme == "secops":
+        raise ConfigError(
+            f"--input {location}: records pushed to Google SecOps cannot be read back from there; read Zendesk "
+            "itself with --from-api (same settings as `zdlogs run`), or search them in SecOps"
+        )
+    if url.scheme in ("http", "https"):
+        raise ConfigError(
+            f"--input {location} is a URL, not collected data: to read Zendesk itself use --from-api "
+            f"(with {env_name('base_url')}={location}); --input takes the directory `zdlogs run -o` wrote to"
+        )
+    return _existing(_file_path(location) if url.scheme == "file" else Path(location).expanduser(), location)
+
+
+def copy_command(location: str, prefix: str) -> str:
+    """The command that copies the audit logs of a bucket output into ``./zendesk-logs/audit_logs`` (a layout
+    ``--input ./zendesk-logs`` reads): ``gcloud storage rsync`` for gs://, ``aws s3 sync`` for s3://; both can
+    be run again later and copy only what is new."""
+    source = location.rstrip("/")
+    if not source.endswith("/" + STREAM):
+        source += "/" + "/".join(part for part in (prefix.strip("/"), STREAM) if part)
+    if urlsplit(location).scheme == "s3":
+        return f"aws s3 sync {source}/ ./zendesk-logs/{STREAM}/"
+    return f"gcloud storage rsync -r {source} ./zendesk-logs/{STREAM}"
+
+
+def _file_path(location: str) -> Path:
+    """``file:///abs/path`` (or ``file://localhost/abs/path``); ``file://dir/x`` would silently mean ``/x``."""
+    url = urlsplit(location)
+    if url.netloc not in ("", "localhost"):
+        raise ConfigError(
+            f"--input {location}: a file:// URL takes an absolute path (file:///data/zendesk-logs); "
+            f"for a relative directory drop file:// (--input {url.netloc}{unquote(url.path)})"
+        )
+    return Path(unquote(url.path))
+
+
+def _existing(path: Path, location: str) -> Path:
     if not path.exists():
-        raise ConfigError(f"--input {location} does not exist: pass the directory `zdlogs run -o` wrote to")
+        raise ConfigError(
+            f"--input {location} does not exist: pass the directory `zdlogs run -o` wrote to (the default is "
+            f"{DEFAULT_OUTPUT}, or {env_name('output')}; `zdlogs demo` writes ./zendesk-demo)"
+        )
     return path
 
 
