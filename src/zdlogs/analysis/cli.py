@@ -11,15 +11,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import os
+import sys
 import typing
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
 from zdlogs.analysis.csv_export import CsvOptions, export_csv
 from zdlogs.analysis.engine import AuditData, open_audit
@@ -184,6 +185,20 @@ def _group_value(group: type, values: dict[str, Any]) -> Any:
     )
 
 
+@contextmanager
+def _reader_may_leave() -> Iterator[None]:
+    """``zdlogs export csv | head``: the reader closing the pipe early is the user's choice, not a failure.
+    Stop quietly with exit 0, as ``cat`` does, instead of click's exit 1 and a BrokenPipeError at exit.
+    stdout is pointed at /dev/null first, so the interpreter's final flush of what is still buffered
+    has somewhere to go."""
+    try:
+        yield
+    except BrokenPipeError:
+        with suppress(OSError, ValueError):  # no real file descriptor (an in-process runner): nothing to flush
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
+
+
 # ------------------------------------------------------------------ export
 
 
@@ -197,7 +212,7 @@ def export_csv_command(
 ) -> None:
     """Audit logs to CSV (created_at, actor_name, actor_id, action, source_type, source_label, change_description,
     ip_address), oldest first, UTC."""
-    with audit.open(cached=False) as data:
+    with audit.open(cached=False) as data, _reader_may_leave():
         count = export_csv(data, output, CsvOptions(all_columns=all_columns, excel=excel))
     if output != "-":
         typer.echo(f"Wrote {count} audit records to {output}", err=True)
@@ -220,14 +235,15 @@ def export_request_command(
 
 
 def _show(reports: list, fmt: str) -> None:
-    from zdlogs.analysis.terminal import print_report, render_json
+    from zdlogs.analysis.terminal import ReportConsole, print_report, render_json
 
-    if fmt == "json":
-        typer.echo(render_json(reports))
-        return
-    console = Console()
-    for report in reports:
-        print_report(report, console)
+    with _reader_may_leave():
+        if fmt == "json":
+            typer.echo(render_json(reports))
+            return
+        console = ReportConsole()
+        for report in reports:
+            print_report(report, console)
 
 
 def _check_format(fmt: str) -> str:

@@ -37,6 +37,15 @@ FLEX = {"source_label": 2, "change_description": 3}  # the long texts take the w
 NO_WRAP = {*TIMES, *NUMERIC, "offset", "ip_address", "action"}
 
 
+class ReportConsole(Console):
+    """rich's console, except that a closed pipe (``| head``) is raised as BrokenPipeError rather than rich's own
+    exit 1, so the command can end quietly with 0 like any filter that lost its reader."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def render_json(reports: list[Report]) -> str:
     """One JSON object for one report, a list for several: stable keys, UTF-8 kept readable."""
     payload: Any = reports[0].to_json() if len(reports) == 1 else [report.to_json() for report in reports]
