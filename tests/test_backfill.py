@@ -15,10 +15,12 @@ import orjson
 
 from tests.e2e.helpers import audit_ids, collector_env, collector_settings, duplicates, sim_config
 from zdlogs.backfill import split
-from zdlogs.errors import ZdlogsError
+from zdlogs.destinations import StoredPage
+from zdlogs.errors import StorageError, ZdlogsError
 from zdlogs.pipeline import run
 from zdlogs.simulator import FaultConfig, Simulator
 from zdlogs.state import merged_checkpoint
+from zdlogs.stores import LocalStore
 
 STATE = "_zdlogs/state.json"
 SINCE = "2020-01-01"  # far before the simulated history: a backfill
@@ -131,5 +133,42 @@ def test_a_backfill_failing_in_its_workers_keeps_their_progress_and_completes_on
             raise AssertionError("the backfill never finished")
         truth = {record["id"] for record in sim.truth()["audit_logs"]}
     assert failures >= 2, "no run failed; the test would prove nothing"
+    stored = audit_ids(tmp_path)
+    assert set(stored) == truth and not duplicates(stored)
+
+
+def test_a_backfill_whose_page_landed_unacknowledged_settles_it_on_the_next_run(tmp_path: Path, monkeypatch) -> None:
+    """The storage fails after a page's object landed (its answer lost): the window keeps its pending entry,
+    and the next run, with new records arrived meanwhile, takes the page as stored instead of storing a
+    re-fetched, differently cut copy of it (issue 19)."""
+    real_deliver = LocalStore.deliver
+    calls = itertools.count()
+
+    def lands_then_fails(self: LocalStore, page: StoredPage) -> bool:
+        written = real_deliver(self, page)
+        if next(calls) == 5:
+            raise StorageError("the disk did not answer")
+        return written
+
+    with Simulator(sim_config(audit_logs=3000, tickets=0)).start() as sim:
+        time.sleep(1.1)
+        settings = collector_settings(sim.url, tmp_path, resources="audit_logs", since=SINCE, backfill_workers=4)
+        with monkeypatch.context() as patch:
+            patch.setattr(LocalStore, "deliver", lands_then_fails)
+            try:
+                run(settings)
+            except StorageError:
+                pass
+            else:
+                raise AssertionError("the injected storage failure did not stop the run")
+        pending = [window["pending"] for window in state_of(tmp_path)["backfill"]["windows"] if window["pending"]]
+        assert pending, "the page of unknown fate lost its write-ahead entry"
+        sim.append_audit_logs(200)
+        for _ in range(20):
+            run(settings)
+            if "backfill" not in state_of(tmp_path):
+                break
+        run(settings)  # and the sequential run after it: the 200 new records
+        truth = {record["id"] for record in sim.truth()["audit_logs"]}
     stored = audit_ids(tmp_path)
     assert set(stored) == truth and not duplicates(stored)

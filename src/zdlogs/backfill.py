@@ -118,9 +118,12 @@ class ParallelBackfill:
         for thread in threads:
             thread.start()
         try:
-            return self._store_all(len(threads), item)
-        finally:
-            self._shut_down(threads)
+            finished = self._store_all(len(threads), item)
+        except BaseException as error:
+            self._shut_down(threads, error)
+            raise
+        self._shut_down(threads)
+        return finished
 
     def _start(self, slot: WindowSlot) -> tuple[WindowCheckpoint, str]:
         """Where a window's walk starts (its checkpoint, else its first second) and where it ends."""
@@ -163,8 +166,9 @@ class ParallelBackfill:
         if self.limits.reached(item):
             self._halt()
 
-    def _shut_down(self, threads: list[threading.Thread]) -> None:
-        """Stop the workers, drop pages not stored (their windows' checkpoints do not cover them), save progress."""
+    def _shut_down(self, threads: list[threading.Thread], error: BaseException | None = None) -> None:
+        """Stop the workers, drop pages not stored (their windows' checkpoints do not cover them), save progress
+        (after an error, as the page writer's ``close`` does: a write of unknown fate keeps its entry)."""
         self._halt()
         while any(thread.is_alive() for thread in threads):
             try:
@@ -174,7 +178,7 @@ class ParallelBackfill:
         for thread in threads:
             thread.join()
         for slot in self._open.values():  # unfinished: the plan is still there
-            slot.commit(slot.durable, done=False)
+            self.writer.close(slot, error)
 
     # -- workers -----------------------------------------------------------------------------------------
 

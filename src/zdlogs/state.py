@@ -123,12 +123,14 @@ class Slot:
     """One resume point: its committed checkpoint, and the pending page written ahead of its object.
 
     ``durable`` is the checkpoint this run knows to cover stored data; it is written with the next
-    :meth:`begin` or :meth:`commit`, so a page costs one state write.
+    :meth:`begin` or :meth:`commit`, so a page costs one state write. ``in_flight`` names the page between
+    its :meth:`begin` and its :meth:`stored`: if the run stops there, nobody knows whether it arrived.
     """
 
     def __init__(self, state: StateStore, stream: str, kind: type[Checkpoint], entry: dict[str, Any]):
         self.state, self.stream, self.kind, self._entry = state, stream, kind, entry
         self.durable = kind.from_json(entry["checkpoint"])
+        self.in_flight: str | None = None
 
     def resume(self, delivered: Callable[[str], bool]) -> Checkpoint:
         """The checkpoint to start from, settling a pending page left by an interrupted run."""
@@ -142,12 +144,13 @@ class Slot:
 
     def begin(self, key: str, after: Checkpoint) -> None:
         """Record, before writing ``key``, the checkpoint that holds once it is stored."""
+        self.in_flight = key  # before the save: a save whose answer is lost leaves the same doubt
         self._entry["checkpoint"], self._entry["pending"] = self.durable.to_json(), _pending(key, after)
         self.state.save()
 
     def stored(self, checkpoint: Checkpoint) -> None:
         """The data up to ``checkpoint`` is durable (kept in memory until the next begin or commit)."""
-        self.durable = checkpoint
+        self.durable, self.in_flight = checkpoint, None
 
     def commit(self, checkpoint: Checkpoint) -> None:
         """Make ``checkpoint`` the stream's resume point (its data is already durable)."""

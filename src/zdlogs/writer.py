@@ -24,6 +24,7 @@ from zdlogs.stores.base import ObjectStore
 from zdlogs.streams.base import Checkpoint, Page
 
 log = structlog.get_logger("zdlogs.pipeline")
+_UNKNOWN_FATE = "the run stopped before this page's write was acknowledged: the next run checks whether it arrived"
 
 
 class PageWriter:
@@ -44,13 +45,35 @@ class PageWriter:
                 self.write(slot, page, item)
                 if limits.reached(item):
                     break
-        finally:
-            self.close(slot)
+        except BaseException as error:
+            self.close(slot, error)
+            raise
+        self.close(slot)
 
-    def close(self, slot: Slot) -> None:
-        """Commit what this run stored: on the way out, error or not (issue 19: an error whose write's fate
-        is unknown should keep the pending entry instead, as a SIGKILL at that point would)."""
-        slot.commit(slot.durable)
+    def close(self, slot: Slot, error: BaseException | None = None) -> None:
+        """Commit what this run stored. After an error, leave the state as a SIGKILL at that point would.
+
+        A page whose write's outcome is unknown (the error came between its write-ahead entry and its
+        acknowledgement) keeps its pending entry, so the next run settles it by looking before fetching
+        anything (a commit here would clear the entry, and the page re-fetched later, grown, would be
+        stored again under another name: issue 19). A lost lease writes nothing: the state is the other
+        run's now. A commit that fails on the way out is logged, never raised over the error that started it.
+        """
+        if error is None:
+            slot.commit(slot.durable)
+        elif isinstance(error, LeaseLost):
+            return
+        elif slot.in_flight is not None:
+            log.warning("pending_page_kept", stream=slot.stream, key=slot.in_flight, reason=_UNKNOWN_FATE)
+        else:
+            self._commit_quietly(slot, error)
+
+    @staticmethod
+    def _commit_quietly(slot: Slot, error: BaseException) -> None:
+        try:
+            slot.commit(slot.durable)
+        except Exception as failure:
+            log.warning("checkpoint_not_saved", stream=slot.stream, error=str(failure), after=type(error).__name__)
 
     def write(self, slot: Slot, page: Page, item: StreamSummary) -> None:
         """Store one page; once this returns, the slot's checkpoint may cover it."""
