@@ -67,6 +67,18 @@ def test_reports_as_tables(collected: Path) -> None:
     assert "Showing 1 of 6 rows" in rules.stdout
 
 
+@pytest.mark.parametrize("name", ["activity", "offhours", "rules", "incident"])
+def test_every_report_takes_format_csv(collected: Path, name: str) -> None:
+    args = ["--around", "2026-03-10T02:15Z", "--window", "1h"] if name == "incident" else []
+    as_json = json.loads(zdlogs("report", name, "-i", str(collected), *args, "-f", "json").stdout)
+    result = zdlogs("report", name, "-i", str(collected), *args, "--format", "CSV")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+    assert len(rows) == len(as_json["rows"]) > 0
+    key = "actor_id" if name == "activity" else "id"
+    assert [row[key] for row in rows] == [str(row[key]) for row in as_json["rows"]]
+
+
 def test_report_html(collected: Path, tmp_path: Path) -> None:
     target = tmp_path / "report.html"
     result = zdlogs("report", "html", "-i", str(collected), "-o", str(target), "--around", "2026-03-10T02:15Z")
@@ -82,7 +94,7 @@ def test_report_html(collected: Path, tmp_path: Path) -> None:
         (["report", "incident"], 2, "--around is required"),
         (["report", "incident", "--around", "2026-03-10T02:15Z", "--window", "30"], 2, "--window '30' has no unit"),
         (["report", "activity", "--by", "month"], 2, "--by 'month': use day or week"),
-        (["report", "rules", "-f", "xml"], 2, "--format 'xml': use table or json"),
+        (["report", "rules", "-f", "xml"], 2, "--format 'xml': use table, json or csv"),
         (["report", "offhours", "--timezone", "Paris"], 2, "--timezone 'Paris' is not a time zone"),
         (["report", "offhours", "--allow-file", "/nonexistent/admins.txt"], 2, "--allow-file"),
     ],

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import csv
+import fcntl
+import io
+import json
+import os
+import pty
+import re
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
 
+from zdlogs import logs
 from zdlogs.demo import run_demo
 
 
@@ -15,12 +25,116 @@ from zdlogs.demo import run_demo
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's data, made once for the module (the same generator and collector as `zdlogs demo`)."""
     root = tmp_path_factory.mktemp("analysis") / "zendesk-demo"
-    run_demo(str(root), audit_logs=3000, tickets=40, seed=42, echo=lambda _line: None)
+    logs.configure("console", quiet=True)  # as `zdlogs demo` does: its own report, not a log line per page
+    try:
+        run_demo(str(root), audit_logs=3000, tickets=40, seed=42, echo=lambda _line: None)
+    finally:
+        logs.configure("console", stream=sys.stderr)
     return root
 
 
 def _command(*args: str) -> list[str]:
     return [sys.executable, "-m", "zdlogs", *args]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    """The user's environment without a width: each test says which one the terminal has, if any."""
+    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+    return {**{key: value for key, value in env.items() if not key.startswith("ZDLOGS_")}, **extra}
+
+
+@pytest.fixture(scope="module")
+def incident_time(demo: Path) -> str:
+    """The demo's compromised admin signs in from 192.0.2.66: its first record, as README's tip finds it."""
+    result = subprocess.run(
+        _command("export", "csv", "-i", str(demo), "--ip", "192.0.2.66"), capture_output=True, text=True, check=True
+    )
+    return next(csv.DictReader(io.StringIO(result.stdout)))["created_at"]
+
+
+REPORTS = {
+    "activity": ["--top", "8"],
+    "offhours": ["--timezone", "Europe/Paris", "--limit", "12"],
+    "rules": ["--limit", "12"],
+    "incident": ["--window", "30m", "--limit", "12"],
+}
+
+
+def _report_args(name: str, demo: Path, incident_time: str) -> list[str]:
+    around = ["--around", incident_time] if name == "incident" else []
+    return ["report", name, "--input", str(demo), *REPORTS[name], *around]
+
+
+def _figures(row: dict) -> list[str]:
+    """What the table shows of a JSON row that must appear whole: numbers, ids, times, addresses, actions."""
+    per_actor = ("actor_id", "total", "changes", "sign_ins", "active_periods")  # record tables show no actor id
+    shown = [str(row[key]) for key in per_actor if "total" in row]
+    shown += [str(row[key]) for key in ("offset", "action", "ip_address") if row.get(key) is not None]
+    if "local_time" in row:
+        shown.append(row["local_time"])
+    elif "first_seen" in row:
+        shown += [row["first_seen"][:10], row["last_seen"][:10]]
+    else:
+        shown.append(row["created_at"].replace("T", " ").removesuffix("Z"))
+    return shown
+
+
+def _check_shows_every_figure(text: str, rows: list[dict], width: int) -> None:
+    assert rows, "the report listed nothing: the check would prove nothing"
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= width
+    for row in rows:
+        for figure in _figures(row):
+            assert re.search(rf"(?<![\w.:+-]){re.escape(figure)}(?![\w.:-])", text), (figure, row)
+        name = row.get("actor_name") or ""
+        assert all(word in text for word in name.split()), name
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+@pytest.mark.parametrize("how", ["COLUMNS=80", "COLUMNS=200", "piped"])
+def test_reports_show_every_figure_whole_at_80_and_200_columns_and_piped(
+    demo: Path, incident_time: str, name: str, how: str
+) -> None:
+    """Piped with no terminal anywhere, rich falls back to 80 columns: the same layout as an 80-column one."""
+    args = _report_args(name, demo, incident_time)
+    rows = json.loads(subprocess.run(_command(*args, "-f", "json"), capture_output=True, check=True).stdout)["rows"]
+    env = _env(COLUMNS=how.split("=")[1]) if how.startswith("COLUMNS") else _env()
+    result = subprocess.run(
+        _command(*args), stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env, check=True
+    )
+    assert result.stderr == ""
+    _check_shows_every_figure(result.stdout, rows, 200 if how == "COLUMNS=200" else 80)
+    if how == "COLUMNS=200":
+        assert "┏" in result.stdout  # the boxed table fits at 200 for every report
+
+
+def _on_a_terminal(args: list[str], columns: int) -> str:
+    """``args`` run with stdout on a pseudo-terminal of ``columns`` columns; what it showed, colours removed."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    env = _env(TERM="xterm-256color")
+    with subprocess.Popen(_command(*args), stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env):
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the process has gone and the terminal is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    os.close(leader)
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07", "", shown.decode()).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("name", ["activity", "rules"])
+def test_a_real_100_column_terminal_gets_a_fitted_layout_with_every_figure(
+    demo: Path, incident_time: str, name: str
+) -> None:
+    args = _report_args(name, demo, incident_time)
+    rows = json.loads(subprocess.run(_command(*args, "-f", "json"), capture_output=True, check=True).stdout)["rows"]
+    shown = _on_a_terminal(args, 100)
+    _check_shows_every_figure(shown, rows, 100)
 
 
 @pytest.mark.parametrize(

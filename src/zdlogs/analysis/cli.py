@@ -73,7 +73,9 @@ SourceTypeOpt = Annotated[
     list[str] | None, Opt("--source-type", help="Item type: user, rule, account_setting, ... (repeatable)")
 ]
 IpOpt = Annotated[list[str] | None, Opt("--ip", help="IP address (repeatable)")]
-FormatOpt = Annotated[str, Opt("--format", "-f", help="table or json")]
+FormatOpt = Annotated[
+    str, Opt("--format", "-f", help="table (fitted to the terminal's width), json (summary and rows) or csv (rows)")
+]
 LimitOpt = Annotated[int, Opt(help="Rows to list (0 = all)")]
 
 
@@ -235,21 +237,28 @@ def export_request_command(
 
 
 def _show(reports: list, fmt: str) -> None:
-    from zdlogs.analysis.terminal import ReportConsole, print_report, render_json
+    from zdlogs.analysis.terminal import ReportConsole, print_report, render_json, write_csv
 
     with _reader_may_leave():
         if fmt == "json":
             typer.echo(render_json(reports))
-            return
-        console = ReportConsole()
-        for report in reports:
-            print_report(report, console)
+        elif fmt == "csv":
+            for report in reports:
+                write_csv(report, sys.stdout)
+            sys.stdout.flush()
+        else:
+            console = ReportConsole()
+            for report in reports:
+                print_report(report, console)
+
+
+FORMATS = ("table", "json", "csv")
 
 
 def _check_format(fmt: str) -> str:
-    if fmt not in ("table", "json"):
-        raise ConfigError(f"--format {fmt!r}: use table or json")
-    return fmt
+    if fmt.strip().lower() not in FORMATS:
+        raise ConfigError(f"--format {fmt!r}: use table, json or csv")
+    return fmt.strip().lower()
 
 
 @report_app.command("activity")

@@ -17,6 +17,8 @@ from zdlogs.errors import ConfigError
 from zdlogs.times import iso_z
 
 PERIODS = ("day", "week")
+# a row's keys but its series (the CSV gives the series one column per period)
+FIELDS = ["actor_id", "actor_name", "total", "changes", "sign_ins", "active_periods", "first_seen", "last_seen"]
 
 _PER_ACTOR = """
 SELECT actor_id, arg_max(actor_name, created_at) AS actor_name, count(*) AS total,
@@ -59,6 +61,7 @@ def activity_report(data: AuditData, options: ActivityOptions) -> Report:
         title="Activity per admin",
         description=f"Changes and sign-ins per actor, per {options.period} (UTC); top {options.top} actors.",
         columns=["actor_name", "actor_id", "total", "changes", "sign_ins", "active_periods", "first_seen", "last_seen"],
+        fields=FIELDS,
         rows=rows,
         total_rows=int(totals[1]),
         summary=summary,

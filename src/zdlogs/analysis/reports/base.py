@@ -16,7 +16,8 @@ from zdlogs.times import iso_z
 DEFAULT_LIMIT = 100
 # The columns a report lists for each record (ids are in the JSON rows, not in the table).
 TABLE_COLUMNS = [name for name in CSV_COLUMNS if name != "actor_id"]
-RECORD_SELECT = ", ".join(CSV_COLUMNS) + ", id"  # a report's record is the analyst's CSV row, and its id
+RECORD_FIELDS = [*CSV_COLUMNS, "id"]  # a report's record is the analyst's CSV row, and its id
+RECORD_SELECT = ", ".join(RECORD_FIELDS)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Report:
     summary: dict[str, Any] = field(default_factory=dict)
     highlight: str | None = None  # a row key: rows where it is true are highlighted (rule changes)
     notes: list[str] = field(default_factory=list)  # the findings in a sentence each, under the table
+    fields: list[str] = field(default_factory=list)  # every key of a row, in order: the CSV's columns
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from zdlogs.analysis.engine import AuditData
-from zdlogs.analysis.reports.base import RECORD_SELECT, TABLE_COLUMNS, Report, limit_sql, record_row
+from zdlogs.analysis.reports.base import RECORD_FIELDS, RECORD_SELECT, TABLE_COLUMNS, Report, limit_sql, record_row
 from zdlogs.analysis.schema import RULE_SOURCE_TYPES
 from zdlogs.analysis.times import signed_offset
 from zdlogs.times import iso_z
@@ -52,6 +52,7 @@ def incident_report(data: AuditData, options: IncidentOptions) -> Report:
         description=f"Everything within {_span(options.window)} before and after {iso_z(options.around)}, "
         "closest first; rule changes highlighted.",
         columns=["offset", *TABLE_COLUMNS],
+        fields=["offset", "offset_seconds", *RECORD_FIELDS, "is_rule"],
         rows=[_row(values) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({_WINDOW})", params)),
         summary=summary,

@@ -16,7 +16,7 @@ from typing import Any
 
 from zdlogs.analysis.engine import AuditData
 from zdlogs.analysis.filters import split_actors
-from zdlogs.analysis.reports.base import RECORD_SELECT, TABLE_COLUMNS, Report, limit_sql, record_row
+from zdlogs.analysis.reports.base import RECORD_FIELDS, RECORD_SELECT, TABLE_COLUMNS, Report, limit_sql, record_row
 from zdlogs.analysis.schema import SYSTEM_ACTOR_IDS
 from zdlogs.analysis.times import BusinessHours, parse_hours, parse_workdays, parse_zone
 from zdlogs.errors import ConfigError
@@ -95,6 +95,7 @@ def offhours_report(data: AuditData, options: OffHoursOptions) -> Report:
         title="Off-hours and unexpected changes",
         description=_description(options),
         columns=["local_time", *TABLE_COLUMNS[1:], "reasons"],  # created_at (UTC) stays in the JSON rows
+        fields=[*RECORD_FIELDS, "local_time", "reasons"],
         rows=[_row(values) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({flagged})", params)),
         summary=summary,

@@ -23,7 +23,9 @@ _CHANGES = f"""
 SELECT *, {_KIND} AS kind FROM {{audit}}
 WHERE (list_contains($rule_types, source_type) OR $any_type) AND action IS DISTINCT FROM 'login'
 """
-_COLUMNS = ("created_at", "actor_name", "actor_id", "action", "kind", "source_label", "change_description", "source_id")
+_COLUMNS = (
+    "created_at", "actor_name", "actor_id", "action", "kind", "source_label", "change_description", "source_id", "id",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ def rules_report(data: AuditData, options: RulesOptions) -> Report:
         title="Business-rule changes",
         description=f"Changes to source types {types}, newest first.",
         columns=["created_at", "actor_name", "action", "kind", "source_label", "change_description"],
+        fields=list(_COLUMNS),
         rows=[record_row(values, _COLUMNS) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({_CHANGES})", params)),
         summary=summary,
