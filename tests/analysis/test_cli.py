@@ -79,6 +79,21 @@ def test_every_report_takes_format_csv(collected: Path, name: str) -> None:
     assert [row[key] for row in rows] == [str(row[key]) for row in as_json["rows"]]
 
 
+def test_a_report_that_matches_nothing_says_what_the_data_covers(collected: Path) -> None:
+    covers = "holds 12 records from 2026-03-02T09:00:00Z to 2026-03-30T06:30:00Z."
+    nobody = zdlogs("report", "activity", "-i", str(collected), "--actor", "Nobody Here")
+    assert nobody.exit_code == 0 and "┏" not in nobody.stdout  # no empty table
+    assert "No records match the filters (actor nobody here);" in nobody.stdout and covers in nobody.stdout
+    quiet = zdlogs("report", "incident", "-i", str(collected), "--around", "2025-01-01T02:20Z", "--window", "30m")
+    assert quiet.exit_code == 0 and "┏" not in quiet.stdout
+    assert "No records within 30m of 2025-01-01T02:20:00Z; the 12 records in" in quiet.stdout
+    assert "run from 2026-03-02T09:00:00Z to 2026-03-30T06:30:00Z." in quiet.stdout
+    as_json = zdlogs("report", "rules", "-i", str(collected), "--actor", "Nobody Here", "-f", "json")
+    assert json.loads(as_json.stdout)["coverage"]["records"] == 12 and covers in as_json.stderr
+    export = zdlogs("export", "csv", "-i", str(collected), "--actor", "Nobody Here")
+    assert export.stdout.count("\n") == 1 and covers in export.stderr  # the header, and why nothing follows
+
+
 def test_report_html(collected: Path, tmp_path: Path) -> None:
     target = tmp_path / "report.html"
     result = zdlogs("report", "html", "-i", str(collected), "-o", str(target), "--around", "2026-03-10T02:15Z")

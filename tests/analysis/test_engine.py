@@ -25,6 +25,19 @@ def test_only_the_parameters_a_query_names_are_passed(audit: AuditData) -> None:
     assert set(params) == {"files", "extra_one"}
 
 
+def test_extent_counts_the_filtered_records_and_unfiltered_all_of_them(collected: Path) -> None:
+    with filtered(collected, actors=["mallory"]) as data:
+        count, first, last = data.materialize().extent()
+        assert (count, first.isoformat(), last.isoformat()) == (
+            3,
+            "2026-03-10T02:10:00+00:00",
+            "2026-03-10T02:40:00+00:00",
+        )
+        assert data.unfiltered().extent()[0] == 12
+    with filtered(collected, actors=["nobody"]) as data:
+        assert data.extent() == (0, None, None)
+
+
 def test_filters_narrow_the_relation(collected: Path) -> None:
     with filtered(collected, actors=["mallory"]) as data:
         assert data.rows("SELECT DISTINCT actor_name FROM {audit}") == [("Mallory",)]

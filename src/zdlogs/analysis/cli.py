@@ -216,6 +216,10 @@ def export_csv_command(
     ip_address), oldest first, UTC."""
     with audit.open(cached=False) as data, _reader_may_leave():
         count = export_csv(data, output, CsvOptions(all_columns=all_columns, excel=excel))
+        if not count:
+            from zdlogs.analysis.reports.base import coverage
+
+            typer.echo(coverage(data, "No audit records match", audit.describe())["message"], err=True)
     if output != "-":
         typer.echo(f"Wrote {count} audit records to {output}", err=True)
 
@@ -236,9 +240,16 @@ def export_request_command(
 # ------------------------------------------------------------------ reports
 
 
-def _show(reports: list, fmt: str) -> None:
+def _show(reports: list, fmt: str, data: AuditData, audit: AuditOptions) -> None:
+    """Print ``reports`` in ``fmt``; one without rows says what the data covers instead (on stderr beside JSON
+    or CSV, whose stdout stays a document)."""
+    from zdlogs.analysis.reports.base import explain_empty
     from zdlogs.analysis.terminal import ReportConsole, print_report, render_json, write_csv
 
+    for report in reports:
+        explain_empty(report, data, audit.describe())
+        if fmt != "table" and report.coverage:
+            typer.echo(report.coverage["message"], err=True)
     with _reader_may_leave():
         if fmt == "json":
             typer.echo(render_json(reports))
@@ -274,7 +285,7 @@ def activity_command(
 
     options, fmt = check_options(by, top), _check_format(fmt)
     with audit.open() as data:
-        _show([activity_report(data, options)], fmt)
+        _show([activity_report(data, options)], fmt, data, audit)
 
 
 BusinessHoursOpt = Annotated[str, Opt("--business-hours", help="Local office hours, e.g. 08:00-18:00")]
@@ -309,7 +320,7 @@ def offhours_command(
     )  # fmt: skip
     fmt = _check_format(fmt)
     with audit.open() as data:
-        _show([offhours_report(data, options)], fmt)
+        _show([offhours_report(data, options)], fmt, data, audit)
 
 
 @report_app.command("rules")
@@ -324,7 +335,7 @@ def rules_command(
 
     fmt = _check_format(fmt)
     with audit.open() as data:
-        _show([rules_report(data, RulesOptions(limit=limit))], fmt)
+        _show([rules_report(data, RulesOptions(limit=limit))], fmt, data, audit)
 
 
 AroundOpt = Annotated[str | None, Opt("--around", help="Incident time, e.g. 2026-11-07T02:20Z (UTC unless a zone)")]
@@ -353,7 +364,7 @@ def incident_command(
 
     options, fmt = _incident_options(around, window, limit), _check_format(fmt)
     with audit.open() as data:
-        _show([incident_report(data, options)], fmt)
+        _show([incident_report(data, options)], fmt, data, audit)
 
 
 @report_app.command("html")

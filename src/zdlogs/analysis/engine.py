@@ -84,6 +84,15 @@ class AuditData:
         """The same records read with a wider schema (``--all-columns``)."""
         return AuditData(self.con, [Path(name) for name in self.files], self.filters, fields)
 
+    def unfiltered(self) -> AuditData:
+        """Every record of the same files, whatever the filters: what the input covers."""
+        return AuditData(self.con, [Path(name) for name in self.files], Filters(), self.fields)
+
+    def extent(self) -> tuple[int, Any, Any]:
+        """(records, first and last ``created_at``) of the filtered records."""
+        count, first, last = self.rows("SELECT count(*), min(created_at), max(created_at) FROM {audit}")[0]
+        return int(count), first, last
+
     def inferred_fields(self) -> list[tuple[str, Any]]:
         """(name, DuckDB type) of every top-level field in the files, guessed from all records."""
         relation = self.con.sql(

@@ -131,7 +131,8 @@ def _csv_value(value: Any) -> str:
 
 def print_report(report: Report, console: Console | None = None) -> None:
     console = console or Console()
-    for renderable in render(report, console.width):
+    renderables = render(report, console.width) if report.rows else [Text(report.title, style="italic")]
+    for renderable in renderables:
         console.print(renderable, crop=False)
     for note in report.notes:
         console.print(note, highlight=False)

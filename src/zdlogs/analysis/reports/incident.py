@@ -53,6 +53,7 @@ def incident_report(data: AuditData, options: IncidentOptions) -> Report:
         "closest first; rule changes highlighted.",
         columns=["offset", *TABLE_COLUMNS],
         fields=["offset", "offset_seconds", *RECORD_FIELDS, "is_rule"],
+        empty=f"No records within {_span(options.window)} of {iso_z(options.around)}",
         rows=[_row(values) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({_WINDOW})", params)),
         summary=summary,
@@ -99,6 +100,8 @@ def _summary(data: AuditData, params: dict[str, Any], options: IncidentOptions) 
 
 
 def _notes(summary: dict[str, Any]) -> list[str]:
+    if not summary["before"] + summary["after"]:
+        return []  # explain_empty says what the data covers
     actors = ", ".join(f"{actor['actor_name']} ({actor['records']})" for actor in summary["actors"][:5])
     notes = [
         f"{summary['before']} records before, {summary['after']} at or after; {summary['rule_changes']} rule changes."

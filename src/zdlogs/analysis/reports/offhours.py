@@ -96,6 +96,8 @@ def offhours_report(data: AuditData, options: OffHoursOptions) -> Report:
         description=_description(options),
         columns=["local_time", *TABLE_COLUMNS[1:], "reasons"],  # created_at (UTC) stays in the JSON rows
         fields=[*RECORD_FIELDS, "local_time", "reasons"],
+        empty="No change outside business hours"
+        + (" or by an actor off the allow-list" if options.has_allow_list else ""),
         rows=[_row(values) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({flagged})", params)),
         summary=summary,

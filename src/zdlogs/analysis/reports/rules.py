@@ -48,6 +48,7 @@ def rules_report(data: AuditData, options: RulesOptions) -> Report:
         description=f"Changes to source types {types}, newest first.",
         columns=["created_at", "actor_name", "action", "kind", "source_label", "change_description"],
         fields=list(_COLUMNS),
+        empty=f"No changes to {types}",
         rows=[record_row(values, _COLUMNS) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({_CHANGES})", params)),
         summary=summary,
@@ -75,7 +76,7 @@ def _summary(data: AuditData, params: dict[str, Any], options: RulesOptions) -> 
 
 def _notes(summary: dict[str, Any]) -> list[str]:
     if not summary["by_kind"]:
-        return ["No rule changes match."]
+        return []  # explain_empty says what the data covers
     kinds = ", ".join(f"{kind} {n}" for kind, n in summary["by_kind"].items())
     actions = ", ".join(f"{action} {n}" for action, n in summary["by_action"].items())
     deleted = [rule["source_label"] for rule in summary["most_changed"] if rule["deleted"]]
