@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from zdlogs.demo import MARKER, run_demo
+from zdlogs.cli import app
+from zdlogs.demo import MARKER, incident_time, invoked_as, run_demo
 from zdlogs.errors import ConfigError
 
 
@@ -47,3 +52,36 @@ def test_a_demo_replaces_its_own_directory_and_nothing_else(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="is not a demo directory: pass another --output"):
         run_demo(str(tmp_path / "mine"), audit_logs=20, tickets=2, seed=1, echo=lambda _line: None)
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_the_demo_ends_with_the_incident_command_for_the_time_it_happened(tmp_path: Path) -> None:
+    """The history ends when the demo runs, so the incident's date moves: the demo finds it and prints the
+    command; that command, run as printed, shows the compromised admin's night."""
+    lines: list[str] = []
+    run_demo(str(tmp_path / "demo"), audit_logs=400, tickets=4, seed=42, echo=lines.append)
+    hidden = next(line for line in lines if line.startswith("The history hides a compromised admin"))
+    first = re.search(r"from 192\.0\.2\.66 at (\S+Z), then \d+ more records until (\S+Z)\.", hidden)
+    assert first, hidden
+    command = next(line.strip() for line in lines if " report incident " in line)
+    around = re.fullmatch(rf"zdlogs report incident --input {tmp_path}/demo --around (\S+) --window 30m", command)
+    assert around, command
+    assert first[1][:16] <= around[1].removesuffix("Z") <= first[2][:16]  # within the incident, to the minute
+    result = CliRunner().invoke(app, command.split()[1:], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "New IP 192.0.2.66: first seen" in result.stdout and "Daniel Okafor" in result.stdout
+
+
+def test_the_incident_time_is_its_middle_to_the_minute() -> None:
+    start, end = datetime(2026, 11, 14, 2, 14, 28, tzinfo=UTC), datetime(2026, 11, 14, 2, 32, 42, tzinfo=UTC)
+    assert incident_time(start, end) == "2026-11-14T02:23Z"
+
+
+def test_the_printed_commands_use_the_program_as_it_was_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "argv", [".venv/bin/zdlogs", "demo"])
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
+    assert invoked_as() == ".venv/bin/zdlogs"
+    monkeypatch.setattr(sys, "argv", ["/usr/lib/python3/site-packages/zdlogs/__main__.py", "demo"])
+    assert invoked_as() == "python -m zdlogs"
+    for other in (["pytest"], ["/venv/lib/python3.11/site-packages/pytest/__main__.py"]):
+        monkeypatch.setattr(sys, "argv", other)
+        assert invoked_as() == "zdlogs"

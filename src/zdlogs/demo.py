@@ -1,19 +1,30 @@
 """``zdlogs demo``: the whole job on the bundled simulator, for someone without a Zendesk account.
 
 Two passes show the point of the collector: the first collects the simulated history, the second,
-after new activity, collects exactly the new records and nothing twice.
+after new activity, collects exactly the new records and nothing twice. The simulated history ends when
+the demo runs, so the night of its compromised admin moves with the clock: the demo ends by finding it in
+what it collected and printing the exact ``report incident`` command, which the README can then describe
+instead of giving a date that would go stale.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
 import shutil
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from zdlogs.config import KNOWN_RESOURCES, load_settings
 from zdlogs.pipeline import RunSummary, run
 from zdlogs.simulator import SimConfig, Simulator
+from zdlogs.simulator._generate import INCIDENT_IP
+from zdlogs.times import iso_z, parse_utc
 
 MARKER = ".zdlogs-demo"
 SETTLE_SECONDS = 2
@@ -50,6 +61,7 @@ def run_demo(output: str, *, audit_logs: int, tickets: int, seed: int, echo: Cal
             echo,
         )
     _show_tree(root, echo)
+    _next_steps(output, root / settings.data_prefix.strip("/") / "audit_logs", echo)
 
 
 def _new_activity(sim: Simulator) -> None:
@@ -91,4 +103,48 @@ def _show_tree(root: Path, echo: Callable[[str], None]) -> None:
     for path in shown:
         echo(f"  {path.relative_to(root)}" if path else "  ...")
     echo(f"Checkpoints: {[str(p.relative_to(root)) for p in files if p.name.endswith('.json')]}")
-    echo("Each line of an object is one raw Zendesk record. Next: point zdlogs at your account (see README).")
+    echo("Each line of an object is one raw Zendesk record.")
+
+
+def _next_steps(output: str, audit_folder: Path, echo: Callable[[str], None]) -> None:
+    """The analyst's commands on what was collected, the incident one with the time it happened this time."""
+    program, where = invoked_as(), shlex.quote(output)
+    echo('\nAnswer the audit questions on it (README, "Export and reports"):')
+    echo(f"  {program} report activity --input {where}")
+    incident = sorted(
+        (record["created_at"], record.get("actor_name") or "")
+        for record in _records(audit_folder)
+        if record.get("ip_address") == INCIDENT_IP
+    )
+    if incident:
+        first, last = parse_utc(incident[0][0]), parse_utc(incident[-1][0])
+        echo(
+            f"The history hides a compromised admin: {incident[0][1]} signed in from {INCIDENT_IP} at {iso_z(first)}, "
+            f"then {len(incident) - 1} more records until {iso_z(last)}. See them:"
+        )
+        echo(f"  {program} report incident --input {where} --around {incident_time(first, last)} --window 30m")
+    echo("Next: point zdlogs at your account (see README).")
+
+
+def incident_time(first: datetime, last: datetime) -> str:
+    """The middle of the incident to the minute, as ``--around`` takes it: ``2026-11-07T02:20Z``."""
+    middle = first + (last - first) / 2
+    return (middle - timedelta(seconds=middle.second, microseconds=middle.microsecond)).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def _records(folder: Path) -> Iterator[dict[str, Any]]:
+    for path in sorted(folder.rglob("*.ndjson")):
+        with path.open(encoding="utf-8") as lines:
+            yield from (json.loads(line) for line in lines if line.strip())
+
+
+def invoked_as() -> str:
+    """How the user ran zdlogs, so the printed commands can be pasted: ``.venv/bin/zdlogs`` after ``make demo``,
+    ``zdlogs`` when that is on PATH, ``python -m zdlogs`` from a module run."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if Path(argv0).name == "__main__.py" and Path(argv0).parent.name == "zdlogs":
+        return "python -m zdlogs"
+    if Path(argv0).name != "zdlogs":
+        return "zdlogs"
+    on_path = shutil.which("zdlogs")
+    return "zdlogs" if on_path and os.path.samefile(on_path, argv0) else shlex.quote(argv0)
