@@ -82,8 +82,11 @@ def test_run_help_lists_every_setting_with_its_env_names_and_default() -> None:
         assert all(flag in text for flag in info.flags), info.field
         default = "" if info.default == NOT_SET else f", default {info.default}"
         assert f"{info.help} [{' or '.join(info.env)}{default}]" in text, info.field
-    assert "--ticket-event-comments --no-ticket-event-comments" in text
-    assert "ZENDESK_OAUTH_SCOPES" not in text  # env-only settings have no flag
+    assert "--ticket-event-comments / --no-ticket-event-comments ticket_events:" in text  # a flag: no <bool>
+    assert "--auth-mode token|bearer|oauth" in text and "--resources NAME[,NAME...]" in text
+    only_env = text.split("Read from the environment only: ", 1)[1]  # env-only settings have no flag
+    assert "ZENDESK_OAUTH_SCOPES (Scopes asked for with oauth, default auditlogs:read tickets:read)" in only_env
+    assert "GCS_BUCKET (" in only_env
 
 
 def test_a_flag_wins_over_the_environment(tmp_path: Path) -> None:
@@ -215,3 +218,48 @@ def test_the_message_and_the_debug_traceback_are_redacted(error: Exception) -> N
         assert result.exit_code == error.exit_code  # type: ignore[attr-defined]
         assert CANARY_TOKEN not in result.output and logs.REDACTED in _error_lines(result)[0]
     assert "Traceback" in result.stderr and result.stderr.count(logs.REDACTED) >= 2
+
+
+# ---- settings that used to do something else than what was typed
+
+
+def test_an_unknown_log_format_is_refused_and_any_case_is_read(tmp_path: Path) -> None:
+    for value in ("yaml", "JSONL"):
+        result = zdlogs("--log-format", value, "run", env=_env("", tmp_path))
+        assert result.exit_code == 2 and _error_lines(result) == [
+            f"zdlogs: error: --log-format '{value}' is not a log format: use auto, json or console"
+        ]
+    result = zdlogs("--log-format", "JSON", "run", env=_env("", tmp_path))
+    assert result.exit_code == 2 and "ZENDESK_BASE_URL is not set" in result.stderr  # got past the log format
+
+
+def test_repeated_resources_flags_are_all_collected(sim: Simulator, tmp_path: Path) -> None:
+    args = ("run", "--resources", "audit_logs", "--resources", "USERS,audit_logs")
+    result = zdlogs(*args, env=_env(sim.url, tmp_path, RESOURCES="incremental_tickets"))
+    assert result.exit_code == 0, result.output
+    streams = [json.loads(line)["stream"] for line in result.stderr.splitlines() if '"stream_summary"' in line]
+    assert streams == ["audit_logs", "users"]  # both flags, each stream once; the flags win over RESOURCES
+
+
+def test_a_token_pasted_with_its_newline_is_accepted(sim: Simulator, tmp_path: Path) -> None:
+    result = zdlogs("run", env=_env(sim.url, tmp_path, ZENDESK_API_TOKEN=f" {CANARY_TOKEN}\n", RESOURCES="audit_logs"))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"STATE_KEY": "/etc/x"}, "STATE_KEY (--state-key): '/etc/x' is not a path inside the output"),
+        ({"GCS_PREFIX": "../x"}, "GCS_PREFIX (--data-prefix): '../x' is not a path inside the output"),
+        ({"ZDLOGS_SINCE": "2999-01-01"}, "ZDLOGS_SINCE (--since): 2999-01-01T00:00:00Z is in the future"),
+        ({"ZDLOGS_OUTPUT": "", "GCS_BUCKET": "gs://b0x"}, "GCS_BUCKET: 'gs://b0x' is a URL: set GCS_BUCKET=b0x"),
+        ({"ZDLOGS_OUTPUT": "file://relative/out"}, "give the path alone (relative/out)"),
+    ],
+)
+def test_settings_that_would_put_data_elsewhere_are_refused_before_any_request(
+    sim: Simulator, tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    result = zdlogs("run", env=_env(sim.url, tmp_path / "out", **env))
+    assert result.exit_code == 2 and len(_error_lines(result)) == 1 and message in result.stderr, result.output
+    assert not (tmp_path / "out").exists() and "Traceback" not in result.stderr
+    assert sim.stats()["requests"] == 0

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+import typing
+from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
-from tests.conftest import make_settings
+from tests.conftest import CANARY_TOKEN, make_settings
 from zdlogs.config import (
     DEFAULT_RESOURCES,
     KNOWN_RESOURCES,
+    MAX_LOOKBACK_SECONDS,
     AnalysisSettings,
     FunctionSettings,
     Settings,
@@ -21,6 +25,7 @@ from zdlogs.config import (
     settings_infos,
 )
 from zdlogs.errors import ConfigError
+from zdlogs.times import utc_now
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -121,3 +126,152 @@ def test_the_readme_configuration_table_matches_the_fields() -> None:
         assert sorted(row_flags) == sorted(info.flags), f"README flags of {info.field}"
         assert {rows[name][1] for name in info.env} == {info.default}, f"README default of {info.field}"
     assert set(rows) == {name for info in infos for name in info.env}  # and no row without a field
+
+
+# ---- what a user types: choices in any case, whitespace around credentials, the forms of common mistakes
+
+
+def _literal_fields() -> list[str]:
+    return [name for name, field in Settings.model_fields.items() if typing.get_origin(field.annotation) is Literal]
+
+
+def test_every_choice_is_read_in_any_case() -> None:
+    assert _literal_fields() == ["auth_mode", "compress"]  # a new choice must join the any-case validator
+    settings = make_settings("https://acme.zendesk.com", auth_mode=" OAUTH", client_id="c", client_secret="s")
+    assert settings.auth_mode == "oauth"
+    assert make_settings("https://acme.zendesk.com", compress="GZIP").compress == "gzip"
+    assert make_settings("https://acme.zendesk.com", secops_log_type="zendesk_crm").secops_log_type == "ZENDESK_CRM"
+    with pytest.raises(ConfigError, match=r"^ZDLOGS_COMPRESS \(--compress\): Input should be 'none' or 'gzip'"):
+        make_settings("https://acme.zendesk.com", compress="zip")
+
+
+def test_credentials_lose_the_whitespace_a_secret_file_or_a_copy_adds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZENDESK_API_TOKEN", f" {CANARY_TOKEN}\n")
+    monkeypatch.setenv("ZENDESK_EMAIL", "admin@acme.com \n")
+    settings = load_settings(base_url="https://acme.zendesk.com")
+    assert settings.api_token.get_secret_value() == CANARY_TOKEN and settings.email == "admin@acme.com"
+    secret = load_settings(auth_mode="oauth", client_id=" zdlogs ", client_secret="\tsecret\r\n")
+    assert (secret.client_id, secret.client_secret.get_secret_value()) == ("zdlogs", "secret")
+
+
+def test_a_credential_of_spaces_is_empty_not_a_401(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZENDESK_API_TOKEN", "   \n")
+    with pytest.raises(ConfigError, match=r"^AUTH_MODE=token needs ZENDESK_API_TOKEN; ZENDESK_API_TOKEN is empty"):
+        load_settings(base_url="https://acme.zendesk.com", email="admin@acme.com")
+    with pytest.raises(ConfigError, match=r"needs ZENDESK_EMAIL and ZENDESK_API_TOKEN; .*is empty: set them$"):
+        load_settings(base_url="https://acme.zendesk.com")
+
+
+def test_the_two_copy_paste_mistakes_are_refused_with_the_fix() -> None:
+    with pytest.raises(ConfigError, match=r"'admin@acme.com/token' ends in /token: set the e-mail alone \(admin@acme"):
+        make_settings("https://acme.zendesk.com", email="admin@acme.com/token")
+    with pytest.raises(ConfigError) as raised:
+        make_settings("https://acme.zendesk.com", auth_mode="bearer", bearer_token=f"Bearer {CANARY_TOKEN}")
+    assert str(raised.value).startswith("ZENDESK_BEARER_TOKEN (--bearer-token): starts with 'Bearer ': set the access")
+    assert CANARY_TOKEN not in str(raised.value)
+
+
+# ---- where data and state go: a prefix is a folder, keys stay inside the output
+
+
+def test_the_data_prefix_is_a_folder() -> None:
+    assert load_settings(data_prefix="zendesk").data_prefix == "zendesk/"
+    assert load_settings(data_prefix=" feed/siem/ ").data_prefix == "feed/siem/"
+    assert load_settings(data_prefix="zendesk", state_key="zendesk_state.json").state_key == "zendesk_state.json"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("data_prefix", "../x"), ("data_prefix", "/zendesk/"), ("data_prefix", "a//b/"), ("data_prefix", "a/./b"),
+     ("state_key", "/etc/x"), ("state_key", "../state.json"), ("state_key", "")],
+)  # fmt: skip
+def test_keys_that_would_leave_the_output_are_refused(field: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^{env_name(field)} .*is not a path inside the output.*: use e\.g\. "):
+        load_settings(**{field: value})
+
+
+def test_an_empty_data_prefix_says_why_and_names_the_variable_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GCS_PREFIX", "")
+    with pytest.raises(
+        ConfigError, match=r"^GCS_PREFIX \(--data-prefix\): is empty, .*use a folder such as zendesk/crm/"
+    ):
+        load_settings()
+    monkeypatch.delenv("GCS_PREFIX")
+    with pytest.raises(
+        ConfigError, match=r"^STATE_KEY \(--state-key\): 'state/' is a folder: name the checkpoint file"
+    ):
+        load_settings(state_key="state/")
+
+
+def test_the_state_inside_the_prefix_suggests_a_value_not_already_in_use() -> None:
+    with pytest.raises(ConfigError, match=r"inside the data prefix .*'_zdlogs/'.*: use another ZDLOGS_DATA_PREFIX, e"):
+        load_settings(data_prefix="_zdlogs")
+    with pytest.raises(ConfigError, match=r"inside the data prefix .*: use STATE_KEY=_zdlogs/state.json$"):
+        load_settings(data_prefix="feed", state_key="feed/state.json")
+
+
+def test_gcs_bucket_is_a_bucket_name() -> None:
+    assert load_settings(gcs_bucket="my-zendesk-logs").output == "gs://my-zendesk-logs/"
+    with pytest.raises(ConfigError, match=r"^GCS_BUCKET: 'gs://my-logs' is a URL: set GCS_BUCKET=my-logs \(the name"):
+        load_settings(gcs_bucket="gs://my-logs")
+    with pytest.raises(
+        ConfigError,
+        match=r"set GCS_BUCKET=b0x \(the name alone\), or ZDLOGS_OUTPUT=gs://b0x/feed/ to write under feed/$",
+    ):
+        load_settings(gcs_bucket="gs://b0x/feed")
+    with pytest.raises(ConfigError, match=r"^GCS_BUCKET: 'My Logs' is not a bucket name"):
+        load_settings(gcs_bucket="My Logs")
+
+
+def test_a_file_url_with_a_host_is_refused_not_read_as_the_root(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"^ZDLOGS_OUTPUT \(--output\): 'file://relative/out' .*path alone \(relative/out\)"
+    ):
+        load_settings(output="file://relative/out")
+    with pytest.raises(ConfigError, match=r"^ZDLOGS_SECOPS_STATE \(--secops-state\): 'file://state/dir'"):
+        load_settings(secops_state="file://state/dir")
+    for accepted in (tmp_path.as_uri(), f"file://localhost{tmp_path}", "relative/out"):
+        assert load_settings(output=accepted).output == accepted
+
+
+# ---- numbers and times that cannot mean what they say
+
+
+def test_a_start_in_the_future_is_refused() -> None:
+    tomorrow = (utc_now() + timedelta(days=1)).date().isoformat()
+    with pytest.raises(ConfigError, match=rf"^ZDLOGS_SINCE \(--since\): {tomorrow}T00:00:00Z is in the future \(it is"):
+        load_settings(since=tomorrow)
+    assert load_settings(since=utc_now().date().isoformat()).since is not None  # today's midnight has passed
+
+
+def test_lookback_and_timeouts_are_bounded_with_the_setting_named() -> None:
+    with pytest.raises(
+        ConfigError, match=r"^LOOKBACK_SECONDS \(--lookback-seconds\): 99999999999 seconds is more than"
+    ):
+        load_settings(lookback_seconds=99999999999)
+    assert load_settings(lookback_seconds=MAX_LOOKBACK_SECONDS).lookback_seconds == MAX_LOOKBACK_SECONDS
+    with pytest.raises(ConfigError, match=r"^HTTP_TIMEOUT \(--http-timeout\): Input should be a finite number"):
+        load_settings(http_timeout="inf")
+    with pytest.raises(ConfigError, match=r"^HTTP_TIMEOUT \(--http-timeout\): Input should be less than or equal to"):
+        load_settings(http_timeout=1e12)
+    with pytest.raises(ConfigError, match=r"^ZDLOGS_MAX_RUNTIME \(--max-runtime\): Input should be a finite number"):
+        load_settings(max_runtime="nan")
+
+
+# ---- RESOURCES
+
+
+@pytest.mark.parametrize(
+    ("value", "streams"),
+    [("audit_logs,audit_logs", ["audit_logs"]), ("", list(DEFAULT_RESOURCES)), (" , ", list(DEFAULT_RESOURCES)),
+     ("all,users", list(KNOWN_RESOURCES)), ("Users, AUDIT_LOGS,users", ["users", "audit_logs"]),
+     (["audit_logs", "users,access_logs"], ["audit_logs", "users", "access_logs"])],
+)  # fmt: skip
+def test_resources_rules(value: str | list[str], streams: list[str]) -> None:
+    assert load_settings(resources=value).resources == streams
+
+
+def test_an_unknown_stream_is_named_even_beside_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESOURCES", "all,tickets")
+    with pytest.raises(ConfigError, match=r"^RESOURCES \(--resources\): unknown resource 'tickets'; choose from"):
+        load_settings()

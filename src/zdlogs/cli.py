@@ -19,7 +19,7 @@ import structlog
 import typer
 from rich.console import Console
 from rich.table import Table
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from zdlogs import logs
 from zdlogs._version import __version__
@@ -45,6 +45,7 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 Opt = typer.Option
 log = structlog.get_logger("zdlogs.cli")
 INTERRUPTED = "interrupted; checkpoints cover everything stored so far"
+LOG_FORMATS = ("auto", "json", "console")
 
 
 @dataclass(frozen=True)
@@ -112,8 +113,17 @@ def _global(
         bool, Opt("--version", help="Print the version and exit.", callback=_print_version, is_eager=True)
     ] = False,
 ) -> None:
+    log_format = _log_format(log_format)
     ctx.obj = CliOptions(debug=debug, log_format=log_format)
     logs.configure(log_format, debug)
+
+
+def _log_format(value: str) -> str:
+    """One of LOG_FORMATS in any case (``JSON``); anything else is refused rather than read as console."""
+    fmt = value.strip().lower()
+    if fmt not in LOG_FORMATS:
+        raise ConfigError(f"--log-format {value!r} is not a log format: use {', '.join(LOG_FORMATS[:-1])} or console")
+    return fmt
 
 
 # ------------------------------------------------------------------ options generated from the settings
@@ -135,30 +145,68 @@ def settings_options(*fields: str) -> Callable[[Command], Command]:
 
 
 def _option(info: SettingInfo) -> inspect.Parameter:
-    kind = _option_type(Settings.model_fields[info.field].annotation)
+    annotation = Settings.model_fields[info.field].annotation
+    kind = _option_type(annotation)
     flags = (f"{info.flags[0]}/--no-{info.flags[0][2:]}",) if kind is bool else info.flags
-    option = typer.Option(None, *flags, help=_help(info), show_default=False)
+    option = typer.Option(
+        None, *flags, help=_help(info), show_default=False, metavar=_metavar(annotation), callback=_given
+    )
     return inspect.Parameter(info.field, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
 
 
-def _option_type(annotation: Any) -> type:
-    """bool, int or float for fields of those types (optional ones included), else str: pydantic parses the rest."""
+def _option_type(annotation: Any) -> Any:
+    """bool, int or float for fields of those types (optional ones included), a list of str for list fields (the
+    flag may be repeated: ``--resources a --resources b`` is both), else str: pydantic parses the rest."""
+    if typing.get_origin(annotation) is list:
+        return list[str]
     for kind in (bool, int, float):
         if annotation is kind or kind in typing.get_args(annotation):
             return kind
     return str
 
 
+def _metavar(annotation: Any) -> str | None:
+    """``token|bearer|oauth`` for a choice, ``NAME[,NAME...]`` for a list; typer's own for the rest."""
+    if typing.get_origin(annotation) is typing.Literal:
+        return "|".join(map(str, typing.get_args(annotation)))
+    return "NAME[,NAME...]" if typing.get_origin(annotation) is list else None
+
+
+def _given(value: Any) -> Any:
+    """None when the flag was not given (a repeatable flag not given arrives as an empty list)."""
+    return None if value == [] or value == () else value
+
+
 def _help(info: SettingInfo) -> str:
     """The help, then where else the setting comes from and its default: ``[MAX_PAGES, default 20]``."""
-    default = "" if info.default == NOT_SET else f", default {info.default}"
-    return f"{info.help} [{' or '.join(info.env)}{default}]"
+    return f"{info.help} [{' or '.join(info.env)}{_default(info)}]"
+
+
+def _default(info: SettingInfo) -> str:
+    return "" if info.default == NOT_SET else f", default {info.default}"
 
 
 # ------------------------------------------------------------------ run
 
 
-@app.command("run")
+class SettingsCommand(TyperCommand):
+    """A command with options generated from the settings: its help is click's plain layout, which keeps every
+    flag and env name whole at 80 columns (rich's table cut 18 of them), and ends with the settings that are
+    read from the environment only."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["rich_markup_mode"] = None
+        kwargs["epilog"] = kwargs.get("epilog") or _env_only_settings()
+        super().__init__(*args, **kwargs)
+
+
+def _env_only_settings() -> str:
+    """The settings without a flag, for the end of the help: ``Read from the environment only: GCS_BUCKET ...``."""
+    described = [f"{info.env[0]} ({info.help}{_default(info)})" for info in settings_infos() if not info.flags]
+    return "Read from the environment only: " + "; ".join(described) + "."
+
+
+@app.command("run", cls=SettingsCommand)
 @settings_options()
 def run_command(**flags: Any) -> None:
     """Collect every configured stream once (what the Cloud Run function does each hour)."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal, Self, cast
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zdlogs.errors import ConfigError
+from zdlogs.times import iso_z, utc_now
 
 KNOWN_RESOURCES = ("audit_logs", "incremental_tickets", "access_logs", "ticket_events", "users", "organizations")
 DEFAULT_RESOURCES = ("audit_logs", "incremental_tickets")  # the original function's RESOURCES default
@@ -33,6 +35,10 @@ DEFAULT_SECOPS_BATCH_BYTES = 1_000_000  # request body per logs:import call (see
 DEFAULT_DATA_PREFIX = "zendesk/crm/"  # the original function's GCS_PREFIX default
 DEFAULT_ANALYSIS_MEMORY = "512MB"  # DuckDB spills to disk beyond it (see zdlogs.analysis.engine)
 NOT_SET = "—"
+MAX_LOOKBACK_SECONDS = 20 * 365 * 86400  # 20 years: older than Zendesk itself; beyond, datetime arithmetic overflows
+MAX_HTTP_TIMEOUT = 3600.0  # an hour per request; the socket layer overflows long before a "forever"
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")  # GCS bucket naming: lower case, digits, - _ .
+_BEARER_PREFIX = re.compile(r"bearer\s", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -141,13 +147,15 @@ class Settings(BaseSettings):
     resources: Annotated[list[str], NoDecode] = setting(
         default_factory=lambda: list(DEFAULT_RESOURCES),
         env="RESOURCES",
-        help="Streams, comma-separated: " + ", ".join(KNOWN_RESOURCES) + ", or all",
+        help="Streams, comma-separated or repeated: " + ", ".join(KNOWN_RESOURCES) + ", or all",
     )
     max_pages: int = setting(20, env="MAX_PAGES", help="Pages per stream per run", ge=1)
     lookback_seconds: int = setting(
         3600, env="LOOKBACK_SECONDS", help="First run without --since: look back this far", ge=0
     )
-    http_timeout: float = setting(60, env="HTTP_TIMEOUT", help="Seconds per request", gt=0)
+    http_timeout: float = setting(
+        60, env="HTTP_TIMEOUT", help="Seconds per request", gt=0, le=MAX_HTTP_TIMEOUT, allow_inf_nan=False
+    )
     http_retries: int = setting(3, env="HTTP_RETRIES", help="Retries of a failing request", ge=0, le=20)
     gcs_bucket: str = setting("", env="GCS_BUCKET", flag=False, help="Without an output: write to gs://<this bucket>/")
     data_prefix: str = setting(
@@ -168,7 +176,11 @@ class Settings(BaseSettings):
     )
     compress: Literal["none", "gzip"] = setting("none", env="ZDLOGS_COMPRESS", help="none | gzip")
     max_runtime: float | None = setting(
-        None, env="ZDLOGS_MAX_RUNTIME", help="Stop starting new pages after this many seconds", gt=0
+        None,
+        env="ZDLOGS_MAX_RUNTIME",
+        help="Stop starting new pages after this many seconds",
+        gt=0,
+        allow_inf_nan=False,
     )
     rate_share: float = setting(
         0.5, env="ZDLOGS_RATE_SHARE", help="Share of the account's API budget zdlogs may use, 0-1", gt=0, le=1
@@ -245,19 +257,101 @@ class Settings(BaseSettings):
     @field_validator("resources", mode="before")
     @classmethod
     def _split_resources(cls, value: Any) -> list[str]:
-        items = value.split(",") if isinstance(value, str) else list(value)
-        names = [str(item).strip() for item in items if str(item).strip()]
-        if names == ["all"]:
-            return list(KNOWN_RESOURCES)
-        unknown = [name for name in names if name not in KNOWN_RESOURCES]
-        if unknown or not names:
-            raise ValueError(f"unknown resource {unknown or value!r}; choose from {', '.join(KNOWN_RESOURCES)} or all")
-        return names
+        return parse_resources(value)
+
+    @field_validator("auth_mode", "compress", mode="before")
+    @classmethod
+    def _choice_in_any_case(cls, value: Any) -> Any:
+        """``OAUTH``, ``Gzip``: the README writes the choices in lower case, a user may not; the value is the same."""
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("secops_log_type", mode="before")
+    @classmethod
+    def _log_type_in_any_case(cls, value: Any) -> Any:
+        """SecOps log types are upper case (``ZENDESK_CRM``); ``zendesk_crm`` means the same one."""
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("email", "api_token", "bearer_token", "client_id", "client_secret", mode="before")
+    @classmethod
+    def _strip_credential(cls, value: Any) -> Any:
+        """A credential read from a secret file ends in a newline, a copied one often starts with a space: that
+        whitespace is never part of it, and sent as is it only earns a bare 401."""
+        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return plain.strip() if isinstance(plain, str) else value
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, value: str) -> str:
+        """``admin@acme.com/token`` is how Zendesk's docs write the Basic user name; zdlogs adds ``/token`` itself."""
+        if value.lower().endswith("/token"):
+            raise ValueError(
+                f"{value!r} ends in /token: set the e-mail alone ({value[:-6]}); zdlogs adds /token itself"
+            )
+        return value
+
+    @field_validator("bearer_token")
+    @classmethod
+    def _check_bearer_token(cls, value: SecretStr) -> SecretStr:
+        """The header's ``Bearer `` copied along with the token would be sent twice."""
+        if _BEARER_PREFIX.match(value.get_secret_value()):
+            raise ValueError("starts with 'Bearer ': set the access token alone; zdlogs sends the 'Bearer ' itself")
+        return value
+
+    @field_validator("lookback_seconds")
+    @classmethod
+    def _check_lookback(cls, value: int) -> int:
+        if value > MAX_LOOKBACK_SECONDS:
+            raise ValueError(
+                f"{value} seconds is more than 20 years ({MAX_LOOKBACK_SECONDS}): "
+                f"to start from a date, use {flag_name('since')} YYYY-MM-DD"
+            )
+        return value
+
+    @field_validator("data_prefix")
+    @classmethod
+    def _check_data_prefix(cls, value: str) -> str:
+        """A folder inside the output: ``zendesk`` means ``zendesk/`` (not objects named ``zendeskaudit_logs/...``)."""
+        if not value.strip():
+            raise ValueError(
+                "is empty, which would put the data at the root of the output, where the checkpoints are too: "
+                f"use a folder such as {DEFAULT_DATA_PREFIX}"
+            )
+        key = relative_key(value, DEFAULT_DATA_PREFIX)
+        return key if key.endswith("/") else f"{key}/"
+
+    @field_validator("state_key")
+    @classmethod
+    def _check_state_key(cls, value: str) -> str:
+        key = relative_key(value, DEFAULT_STATE_KEY)
+        if key.endswith("/"):
+            raise ValueError(f"{value!r} is a folder: name the checkpoint file, e.g. {DEFAULT_STATE_KEY}")
+        return key
+
+    @field_validator("gcs_bucket")
+    @classmethod
+    def _check_gcs_bucket(cls, value: str) -> str:
+        return check_bucket_name(value.strip())
+
+    @field_validator("output", "secops_state")
+    @classmethod
+    def _check_file_url(cls, value: str) -> str:
+        return check_file_url(value)
 
     @field_validator("since", mode="before")
     @classmethod
     def _parse_since(cls, value: Any) -> Any:
         return parse_utc(value) if isinstance(value, str | date) and value else value or None
+
+    @field_validator("since")
+    @classmethod
+    def _check_since_is_past(cls, value: datetime | None) -> datetime | None:
+        """A start in the future would collect nothing and say nothing."""
+        now = utc_now()
+        if value is not None and value > now:
+            raise ValueError(
+                f"{iso_z(value)} is in the future (it is {iso_z(now)}): give a start in the past, e.g. {now.date()}"
+            )
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -287,17 +381,27 @@ class Settings(BaseSettings):
         return self
 
     def _check_credentials(self) -> None:
+        """Each credential the auth mode needs, set and not empty once stripped (a value of spaces is empty)."""
         needed = {"token": ("email", "api_token"), "bearer": ("bearer_token",), "oauth": ("client_id", "client_secret")}
-        missing = [env_name(field) for field in needed[self.auth_mode] if not _plain(getattr(self, field))]
-        if missing and self.base_url:
-            raise ValueError(f"{env_name('auth_mode')}={self.auth_mode} needs {' and '.join(missing)}: set them")
+        missing = [field for field in needed[self.auth_mode] if not _plain(getattr(self, field))]
+        if not missing or not self.base_url:
+            return
+        names = " and ".join(env_name(field) for field in missing)
+        empty = "".join(f"; {env_name(field)} is empty" for field in missing if field in self.model_fields_set)
+        them = "it" if len(missing) == 1 else "them"
+        raise ValueError(f"{env_name('auth_mode')}={self.auth_mode} needs {names}{empty}: set {them}")
 
     def _check_state_outside_data(self) -> None:
         state_key, data_prefix = env_name("state_key"), env_name("data_prefix")
-        if self.state_key.lstrip("/").startswith(self.data_prefix.lstrip("/")):
+        if self.state_key.startswith(self.data_prefix):
+            fix = (
+                f"use {state_key}={DEFAULT_STATE_KEY}"
+                if not DEFAULT_STATE_KEY.startswith(self.data_prefix)
+                else f"use another {data_prefix}, e.g. {DEFAULT_DATA_PREFIX}"
+            )
             raise ValueError(
                 f"{state_key} {self.state_key!r} is inside the data prefix {data_prefix}={self.data_prefix!r}, "
-                f"so a SIEM feed reading that prefix would ingest it: use {state_key}={DEFAULT_STATE_KEY}"
+                f"so a SIEM feed reading that prefix would ingest it: {fix}"
             )
 
     def require_zendesk(self) -> None:
@@ -356,6 +460,58 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def parse_resources(value: Any) -> list[str]:
+    """The streams to collect: comma-separated, in any case, repeated flags joined; empty means the default,
+    ``all`` anywhere means every stream, and a stream named twice is collected once (where it first appears)."""
+    items = [value] if isinstance(value, str) else list(value or ())
+    names = [name.strip().lower() for item in items for name in str(item).split(",") if name.strip()]
+    unknown = [name for name in names if name not in (*KNOWN_RESOURCES, "all")]
+    if unknown:
+        raise ValueError(
+            f"unknown resource {', '.join(map(repr, unknown))}; choose from {', '.join(KNOWN_RESOURCES)} or all"
+        )
+    if not names:
+        return list(DEFAULT_RESOURCES)
+    return list(KNOWN_RESOURCES) if "all" in names else list(dict.fromkeys(names))
+
+
+def relative_key(value: str, example: str) -> str:
+    """A key inside the output (a data prefix, the state file): never absolute and no ``.``/``..``/empty part,
+    which would put it outside the output or somewhere no reader looks."""
+    key = value.strip()
+    parts = key.rstrip("/").split("/")
+    if not key or key.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise ValueError(
+            f"{value!r} is not a path inside the output (relative, without '.', '..' or '//'): use e.g. {example}"
+        )
+    return key
+
+
+def check_bucket_name(value: str) -> str:
+    """``GCS_BUCKET`` is a bucket's name, as in the original function: a ``gs://`` URL there is refused with the
+    name to use instead (read as a name, it became ``gs://gs:/b/`` and a credentials error)."""
+    if not value or _BUCKET_NAME.fullmatch(value):
+        return value
+    parts = urlsplit(value)
+    if parts.scheme == "gs" and parts.netloc:
+        root = parts.path.strip("/")
+        elsewhere = f", or {env_name('output')}=gs://{parts.netloc}/{root}/ to write under {root}/" if root else ""
+        raise ValueError(f"{value!r} is a URL: set {env_name('gcs_bucket')}={parts.netloc} (the name alone){elsewhere}")
+    raise ValueError(f"{value!r} is not a bucket name: use the name alone (3 or more of a-z, 0-9, '-', '_', '.')")
+
+
+def check_file_url(url: str) -> str:
+    """A ``file://`` URL holds an absolute path (``file:///var/lib/zdlogs``, or ``file://localhost/...``): in
+    ``file://relative/out``, ``relative`` is a host name and the path is ``/out``, so it is refused."""
+    parts = urlsplit(url)
+    if parts.scheme == "file" and parts.netloc not in ("", "localhost"):
+        raise ValueError(
+            f"{url!r} reads as host {parts.netloc!r}, path {parts.path or '/'!r}: for a directory relative to here "
+            f"give the path alone ({parts.netloc}{parts.path}); a file:// URL takes an absolute path (file:///var/lib/zdlogs)"
+        )
+    return url
+
+
 def check_base_url(value: str) -> str:
     """Normalise the base URL; refuse anything but https (http only on loopback) and bare origins."""
     parts = urlsplit(value.strip())
@@ -399,8 +555,18 @@ def _describe(exc: ValidationError, settings_class: type[BaseSettings]) -> str:
     message = first["msg"].removeprefix("Value error, ")
     field = _field_of(key, settings_class)
     if field:
-        return f"{setting_info(field, settings_class).where}: {message}"
+        return f"{_as_set(setting_info(field, settings_class), key)}: {message}"
     return f"{key.upper()}: {message}" if key else message
+
+
+def _as_set(info: SettingInfo, key: str) -> str:
+    """The setting as the user set it: ``GCS_PREFIX (--data-prefix)`` when the environment gave it under its old
+    name (the environment's errors all carry the first name), else ``info.where``."""
+    given = {name.upper() for name in os.environ}
+    used = [name for name in info.env if name in given]
+    if key.lower() == info.field or not used or used[0] == info.env[0]:
+        return info.where
+    return replace(info, env=(used[0],)).where
 
 
 def _field_of(key: str, settings_class: type[BaseSettings]) -> str | None:

@@ -62,3 +62,11 @@ def test_hours_and_workdays() -> None:
 
 def test_signed_offsets() -> None:
     assert [signed_offset(s) for s in (-3723, 45, 0, 600)] == ["-1h02m03s", "+45s", "+0s", "+10m00s"]
+
+
+ZONES = [("europe/paris", "Europe/Paris"), ("UTC", "UTC"), ("utc", "UTC"), (" America/New_York ", "America/New_York")]
+
+
+@pytest.mark.parametrize(("typed", "zone"), [*ZONES, ("ASIA/TOKYO", "Asia/Tokyo")])
+def test_a_zone_is_read_in_any_case(typed: str, zone: str) -> None:
+    assert parse_zone(typed).key == zone

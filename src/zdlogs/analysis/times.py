@@ -8,10 +8,11 @@ naming the option and an example of what it accepts.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from zdlogs.errors import ConfigError
 from zdlogs.times import parse_utc
@@ -60,11 +61,23 @@ def parse_duration(value: str, option: str = "--window") -> timedelta:
     return timedelta(seconds=seconds)
 
 
+@functools.cache
+def _zones_by_lower_name() -> dict[str, str]:
+    """``europe/paris`` -> ``Europe/Paris`` for every zone this system knows (read once: about 0.1 s)."""
+    return {zone.lower(): zone for zone in available_timezones()}
+
+
 def parse_zone(value: str) -> ZoneInfo:
-    """An IANA time zone name (Europe/Paris, America/New_York, UTC)."""
+    """An IANA time zone name (Europe/Paris, America/New_York, UTC) in any case, as every other choice of
+    zdlogs: ``europe/paris`` is Europe/Paris (zone names are file names, case-sensitive on most systems)."""
+    name = value.strip()
     try:
-        return ZoneInfo(value.strip())
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
+        pass
+    try:
+        return ZoneInfo(_zones_by_lower_name()[name.lower()])
+    except KeyError:
         raise ConfigError(
             f"--timezone {value!r} is not a time zone: use an IANA name like Europe/Paris or UTC"
         ) from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit
 
+from zdlogs.config import check_file_url
 from zdlogs.errors import ConfigError
 from zdlogs.stores.base import Lease, ObjectDestination, ObjectStore
 from zdlogs.stores.local import LocalStore
@@ -28,7 +29,7 @@ def open_store(url: str, *, lease_ttl: float | None = None) -> ObjectStore:
     scheme = urlsplit(url).scheme
     options = {"lease_ttl": lease_ttl} if lease_ttl else {}
     if is_local(url):
-        return LocalStore(unquote(urlsplit(url).path) if scheme == "file" else url)
+        return LocalStore(_local_path(url))
     if scheme == "gs":
         from zdlogs.stores.gcs import GCSStore  # google-cloud-storage is loaded only for gs:// outputs
 
@@ -40,3 +41,14 @@ def open_store(url: str, *, lease_ttl: float | None = None) -> ObjectStore:
     raise ConfigError(
         f"--output {url!r}: unknown scheme {scheme!r}; use a directory path, file://, gs://, s3:// or secops:// URL"
     )
+
+
+def _local_path(url: str) -> str:
+    """The directory of a path or ``file://`` URL; ``file://relative/out`` (host ``relative``) is refused, not
+    read as ``/out``."""
+    if urlsplit(url).scheme != "file":
+        return url
+    try:
+        return unquote(urlsplit(check_file_url(url)).path)
+    except ValueError as exc:
+        raise ConfigError(f"--output {exc}") from None
