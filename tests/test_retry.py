@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 
 import httpx
@@ -15,7 +16,7 @@ from zdlogs._retry import (
     retriable_status,
     transport_errors_retriable,
 )
-from zdlogs.errors import Retriable
+from zdlogs.errors import ConfigError, Retriable
 
 NOW = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
@@ -54,9 +55,9 @@ def test_a_retriable_status_carries_the_servers_wait_unless_the_caller_read_one(
 @pytest.mark.parametrize(
     ("failure", "reason"),
     [
-        (httpx.ReadTimeout("slow"), "timed out"),
-        (httpx.ConnectError("refused"), "connection failed: ConnectError"),
-        (httpx.RemoteProtocolError("peer closed"), "connection failed: RemoteProtocolError"),
+        (httpx.ReadTimeout("slow"), r"^timed out \(the server\)$"),
+        (httpx.ConnectError("refused"), r"^connection to the server failed \(ConnectError: refused\)$"),
+        (httpx.RemoteProtocolError("peer closed"), r"^connection to the server failed \(RemoteProtocolError: peer"),
     ],
 )
 def test_transport_errors_become_retriable(failure: Exception, reason: str) -> None:
@@ -64,9 +65,49 @@ def test_transport_errors_become_retriable(failure: Exception, reason: str) -> N
         raise failure
 
 
-def test_other_errors_pass_through_the_transport_guard() -> None:
-    with pytest.raises(KeyError), transport_errors_retriable():
-        raise KeyError("not a network error")
+def _failing(url: str, error: Exception) -> httpx.Client:
+    """A client whose every request fails with ``error``, raised the way httpx raises it (request attached)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    return httpx.Client(transport=httpx.MockTransport(handler), base_url=url)
+
+
+def _dns_error(code: int) -> httpx.ConnectError:
+    """httpx's ConnectError over a socket.gaierror, as a real failed lookup chains them."""
+    try:
+        raise socket.gaierror(code, "Name or service not known")
+    except socket.gaierror as cause:
+        try:
+            raise httpx.ConnectError(str(cause)) from cause
+        except httpx.ConnectError as error:
+            return error
+
+
+def test_transport_errors_name_the_host_and_port() -> None:
+    refused = _failing("http://127.0.0.1:8765", httpx.ConnectError("refused"))
+    expected = r"^connection to 127.0.0.1:8765 failed \(ConnectError: refused\)$"
+    with pytest.raises(Retriable, match=expected), transport_errors_retriable():
+        refused.get("/api/v2/audit_logs")
+    with pytest.raises(Retriable, match=r"^timed out \(acme.zendesk.com\)$"), transport_errors_retriable():
+        _failing("https://acme.zendesk.com", httpx.ConnectTimeout("slow")).get("/")
+
+
+def test_a_name_dns_says_does_not_exist_is_a_config_error_naming_the_setting() -> None:
+    client = _failing("https://acme.zendsk.com", _dns_error(socket.EAI_NONAME))
+    expected = r"^cannot resolve acme.zendsk.com: no such name in DNS; check ZENDESK_BASE_URL$"
+    with pytest.raises(ConfigError, match=expected), transport_errors_retriable("ZENDESK_BASE_URL"):
+        client.get("/api/v2/audit_logs")
+    with pytest.raises(Retriable, match=r"^cannot resolve acme.zendsk.com for now"), transport_errors_retriable():
+        client.get("/")  # without a setting to name (a caller whose host is not configured): retried
+
+
+def test_a_temporary_dns_failure_is_retried() -> None:
+    client = _failing("https://acme.zendesk.com", _dns_error(socket.EAI_AGAIN))
+    expected = r"^cannot resolve acme.zendesk.com for now \(Name or service not known\)$"
+    with pytest.raises(Retriable, match=expected), transport_errors_retriable("ZENDESK_BASE_URL"):
+        client.get("/")
 
 
 class Flaky:

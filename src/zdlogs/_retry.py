@@ -3,8 +3,9 @@
 Three callers share it: the Zendesk client, the SecOps sink and the S3 sink's conditional writes.
 
 * **Classification.** 429 and 5xx, timeouts and transport errors (a reset, a refused connection, a body
-  cut short) are :class:`~zdlogs.errors.Retriable`, carrying the wait the server asked for; every other
-  status is the caller's to describe (its message names the fix: that is not a retry question).
+  cut short) are :class:`~zdlogs.errors.Retriable`, carrying the wait the server asked for, their message
+  naming the host; every other status is the caller's to describe (its message names the fix: that is not
+  a retry question). A host name DNS answers does not exist is a typo, not an outage: not retried.
 * **Retry-After.** Sent as delta-seconds or as an HTTP-date (RFC 9110 §10.2.3); the original function
   crashed on the date form. A wait the server asks for is honoured up to a cap.
 * **Policy.** A declared :class:`RetryPolicy` (tenacity underneath): a number of retries, a time budget,
@@ -15,6 +16,7 @@ Three callers share it: the Zendesk client, the SecOps sink and the S3 sink's co
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +27,7 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential, wait_random_exponential
 
-from zdlogs.errors import Retriable
+from zdlogs.errors import ConfigError, Retriable
 from zdlogs.times import parse_http_date, seconds_until, utc_now
 
 MAX_BACKOFF_SECONDS = 30.0
@@ -59,14 +61,51 @@ def retriable_status(response: httpx.Response, retry_after: float | None = None)
 
 
 @contextmanager
-def transport_errors_retriable() -> Iterator[None]:
-    """Inside, an httpx timeout or transport error (no answer at all) is raised as Retriable."""
+def transport_errors_retriable(setting: str | None = None) -> Iterator[None]:
+    """Inside, an httpx timeout or transport error (no answer at all) is raised as Retriable naming the host,
+    except a host name DNS says does not exist, when ``setting`` (the env name the host comes from) is given."""
     try:
         yield
-    except httpx.TimeoutException:
-        raise Retriable("timed out") from None
     except httpx.TransportError as exc:
-        raise Retriable(f"connection failed: {type(exc).__name__}") from None
+        raise transport_failure(exc, setting) from None
+
+
+def transport_failure(exc: httpx.TransportError, setting: str | None = None) -> Exception:
+    """What a request that got no answer means, naming the host: Retriable (a timeout, a reset, a refused
+    connection, DNS failing for now), or, for a name DNS answers does not exist (a typo: retrying it for minutes
+    cannot help), a ConfigError naming ``setting``."""
+    host = _host(exc)
+    dns = _dns_failure(exc)
+    if dns is not None and dns.errno in _NO_SUCH_NAME and setting:
+        return ConfigError(f"cannot resolve {host}: no such name in DNS; check {setting}")
+    if dns is not None:
+        return Retriable(f"cannot resolve {host} for now ({dns.strerror})")
+    if isinstance(exc, httpx.TimeoutException):
+        return Retriable(f"timed out ({host})")
+    detail = f": {str(exc).splitlines()[0]}" if str(exc) else ""
+    return Retriable(f"connection to {host} failed ({type(exc).__name__}{detail})")
+
+
+_NO_SUCH_NAME = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+def _host(exc: httpx.TransportError) -> str:
+    """``acme.zendesk.com``, or ``127.0.0.1:8765`` when the port is not the scheme's."""
+    try:
+        url = exc.request.url
+    except RuntimeError:  # raised without a request (tests, some transports)
+        return "the server"
+    return f"{url.host}:{url.port}" if url.port else url.host or "the server"
+
+
+def _dns_failure(exc: BaseException) -> socket.gaierror | None:
+    """The name-resolution error under an httpx error (httpx -> httpcore -> socket.gaierror), if that is what it is."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # a chain is a few links long; never loop on a cyclic one
+        if seen is None or isinstance(seen, socket.gaierror):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 # -- the policy ------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ import pytest
 
 from tests.e2e.helpers import collector_env, sim_config, zdlogs
 from tests.gcs_fixture import FakeGCS
+from zdlogs.config import AnalysisSettings, settings_infos
 from zdlogs.simulator import Simulator
 
 BAD_CONFIGS = [
@@ -33,6 +36,19 @@ BAD_CONFIGS = [
     ({"STATE_KEY": "zendesk/crm/state.json"}, "inside the data prefix"),
     ({"ZDLOGS_OUTPUT": "gs://bucket/zendesk/", "CLOUDSDK_CONFIG": "/nonexistent"}, "no Google credentials"),
     ({"ZDLOGS_OUTPUT": "/proc/zdlogs-cannot-write"}, "not writable"),
+    # settings that used to do something else than what was typed (issue 13)
+    ({"ZENDESK_API_TOKEN": "   "}, "ZENDESK_API_TOKEN is empty"),
+    ({"ZENDESK_EMAIL": "admin@example.com/token"}, "ends in /token: set the e-mail alone (admin@example.com)"),
+    ({"AUTH_MODE": "bearer", "ZENDESK_BEARER_TOKEN": "Bearer abc"}, "set the access token alone"),
+    ({"GCS_PREFIX": ""}, "GCS_PREFIX (--data-prefix): is empty"),
+    ({"GCS_PREFIX": "../x"}, "is not a path inside the output"),
+    ({"STATE_KEY": "/etc/x"}, "STATE_KEY (--state-key): '/etc/x' is not a path inside the output"),
+    ({"ZDLOGS_OUTPUT": "", "GCS_BUCKET": "gs://b0x"}, "GCS_BUCKET: 'gs://b0x' is a URL: set GCS_BUCKET=b0x"),
+    ({"ZDLOGS_OUTPUT": "file://relative/out"}, "give the path alone (relative/out)"),
+    ({"ZDLOGS_SINCE": "2999-01-01"}, "is in the future"),
+    ({"RESOURCES": "all,tickets"}, "unknown resource 'tickets'"),
+    ({"LOOKBACK_SECONDS": "99999999999"}, "LOOKBACK_SECONDS (--lookback-seconds): 99999999999 seconds is more than"),
+    ({"HTTP_TIMEOUT": "inf"}, "HTTP_TIMEOUT (--http-timeout): Input should be a finite number"),
 ]
 
 
@@ -143,3 +159,31 @@ def test_simulate_serves_every_stream_and_can_play_an_account_without_the_access
             server.terminate()
     assert len(users["users"]) >= 7 and users["end_of_stream"] is True
     assert refused.status_code == 403 and refused.json()["errors"][0]["title"] == "Authorization failed"
+
+
+# ---- run --help in an ordinary terminal; a mistyped host
+
+
+def _readme_env_names() -> set[str]:
+    """The env names of the README's configuration table that `zdlogs run` reads (not the analysis ones)."""
+    table = (Path(__file__).resolve().parents[2] / "README.md").read_text().split("## Configuration", 1)[1]
+    names = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", table.split("\n## ", 1)[0], flags=re.MULTILINE))
+    return names - {info.env[0] for info in settings_infos(AnalysisSettings)}
+
+
+def test_run_help_at_80_columns_keeps_every_flag_and_env_name_whole() -> None:
+    result = zdlogs("run", "--help", env={**os.environ, "COLUMNS": "80"})
+    assert result.returncode == 0 and max(map(len, result.stdout.splitlines())) <= 80
+    words = set(re.findall(r"[A-Za-z0-9_-]+", result.stdout))
+    every_env = {name for info in settings_infos() for name in info.env}
+    assert _readme_env_names() == every_env and every_env <= words, every_env - words
+    assert {flag for info in settings_infos() for flag in info.flags} <= words | {"-o"}
+    assert "…" not in result.stdout and "<bool>" not in result.stdout
+    assert "--ticket-event-comments / --no-ticket-event-comments" in result.stdout
+
+
+def test_a_mistyped_host_is_named_with_the_setting_to_fix(tmp_path: Path) -> None:
+    env = collector_env("https://acme.zendsk.invalid", tmp_path, HTTP_RETRIES="0", RESOURCES="audit_logs")
+    result = zdlogs("run", env=env, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "cannot resolve acme.zendsk.invalid" in result.stderr  # .invalid never resolves (RFC 6761)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import CANARY_EMAIL, CANARY_TOKEN, make_settings
 from zdlogs.errors import AuthError, ConfigError
-from zdlogs.zendesk.auth import BearerAuth, ClientCredentialsAuth, TokenAuth, make_auth
+from zdlogs.zendesk.auth import BearerAuth, ClientCredentialsAuth, TokenAuth, make_auth, rejected_credentials_hint
 
 BASE = "https://acme.zendesk.com"
 SECRET = "client-secret-9d8c7b6a"
@@ -139,3 +139,21 @@ def _answering(seen: list[httpx.Request]) -> httpx.MockTransport:
         return httpx.Response(200, json={})
 
     return httpx.MockTransport(handler)
+
+
+def test_the_401_hint_names_the_settings_of_each_auth_mode() -> None:
+    token = rejected_credentials_hint(make_settings(BASE))
+    assert "ZENDESK_EMAIL" in token and "ZENDESK_API_TOKEN" in token and "token access is on" in token
+    bearer = rejected_credentials_hint(make_settings(BASE, auth_mode="bearer", bearer_token="b-token"))
+    assert bearer.startswith("check ZENDESK_BEARER_TOKEN") and "b-token" not in bearer
+    oauth = rejected_credentials_hint(make_settings(BASE, auth_mode="oauth", client_id="zdlogs", client_secret=SECRET))
+    assert "ZENDESK_CLIENT_ID=zdlogs" in oauth and "ZENDESK_OAUTH_SCOPES" in oauth and SECRET not in oauth
+
+
+def test_a_token_read_from_a_secret_file_is_sent_without_its_newline() -> None:
+    seen: list[httpx.Request] = []
+    settings = make_settings(BASE, email=f" {CANARY_EMAIL}", api_token=f"{CANARY_TOKEN}\n")
+    with httpx.Client(auth=make_auth(settings), transport=_answering(seen)) as client:
+        client.get(f"{BASE}/api/v2/audit_logs")
+    expected = base64.b64encode(f"{CANARY_EMAIL}/token:{CANARY_TOKEN}".encode()).decode()
+    assert seen[0].headers["Authorization"] == f"Basic {expected}"

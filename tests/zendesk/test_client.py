@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -9,7 +10,15 @@ import httpx
 import pytest
 
 from tests.conftest import CANARY_TOKEN, make_settings
-from zdlogs.errors import AuthError, PermissionDenied, RequestRejected, RetriesExhausted, UnsafeLinkError, ZendeskError
+from zdlogs.errors import (
+    AuthError,
+    ConfigError,
+    PermissionDenied,
+    RequestRejected,
+    RetriesExhausted,
+    UnsafeLinkError,
+    ZendeskError,
+)
 from zdlogs.zendesk.client import ZendeskClient
 
 BASE = "https://acme.zendesk.com"
@@ -163,3 +172,34 @@ def test_post_other_outcomes() -> None:
         post_with(httpx.Response(403, json={"error": "Forbidden"}))
     with pytest.raises(ZendeskError, match=r"HTTP 503\): try again later"):
         post_with(httpx.Response(503))
+
+
+@pytest.mark.parametrize(
+    ("mode", "named", "not_named"),
+    [
+        ({}, "check ZENDESK_EMAIL (an admin's e-mail address) and ZENDESK_API_TOKEN", "BEARER"),
+        ({"auth_mode": "bearer", "bearer_token": "b-token"}, "check ZENDESK_BEARER_TOKEN: ", "ZENDESK_EMAIL"),
+    ],
+)
+def test_a_401_names_the_settings_of_the_auth_mode_in_use(mode: dict, named: str, not_named: str) -> None:
+    client, _, _ = client_for([httpx.Response(401, json={"error": "Couldn't authenticate you"})], **mode)
+    with pytest.raises(AuthError) as caught:
+        client.get_json("/api/v2/audit_logs")
+    message = str(caught.value)
+    assert message.startswith("Zendesk rejected the credentials (HTTP 401: Couldn't authenticate you) on /api/v2/")
+    assert named in message and not_named not in message
+
+
+def test_a_host_dns_does_not_know_is_not_retried_and_names_the_setting() -> None:
+    try:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    except socket.gaierror as cause:
+        dns = httpx.ConnectError(str(cause))
+        dns.__cause__ = cause
+    client, seen, sleeps = client_for([dns, ok()])
+    with pytest.raises(ConfigError, match=r"^cannot resolve acme.zendesk.com: no such name in DNS; check ZENDESK_BASE"):
+        client.get_json("/api/v2/audit_logs")
+    assert len(seen) == 1 and sleeps == []
+    client, _, _ = client_for([httpx.ConnectError("refused")] * 4, http_retries=3)
+    with pytest.raises(RetriesExhausted, match=r"\(connection to acme.zendesk.com failed \(ConnectError: refused\)\)"):
+        client.get_json("/api/v2/audit_logs")

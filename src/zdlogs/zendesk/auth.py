@@ -145,6 +145,20 @@ def make_auth(settings: Settings) -> httpx.Auth:
     raise ConfigError(f"{env_name('auth_mode')}={settings.auth_mode!r} is unknown: use token, bearer or oauth")
 
 
+def rejected_credentials_hint(settings: Settings) -> str:
+    """What to check when Zendesk answers 401 in the auth mode in use: the settings of that mode only, and the
+    mistakes that earn a bare 401 (a revoked token, token access switched off)."""
+    if settings.auth_mode == "bearer":
+        return f"check {env_name('bearer_token')}: the access token may have expired or been revoked"
+    if settings.auth_mode == "oauth":
+        client = f"{env_name('client_id')}={settings.client_id}"
+        return f"check that the OAuth client ({client}) is still active and allowed {env_name('oauth_scopes')}"
+    return (
+        f"check {env_name('email')} (an admin's e-mail address) and {env_name('api_token')}, and that token "
+        "access is on (Admin Center > Apps and integrations > Zendesk API)"
+    )
+
+
 def _warn_token_retirement() -> None:
     global _warned_token_mode
     if not _warned_token_mode:

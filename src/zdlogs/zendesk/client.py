@@ -29,6 +29,7 @@ from zdlogs._retry import (
     parse_retry_after,
     retriable_status,
     transport_errors_retriable,
+    transport_failure,
 )
 from zdlogs._version import __version__
 from zdlogs.config import Settings, env_name
@@ -40,7 +41,7 @@ from zdlogs.errors import (
     RetriesExhausted,
     ZendeskError,
 )
-from zdlogs.zendesk.auth import make_auth
+from zdlogs.zendesk.auth import make_auth, rejected_credentials_hint
 from zdlogs.zendesk.pagination import checked_link
 from zdlogs.zendesk.ratelimit import Pacer, server_wait
 
@@ -64,6 +65,7 @@ class ZendeskClient:
         """``sleep`` and ``clock`` are the seams for accelerated time (the simulator's ScaledClock)."""
         settings.require_zendesk()
         self.base_url = settings.base_url
+        self._credentials_hint = rejected_credentials_hint(settings)
         self._policy = RetryPolicy(
             retries=settings.http_retries,
             budget_seconds=max(120.0, settings.http_timeout * (settings.http_retries + 1) * 2),
@@ -110,7 +112,7 @@ class ZendeskClient:
     def _attempt(self, url: str, params: Params | None, family: str) -> dict:
         self.pacer.before(family)
         self._count("requests")
-        with transport_errors_retriable():
+        with transport_errors_retriable(env_name("base_url")):
             response = self._http.get(httpx.URL(url).copy_merge_params(_query(params)))
         self.pacer.after(response.headers, family)
         self._count("bytes", len(response.content))
@@ -126,7 +128,7 @@ class ZendeskClient:
         if is_retriable_status(status):
             self._count("rate_limited" if status == 429 else "server_errors")
             raise retriable_status(response, server_wait(response.headers) if status == 429 else None)
-        raise _client_error(response)
+        raise _client_error(response, self._credentials_hint)
 
     def _on_retry(self, note: RetryNote) -> None:
         self._count("retries")
@@ -141,8 +143,11 @@ class ZendeskClient:
         try:
             response = self._http.post(httpx.URL(absolute).copy_merge_params(params or {}))
         except httpx.TransportError as exc:
+            failure = transport_failure(exc, env_name("base_url"))
+            if not isinstance(failure, Retriable):
+                raise failure from None
             raise ZendeskError(
-                f"POST {_path(absolute)} failed ({type(exc).__name__}): Zendesk could not be reached; try again"
+                f"POST {_path(absolute)} failed ({failure}): Zendesk could not be reached; try again"
             ) from None
         self.pacer.after(response.headers, family)
         if response.is_success:
@@ -152,7 +157,7 @@ class ZendeskClient:
         if response.status_code >= 500:
             status = response.status_code
             raise ZendeskError(f"Zendesk failed on POST {_path(absolute)} (HTTP {status}): try again later")
-        raise _client_error(response)
+        raise _client_error(response, self._credentials_hint)
 
 
 def _query(params: Params | None) -> httpx.QueryParams:
@@ -189,16 +194,13 @@ def _lenient_json(content: bytes) -> Any:
         raise Retriable("HTTP 200 with a body that is not JSON") from None
 
 
-def _client_error(response: httpx.Response) -> Exception:
-    """Map a non-retriable status to an error whose message names the likely cause and the fix."""
+def _client_error(response: httpx.Response, credentials_hint: str) -> Exception:
+    """Map a non-retriable status to an error whose message names the likely cause and the fix (for a 401,
+    ``credentials_hint``: the settings of the auth mode in use)."""
     status, path = response.status_code, _path(str(response.request.url))
     detail = _error_detail(response)
     if status == 401:
-        return AuthError(
-            f"Zendesk rejected the credentials (HTTP 401{detail}) on {path}: check {env_name('email')} and "
-            f"{env_name('api_token')} (or the bearer/OAuth settings for {env_name('auth_mode')}), "
-            "and that API access is on"
-        )
+        return AuthError(f"Zendesk rejected the credentials (HTTP 401{detail}) on {path}: {credentials_hint}")
     if status == 403:
         return PermissionDenied(f"Zendesk refused access (HTTP 403{detail}) to {path}: {_requirement(path)}")
     if 300 <= status < 400:
