@@ -6,6 +6,7 @@ Exit codes: 0 success (also: another run holds the lease), 1 failure, 2 bad conf
 
 from __future__ import annotations
 
+import errno
 import inspect
 import sys
 import traceback
@@ -308,22 +309,41 @@ def simulate_command(
 ) -> None:
     """Serve the bundled fake Zendesk over HTTP on localhost (for trying zdlogs without an account)."""
     account = {name: value for name, value in locals().items() if name not in ("port", "host")}  # before imports
-    from zdlogs.simulator import Simulator
-
-    sim = Simulator(_sim_config(**account), host=host, port=port)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a port: give one from 0 to 65535 (0 = any free port)")
+    sim = _bind_simulator(_sim_config(**account), host, port)
     _print_how_to_collect(sim)
     sim.serve_forever()
 
 
 def _sim_config(*, access_log_addon: bool, plan: str, **account: Any) -> SimConfig:
-    """The simulated account; the plan sets the account's rate limit (any other name: no audit log)."""
-    from zdlogs.simulator import SimConfig, plan_limits
+    """The simulated account; the plan (any case) sets the account's rate limit. A value out of range is
+    refused naming its flag, before any data is generated."""
+    from zdlogs.simulator import SimConfig, SimConfigError, plan_limits
 
     try:
-        account_limit = plan_limits(plan)[0]
-    except ValueError:
-        account_limit = SimConfig.account_limit
-    return SimConfig(access_logs_addon=access_log_addon, plan=plan, account_limit=account_limit, **account)
+        account_limit = plan_limits(plan.lower())[0]
+    except ValueError as exc:
+        raise ConfigError(f"--plan: {exc}") from None
+    try:
+        return SimConfig(access_logs_addon=access_log_addon, plan=plan.lower(), account_limit=account_limit, **account)
+    except SimConfigError as exc:
+        flag = "--" + exc.field.replace("_", "-")
+        raise ConfigError(f"{flag} {exc.value} is out of range: give a value {exc.rule}") from None
+
+
+def _bind_simulator(config: SimConfig, host: str, port: int) -> Simulator:
+    """The simulator listening on host:port; a port in use or a host that is not ours is one line with the fix."""
+    from zdlogs.simulator import Simulator
+
+    try:
+        return Simulator(config, host=host, port=port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            fix = "another program (a zdlogs simulate still running?) listens there: stop it, or pass --port 0"
+            raise ConfigError(f"cannot listen on {host}:{port}: {fix} (any free port) or another --port") from None
+        reason = exc.strerror or str(exc)
+        raise ConfigError(f"cannot listen on {host}:{port} ({reason}): pass another --host or --port") from None
 
 
 def _print_how_to_collect(sim: Simulator) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -159,6 +160,52 @@ def test_simulate_serves_every_stream_and_can_play_an_account_without_the_access
             server.terminate()
     assert len(users["users"]) >= 7 and users["end_of_stream"] is True
     assert refused.status_code == 403 and refused.json()["errors"][0]["title"] == "Authorization failed"
+
+
+def test_version_is_a_flag_of_its_own() -> None:
+    result = zdlogs("--version")
+    assert result.returncode == 0 and result.stdout.startswith("zdlogs ") and result.stderr == ""
+
+
+BAD_SIMULATE = [
+    (["--port", "70000"], "--port 70000 is not a port: give one from 0 to 65535"),
+    (["--audit-logs", "-5"], "--audit-logs -5 is out of range: give a value >= 0"),
+    (["--time-scale", "0"], "--time-scale 0.0 is out of range: give a value > 0"),
+    (["--incremental-limit", "0"], "--incremental-limit 0 is out of range: give a value >= 1"),
+    (["--plan", "free"], "unknown plan 'free': choose from team, professional, enterprise, enterprise_plus"),
+]
+
+
+def _one_error_line(result: subprocess.CompletedProcess, message: str) -> None:
+    lines = [line for line in result.stderr.splitlines() if line.startswith("zdlogs: error:")]
+    assert result.returncode == 2 and len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_SIMULATE, ids=[" ".join(args) for args, _ in BAD_SIMULATE])
+def test_simulate_refuses_a_bad_option_in_one_line(args: list[str], message: str) -> None:
+    _one_error_line(zdlogs("simulate", "--port", "0", *args, timeout=30), message)
+
+
+def test_simulate_on_a_port_in_use_says_so_and_how_to_get_another() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = zdlogs("simulate", "--port", str(port), timeout=30)
+    _one_error_line(result, f"cannot listen on 127.0.0.1:{port}: another program")
+    assert "pass --port 0 (any free port)" in result.stderr
+
+
+def test_simulate_takes_a_plan_in_any_case() -> None:
+    command = [sys.executable, "-m", "zdlogs", "simulate", "--port", "0", "--plan", "Professional", "--tickets", "3"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            url = server.stdout.readline().split(" on ")[1].split(" ")[0]  # type: ignore[union-attr]
+            answer = httpx.get(f"{url}/api/v2/audit_logs", auth=("admin@example.com/token", "sim-api-token"))
+        finally:
+            server.terminate()
+    assert answer.status_code == 403  # below enterprise, as professional plays it
 
 
 # ---- run --help in an ordinary terminal; a mistyped host

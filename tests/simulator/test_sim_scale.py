@@ -8,7 +8,15 @@ import pytest
 
 from tests.simulator._support import BASIC, running
 from zdlogs.config import load_settings
-from zdlogs.simulator import PLAN_LIMITS, FaultConfig, ScaledClock, SimConfig, plan_config, plan_limits
+from zdlogs.simulator import (
+    PLAN_LIMITS,
+    FaultConfig,
+    ScaledClock,
+    SimConfig,
+    SimConfigError,
+    plan_config,
+    plan_limits,
+)
 from zdlogs.zendesk.client import ZendeskClient
 
 AUDIT = "/api/v2/audit_logs"
@@ -34,6 +42,17 @@ def test_only_enterprise_plans_see_the_audit_log() -> None:
 def test_unknown_plan_names_the_choices() -> None:
     with pytest.raises(ValueError, match="enterprise_plus"):
         plan_limits("gold")
+
+
+OUT_OF_RANGE = [("audit_logs", -5, ">= 0"), ("incremental_limit", 0, ">= 1"), ("append_interval", -1, ">= 0")]
+OUT_OF_RANGE += [("account_limit", 0, ">= 1"), ("time_scale", 0, "> 0"), ("history_days", 0, "> 0")]
+
+
+@pytest.mark.parametrize(("field", "value", "rule"), OUT_OF_RANGE, ids=[field for field, _, _ in OUT_OF_RANGE])
+def test_a_value_out_of_range_is_refused_naming_its_field(field: str, value: float, rule: str) -> None:
+    with pytest.raises(SimConfigError, match=f"{field} must be {rule}") as refused:
+        SimConfig(**{field: value})
+    assert (refused.value.field, refused.value.rule, refused.value.value) == (field, rule, value)
 
 
 def test_accelerated_time_shrinks_the_window_but_speaks_simulated_seconds() -> None:

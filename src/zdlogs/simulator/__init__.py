@@ -36,8 +36,17 @@ Endpoints and the quirks each one reproduces (details in the endpoint modules):
 """
 
 from zdlogs.simulator._clock import ScaledClock
-from zdlogs.simulator._config import FaultConfig, SimConfig
+from zdlogs.simulator._config import FaultConfig, SimConfig, SimConfigError
 from zdlogs.simulator._plans import PLAN_LIMITS, plan_config, plan_limits
 from zdlogs.simulator._simulator import Simulator
 
-__all__ = ["PLAN_LIMITS", "FaultConfig", "ScaledClock", "SimConfig", "Simulator", "plan_config", "plan_limits"]
+__all__ = [
+    "PLAN_LIMITS",
+    "FaultConfig",
+    "ScaledClock",
+    "SimConfig",
+    "SimConfigError",
+    "Simulator",
+    "plan_config",
+    "plan_limits",
+]

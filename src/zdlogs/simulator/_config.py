@@ -16,6 +16,14 @@ from zdlogs.simulator._clock import ScaledClock
 RETRY_AFTER_FORMS = ("seconds", "http-date", "mixed")
 
 
+class SimConfigError(ValueError):
+    """A SimConfig field out of its range; ``field`` lets the CLI name its own flag for it."""
+
+    def __init__(self, field: str, rule: str, value: object) -> None:
+        super().__init__(f"{field} must be {rule}, got {value}")
+        self.field, self.rule, self.value = field, rule, value
+
+
 @dataclass
 class FaultConfig:
     """Share of /api/v2 responses that go wrong, and how.
@@ -101,19 +109,20 @@ class SimConfig:
     time_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        counts = {n: getattr(self, n) for n in ("audit_logs", "tickets", "access_logs", "users", "organizations")}
-        for name, value in counts.items():
-            if value < 0:
-                raise ValueError(f"{name} must be >= 0, got {value}")
-        if self.history_days <= 0:
-            raise ValueError("history_days must be > 0")
-        if self.rate_window_seconds <= 0:
-            raise ValueError("rate_window_seconds must be > 0")
-        if self.recent_exclusion_seconds < 0:
-            raise ValueError("recent_exclusion_seconds must be >= 0")
-        if self.time_scale <= 0:
-            raise ValueError("time_scale must be > 0")
+        self._check_ranges()
         if self.time_scale != 1.0 and self.clock is time.time:
             self.clock = ScaledClock(self.time_scale)
         if self.link_base_url is not None:
             self.link_base_url = self.link_base_url.rstrip("/")
+
+    def _check_ranges(self) -> None:
+        """Refuse a value that would make the account impossible or silently different (a limit of 0 answers
+        429 forever, a negative interval never appends): raises SimConfigError naming the field."""
+        at_least = {"audit_logs": 0, "tickets": 0, "access_logs": 0, "users": 0, "organizations": 0}
+        at_least |= {"recent_exclusion_seconds": 0, "append_interval": 0, "account_limit": 1, "incremental_limit": 1}
+        for name, low in at_least.items():
+            if getattr(self, name) < low:
+                raise SimConfigError(name, f">= {low}", getattr(self, name))
+        for name in ("history_days", "rate_window_seconds", "time_scale"):
+            if getattr(self, name) <= 0:
+                raise SimConfigError(name, "> 0", getattr(self, name))
