@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -19,7 +20,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from tests.conftest import CANARY_TOKEN
-from tests.e2e.helpers import collector_env, sim_config
+from tests.e2e.helpers import audit_ids, collector_env, duplicates, sim_config
 from zdlogs import logs
 from zdlogs._version import __version__
 from zdlogs.cli import ZdlogsGroup, app
@@ -263,3 +264,42 @@ def test_settings_that_would_put_data_elsewhere_are_refused_before_any_request(
     assert result.exit_code == 2 and len(_error_lines(result)) == 1 and message in result.stderr, result.output
     assert not (tmp_path / "out").exists() and "Traceback" not in result.stderr
     assert sim.stats()["requests"] == 0
+
+# ---- a run's limits: none from the command line unless set, and one warning line when one stops a run
+
+
+def _json_events(result: Result, event: str) -> list[dict]:
+    """The JSON log lines (stderr is not a terminal) of ``event``."""
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("event") == event]
+
+
+def _unlimited_env(url: str, output: Path, **extra: str) -> dict[str, str]:
+    """A collection's settings with no MAX_PAGES at all: what a user typing ``zdlogs run --since`` has."""
+    env = _env(url, output)
+    del env["MAX_PAGES"]
+    return {**env, **extra}
+
+
+@pytest.mark.parametrize("workers", ["4", "1"])  # the parallel backfill and the sequential one
+def test_a_since_backfill_from_the_command_line_collects_everything(tmp_path: Path, workers: str) -> None:
+    with Simulator(sim_config(audit_logs=2500, tickets=0)).start() as big:  # 25 pages of 100, over 20
+        env = _unlimited_env(big.url, tmp_path, RESOURCES="audit_logs", ZDLOGS_BACKFILL_WORKERS=workers)
+        result = zdlogs("run", "--since", "2020-01-01", env=env)
+        truth = {record["id"] for record in big.truth()["audit_logs"]}
+    assert result.exit_code == 0, result.stderr[-2000:]
+    stored = audit_ids(tmp_path)
+    assert set(stored) == truth and not duplicates(stored) and len(truth) == 2500
+    assert not _json_events(result, "run_limited")
+
+
+def test_max_pages_stops_a_backfill_with_one_warning_line_saying_how_far_it_got(tmp_path: Path) -> None:
+    with Simulator(sim_config(audit_logs=2500, tickets=0)).start() as big:
+        env = _unlimited_env(big.url, tmp_path, RESOURCES="audit_logs", MAX_PAGES="2")
+        result = zdlogs("run", "--since", "2020-01-01", env=env)
+    assert result.exit_code == 0, result.stderr[-2000:]
+    [warning] = _json_events(result, "run_limited")
+    assert warning["level"] == "warning" and warning["limit"] == "MAX_PAGES=2"
+    assert re.fullmatch(r"audit_logs: 200 records up to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", warning["stored"])
+    assert warning["next_run"] == "continues from there"
+    assert len(audit_ids(tmp_path)) == 200

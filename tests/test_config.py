@@ -93,6 +93,12 @@ def test_the_function_has_its_own_max_runtime_default(monkeypatch: pytest.Monkey
     assert setting_info("max_runtime", FunctionSettings).env == setting_info("max_runtime").env
 
 
+def test_the_cli_has_no_page_limit_and_the_function_keeps_twenty(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings.load().max_pages is None and FunctionSettings.load().max_pages == 20
+    monkeypatch.setenv("MAX_PAGES", "7")
+    assert Settings.load().max_pages == FunctionSettings.load().max_pages == 7
+
+
 def test_the_analysis_memory_limit_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert AnalysisSettings.load().analysis_memory == "512MB"
     monkeypatch.setenv("ZDLOGS_ANALYSIS_MEMORY", "2GB")

@@ -20,3 +20,15 @@ def test_max_pages_and_the_deadline_pause_a_stream() -> None:
     assert not Limits(100, deadline).reached(late)
     now[0] = 10.0
     assert Limits(100, deadline).reached(late) and late.status == "limited"
+
+
+def test_without_max_pages_only_the_deadline_pauses_and_the_limit_hit_is_named() -> None:
+    item = StreamSummary("audit_logs", pages=10_000)
+    unlimited = Limits(None, Deadline(None))
+    assert unlimited.budget(item) is None and not unlimited.reached(item) and item.status == "ok"
+    limits = Limits(3, Deadline(None))
+    assert limits.reached(StreamSummary("users", pages=3)) and limits.hit == "MAX_PAGES=3"
+    now = [0.0]
+    timed = Limits(None, Deadline(30, clock=lambda: now[0]))
+    now[0] = 31.0
+    assert timed.reached(StreamSummary("users")) and timed.hit == "ZDLOGS_MAX_RUNTIME=30"

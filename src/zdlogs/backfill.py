@@ -99,9 +99,11 @@ class ParallelBackfill:
         workers: int,
     ):
         self.stream, self.client, self.writer, self.limits, self.workers = stream, client, writer, limits, workers
+        self._windows = windows
         self._open = dict(enumerate(windows))  # the windows not finished yet, by their place in this list
         self._stop = threading.Event()
         self._tickets = threading.Semaphore(0)
+        self._ticketed = limits.max_pages is not None  # without MAX_PAGES, a worker needs no ticket
         self._messages: queue.Queue[_Message] = queue.Queue(maxsize=workers * 2)
         self._todo: queue.Queue[int] = queue.Queue()
 
@@ -111,7 +113,7 @@ class ParallelBackfill:
         for index in starts:
             self._todo.put(index)
         budget = self.limits.budget(item)
-        if budget > 0:
+        if budget is not None and budget > 0:
             self._tickets.release(budget)
         count = min(self.workers, len(starts))
         threads = [threading.Thread(target=self._work, args=(starts,), daemon=True) for _ in range(count)]
@@ -123,6 +125,7 @@ class ParallelBackfill:
             self._shut_down(threads, error)
             raise
         self._shut_down(threads)
+        item.reached = self._stored_until()
         return finished
 
     def _start(self, slot: WindowSlot) -> tuple[WindowCheckpoint, str]:
@@ -130,6 +133,13 @@ class ParallelBackfill:
         checkpoint = self.writer.resume(slot)
         assert isinstance(checkpoint, WindowCheckpoint)
         return (checkpoint if checkpoint.since else WindowCheckpoint(slot.start)), slot.end
+
+    def _stored_until(self) -> str:
+        """How far the plan got: where its earliest unfinished window stands (everything before is stored),
+        or the end of the last window once all are finished."""
+        if self._open:
+            return min(slot.durable.reached() or slot.start for slot in self._open.values())
+        return max(slot.durable.reached() or slot.end for slot in self._windows)
 
     def _halt(self) -> None:
         """Stop the workers, waking those waiting for a ticket."""
@@ -198,12 +208,13 @@ class ParallelBackfill:
     def _walk(self, index: int, start: WindowCheckpoint, end: str) -> None:
         pages: Iterator[Page] = self.stream.window_pages(self.client, start, end)
         while True:
-            self._tickets.acquire()
+            if self._ticketed:
+                self._tickets.acquire()
             if self._stop.is_set():
                 return
             page = next(pages, None)
             if page is None:
-                self._tickets.release()  # the window ended without another request
+                self._tickets.release()  # the window ended without another request (unticketed: harmless)
                 self._put(_Message("done", index))
                 return
             if not self._put(_Message("page", index, page)) or page.final:

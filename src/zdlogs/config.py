@@ -149,7 +149,9 @@ class Settings(BaseSettings):
         env="RESOURCES",
         help="Streams, comma-separated or repeated: " + ", ".join(KNOWN_RESOURCES) + ", or all",
     )
-    max_pages: int = setting(20, env="MAX_PAGES", help="Pages per stream per run", ge=1)
+    max_pages: int | None = setting(
+        None, env="MAX_PAGES", help="Pages per stream per run (unset: to the end); the next run continues", ge=1
+    )
     lookback_seconds: int = setting(
         3600, env="LOOKBACK_SECONDS", help="First run without --since: look back this far", ge=0
     )
@@ -415,6 +417,7 @@ class FunctionSettings(Settings):
     """The Cloud Run function's settings: the same fields, env names and checks, with defaults of its own."""
 
     max_runtime: float | None = _with_default(Settings, "max_runtime", 480.0)  # under the 540 s function timeout
+    max_pages: int | None = _with_default(Settings, "max_pages", 20)  # the original function's default
 
 
 class AnalysisSettings(BaseSettings):

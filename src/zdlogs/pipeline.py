@@ -67,9 +67,9 @@ def run(
         client = client or ZendeskClient(settings)
         try:
             writer = PageWriter(destination, state_store, settings.data_prefix, settings.compress)
-            _collect_all(
-                StreamRunner(settings, client, writer, StateStore(state_store, settings.state_key), now), summary
-            )
+            runner = StreamRunner(settings, client, writer, StateStore(state_store, settings.state_key), now)
+            _collect_all(runner, summary)
+            _warn_if_limited(summary, runner.limits)
         finally:
             if own_client:
                 client.close()
@@ -166,6 +166,22 @@ class StreamRunner:
         workers = self.settings.backfill_workers
         finished = backfill.ParallelBackfill(stream, self.client, windows, self.writer, self.limits, workers).run(item)
         return finished and item.status != "limited"
+
+
+def _warn_if_limited(summary: RunSummary, limits: Limits) -> None:
+    """One warning line when a limit paused streams: how far each got, and that the next run continues."""
+    limited = [item for item in summary.streams if item.status == "limited"]
+    if limited:
+        log.warning(
+            "run_limited",
+            limit=limits.hit,
+            stored="; ".join(f"{item.stream}: {item.records:,} records{_up_to(item)}" for item in limited),
+            next_run="continues from there",
+        )
+
+
+def _up_to(item: StreamSummary) -> str:
+    return f" up to {item.reached}" if item.reached else ""
 
 
 def _account(item: StreamSummary, before: dict[str, int], client: ZendeskClient, seconds: float) -> None:

@@ -28,6 +28,7 @@ class StreamSummary:
     bytes_out: int = 0
     seconds: float = 0.0
     error: str = ""
+    reached: str = ""  # the time up to which the stream is stored (its checkpoint's), "" when not known
 
 
 @dataclass
@@ -45,7 +46,7 @@ class Deadline:
     """``--max-runtime``: no new page is started after it passes."""
 
     def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic):
-        self._clock = clock
+        self._clock, self.seconds = clock, seconds or 0.0
         self._end = clock() + seconds if seconds else None
 
     def passed(self) -> bool:
@@ -53,23 +54,26 @@ class Deadline:
 
 
 class Limits:
-    """When a stream pauses for this run: ``max_pages`` pages stored, or the deadline passed."""
+    """When a stream pauses for this run: ``max_pages`` pages stored (None: no page limit), or the deadline passed.
 
-    def __init__(self, max_pages: int, deadline: Deadline):
+    ``hit`` names the limit that paused a stream (``MAX_PAGES=20``), for the run's one warning line."""
+
+    def __init__(self, max_pages: int | None, deadline: Deadline):
         self.max_pages, self.deadline = max_pages, deadline
+        self.hit = ""
 
-    def budget(self, item: StreamSummary) -> int:
-        """Pages the stream may still store in this run."""
-        return self.max_pages - item.pages
+    def budget(self, item: StreamSummary) -> int | None:
+        """Pages the stream may still store in this run; None when there is no page limit."""
+        return None if self.max_pages is None else self.max_pages - item.pages
 
     def reached(self, item: StreamSummary) -> bool:
         """True (and the stream marked ``limited``, in the log too) once a limit is reached."""
         reason = ""
-        if item.pages >= self.max_pages:
-            reason = env_name("max_pages")
+        if self.max_pages is not None and item.pages >= self.max_pages:
+            reason = f"{env_name('max_pages')}={self.max_pages}"
         elif self.deadline.passed():
-            reason = "max-runtime"
+            reason = f"{env_name('max_runtime')}={self.deadline.seconds:g}"
         if reason:
-            item.status = "limited"
+            item.status, self.hit = "limited", reason
             log.info("stream_paused", stream=item.stream, reason=reason, resume="the next run continues from here")
         return bool(reason)

@@ -87,6 +87,7 @@ class PageWriter:
             log.info("page", stream=slot.stream, records=0)
         slot.stored(page.checkpoint)
         item.pages += 1
+        item.reached = page.checkpoint.reached() or item.reached
 
     def _deliver(self, slot: Slot, page: Page, item: StreamSummary) -> None:
         body, oversized = encode(page.records)

@@ -35,6 +35,12 @@ class Checkpoint:
     def __bool__(self) -> bool:
         return bool(self.to_json())
 
+    def reached(self) -> str:
+        """The time (Zendesk's ISO form) up to which the stream is stored once this holds, for the run's
+        report of how far it got; "" when the checkpoint does not say (an opaque cursor)."""
+        return ""
+
+
 
 C = TypeVar("C", bound=Checkpoint, contravariant=True)
 

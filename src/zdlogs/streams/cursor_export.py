@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, Self
 
 import orjson
 
 from zdlogs.errors import StuckCursorError, ZendeskError
-from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, parse_z
+from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, iso_z, parse_z
 from zdlogs.zendesk.client import ZendeskClient
 from zdlogs.zendesk.pagination import checked_link, records_of
 
@@ -35,6 +35,7 @@ class CursorCheckpoint(Checkpoint):
     """The export's ``after_cursor`` of the last stored page; ``{}`` before the first page."""
 
     cursor: str = ""
+    until: str = field(default="", compare=False, repr=False)  # newest version on the page; not stored
 
     def to_json(self) -> JSON:
         return {"cursor": self.cursor} if self.cursor else {}
@@ -42,6 +43,11 @@ class CursorCheckpoint(Checkpoint):
     @classmethod
     def from_json(cls, doc: JSON) -> Self:
         return cls(doc["cursor"]) if doc.get("cursor") else cls()
+
+    def reached(self) -> str:
+        """The cursor is opaque: how far it got is the newest version on the page that set it (this run's)."""
+        return self.until
+
 
 
 class CursorExport:
@@ -66,7 +72,8 @@ class CursorExport:
             after, done = self._after_cursor(body), body.get("end_of_stream") is True
             digest = _digest(records)
             self._refuse_loops(cursor, after, done, records, digest == previous_digest)
-            yield version_page(records, CursorCheckpoint(after))
+            newest = iso_z(version_time(records[-1])) if records else ""
+            yield version_page(records, CursorCheckpoint(after, newest))
             if done:
                 return
             url = checked_link(body.get("after_url") or f"{client.base_url}{self.path}?cursor={after}", client.base_url)

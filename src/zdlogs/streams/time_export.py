@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Self
 import structlog
 
 from zdlogs.errors import StuckCursorError, ZendeskError
-from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact
+from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, iso_z
 from zdlogs.streams.cursor_export import PAGE_SIZE, first_start_time
 from zdlogs.streams.windowed import Boundary
 from zdlogs.zendesk.client import ZendeskClient
@@ -51,6 +51,9 @@ class StartTimeCheckpoint(Checkpoint):
     def from_json(cls, doc: JSON) -> Self:
         start = doc.get("start_time")
         return cls(start, tuple(doc.get("seen_ids", []))) if isinstance(start, int) else cls()
+
+    def reached(self) -> str:
+        return "" if self.start_time is None else iso_z(datetime.fromtimestamp(self.start_time, UTC))
 
 
 class TimeExport:

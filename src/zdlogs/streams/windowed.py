@@ -48,6 +48,9 @@ class WindowCheckpoint(Checkpoint):
     def from_json(cls, doc: JSON) -> Self:
         return cls(doc["since"], tuple(doc.get("seen_ids", []))) if doc.get("since") else cls()
 
+    def reached(self) -> str:
+        return self.since
+
 
 class WindowedStream:
     """A resource listed oldest first within a time filter; subclasses say where and how."""
