@@ -265,6 +265,7 @@ def test_settings_that_would_put_data_elsewhere_are_refused_before_any_request(
     assert not (tmp_path / "out").exists() and "Traceback" not in result.stderr
     assert sim.stats()["requests"] == 0
 
+
 # ---- a run's limits: none from the command line unless set, and one warning line when one stops a run
 
 

@@ -41,7 +41,6 @@ class Checkpoint:
         return ""
 
 
-
 C = TypeVar("C", bound=Checkpoint, contravariant=True)
 
 

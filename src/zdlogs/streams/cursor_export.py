@@ -49,7 +49,6 @@ class CursorCheckpoint(Checkpoint):
         return self.until
 
 
-
 class CursorExport:
     """One cursor-based export; subclasses name the path and the key of the records list."""
 
