@@ -5,25 +5,29 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import CANARY_EMAIL, CANARY_TOKEN
-from tests.e2e.helpers import collector_env, collector_settings, sim_config, zdlogs
-from zdlogs.errors import CollectionFailed
-from zdlogs.pipeline import run
+from tests.e2e.helpers import collector_env, sim_config, zdlogs
+from tests.e2e.test_exactly_once import assert_complete
+from tests.e2e.test_streams import assert_new_streams_complete
 from zdlogs.simulator import Simulator
 
 CANARY_FORMS = [CANARY_TOKEN, base64.b64encode(f"{CANARY_EMAIL}/token:{CANARY_TOKEN}".encode()).decode()]
 
 
-def test_a_pagination_link_to_another_host_is_refused_and_that_host_gets_nothing(tmp_path: Path) -> None:
+def test_links_naming_another_host_get_nothing_sent_there_and_the_run_collects_everything(tmp_path: Path) -> None:
+    """Zendesk naming another host of the account (a renamed subdomain) in every after_url and links.next:
+    the next pages are asked of the configured origin with their cursors; the other host gets no request."""
     with Simulator(sim_config(audit_logs=10, tickets=0)).start() as other:
-        config = sim_config(audit_logs=450, tickets=1500, link_base_url=other.url)
+        config = sim_config(audit_logs=450, tickets=1500, access_logs=6000, users=1500, link_base_url=other.url)
         with Simulator(config).start() as sim:
-            with pytest.raises(CollectionFailed, match="refused") as caught:
-                run(collector_settings(sim.url, tmp_path))
-            assert "audit_logs" in str(caught.value) and "incremental_tickets" in str(caught.value)
+            env = collector_env(sim.url, tmp_path, RESOURCES="all")
+            result = zdlogs("--log-format", "json", "run", env=env)
+            assert result.returncode == 0, result.stderr[-2000:]
+            assert_complete(sim, tmp_path)
+            assert_new_streams_complete(sim, tmp_path)
         assert other.stats()["requests"] == 0
+    told = [line for line in result.stderr.splitlines() if '"link_to_other_host"' in line]
+    assert len(told) == 1 and other.url.split("//")[1] in told[0]  # once per run, naming the host
 
 
 def test_the_canary_credential_never_appears_in_any_output(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+import structlog
 
 from tests.streams.replay import replay
 from zdlogs.streams.audit_logs import AuditLogs, window_end
@@ -44,3 +45,26 @@ def test_the_last_page_is_final_and_its_checkpoint_is_the_window_end() -> None:
 def test_a_first_run_starts_lookback_seconds_back() -> None:
     _pages, seen = replay(AuditLogs(), [audit_page([])], WindowCheckpoint(), CTX)
     assert seen[0].url.params.get_list("filter[created_at][]")[0] == "2026-11-25T11:00:00Z"
+
+
+def test_a_next_link_naming_another_host_is_not_followed_the_cursor_is_asked_of_our_origin() -> None:
+    """Recordings of a real account: links.next on the old name of a renamed subdomain."""
+    first = {"id": 1, "created_at": "2026-11-25T11:10:00Z"}
+    moved = httpx.Response(
+        200,
+        json={
+            "audit_logs": [first],
+            "meta": {"has_more": True, "after_cursor": "abc+/="},
+            "links": {"next": "https://acme-old.zendesk.com/api/v2/audit_logs?page%5Bafter%5D=abc"},
+        },
+    )
+    second = {"id": 2, "created_at": "2026-11-25T11:20:00Z"}
+    with structlog.testing.capture_logs() as logs:
+        pages, seen = replay(AuditLogs(), [moved, audit_page([second])], WindowCheckpoint("2026-11-25T11:00:00Z"), CTX)
+    assert [record["id"] for page in pages for record in page.records] == [1, 2]
+    assert [request.url.host for request in seen] == ["acme.zendesk.com"] * 2  # nothing sent to the other host
+    params = seen[1].url.params
+    assert params["page[after]"] == "abc+/=" and params["sort"] == "created_at" and params["page[size]"] == "100"
+    assert params.get_list("filter[created_at][]") == ["2026-11-25T11:00:00Z", "2026-11-25T11:59:30Z"]
+    [warning] = [line for line in logs if line["event"] == "link_to_other_host"]
+    assert warning["log_level"] == "warning" and warning["named"] == "https://acme-old.zendesk.com:443"

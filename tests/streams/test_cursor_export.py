@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.streams.replay import BASE, replay
-from zdlogs.errors import StuckCursorError, UnsafeLinkError
+from zdlogs.errors import StuckCursorError
 from zdlogs.streams.base import StreamContext
 from zdlogs.streams.cursor_export import CursorCheckpoint
 from zdlogs.streams.tickets import IncrementalTickets, first_start_time
@@ -57,10 +57,13 @@ def test_a_repeated_page_stops_the_stream() -> None:
         run_stream([export([ticket(1, 100)], "c1", False), export([ticket(1, 100)], "c2", False)], CursorCheckpoint())
 
 
-def test_an_after_url_to_another_host_is_refused() -> None:
-    responses = [export([ticket(1, 100)], "c1", False, after_url="https://evil.example/next?cursor=c1")]
-    with pytest.raises(UnsafeLinkError):
-        run_stream(responses, CursorCheckpoint())
+def test_an_after_url_to_another_host_is_not_followed_the_cursor_is_asked_of_our_origin() -> None:
+    moved = export([ticket(1, 100)], "c1+/=", False, after_url="https://acme-old.zendesk.com/next?cursor=c1")
+    pages, seen = run_stream([moved, export([ticket(2, 200)], "c2", True)], CursorCheckpoint())
+    assert [request.url.host for request in seen] == ["acme.zendesk.com"] * 2
+    assert seen[1].url.path == "/api/v2/incremental/tickets/cursor.json"
+    assert dict(seen[1].url.params) == {"cursor": "c1+/=", "per_page": "1000"}  # what a resumed run asks
+    assert pages[-1].checkpoint == CursorCheckpoint("c2")
 
 
 def test_first_start_time_is_at_least_a_minute_old_and_never_in_the_future() -> None:

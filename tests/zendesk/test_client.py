@@ -8,6 +8,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
+import structlog
 
 from tests.conftest import CANARY_TOKEN, make_settings
 from zdlogs.errors import (
@@ -203,3 +204,15 @@ def test_a_host_dns_does_not_know_is_not_retried_and_names_the_setting() -> None
     client, _, _ = client_for([httpx.ConnectError("refused")] * 4, http_retries=3)
     with pytest.raises(RetriesExhausted, match=r"\(connection to acme.zendesk.com failed \(ConnectError: refused\)\)"):
         client.get_json("/api/v2/audit_logs")
+
+
+def test_a_link_to_another_host_is_told_once_per_client_that_is_once_per_run() -> None:
+    client, seen, _ = client_for([])
+    with structlog.testing.capture_logs() as logs:
+        client.note_other_host("https://acme-old.zendesk.com/api/v2/audit_logs?page[after]=x")
+        client.note_other_host("https://acme-old.zendesk.com/api/v2/incremental/tickets/cursor.json?cursor=y")
+    [warning] = logs
+    assert warning["event"] == "link_to_other_host" and warning["log_level"] == "warning"
+    assert warning["named"] == "https://acme-old.zendesk.com:443" and warning["asked"] == BASE
+    assert "nothing is sent there" in warning["detail"] and "ZENDESK_BASE_URL" in warning["detail"]
+    assert seen == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from zdlogs.errors import UnsafeLinkError, ZendeskError
-from zdlogs.zendesk.pagination import checked_link, cursor_next, origin, records_of
+from zdlogs.zendesk.pagination import checked_link, cursor_next, next_link, on_origin, origin, records_of
 
 BASE = "https://acme.zendesk.com"
 
@@ -68,3 +68,40 @@ def test_records_of_returns_the_list_under_the_key() -> None:
 def test_records_of_anything_else_is_an_error_naming_the_key(body: dict) -> None:
     with pytest.raises(ZendeskError, match="without a list of 'audit_logs'"):
         records_of(body, "audit_logs")
+
+
+def _rebuild(cursor: str) -> str:
+    return on_origin(BASE, "/api/v2/audit_logs", {"page[size]": 100, "page[after]": cursor})
+
+
+def test_next_link_keeps_a_link_on_our_origin_and_tells_no_one() -> None:
+    told: list[str] = []
+    link = f"{BASE}/api/v2/audit_logs?page[after]=c"
+    assert next_link(link, "c", BASE, _rebuild, told.append) == link and told == []
+
+
+@pytest.mark.parametrize(
+    "link", ["https://acme-old.zendesk.com/api/v2/audit_logs?page[after]=c", "http://acme.zendesk.com/x", "/relative"]
+)
+def test_next_link_to_another_origin_is_rebuilt_from_the_cursor_on_ours(link: str) -> None:
+    told: list[str] = []
+    rebuilt = next_link(link, "c/+=", BASE, _rebuild, told.append)
+    assert rebuilt == f"{BASE}/api/v2/audit_logs?page%5Bsize%5D=100&page%5Bafter%5D=c%2F%2B%3D" and told == [link]
+
+
+@pytest.mark.parametrize("cursor", [None, "", 5])
+def test_next_link_to_another_origin_without_a_cursor_is_refused(cursor: object) -> None:
+    with pytest.raises(UnsafeLinkError, match=r"https://evil\.example:443"):
+        next_link("https://evil.example/x", cursor, BASE, _rebuild, lambda _link: None)
+
+
+def test_a_missing_link_with_a_cursor_is_rebuilt_without_telling() -> None:
+    told: list[str] = []
+    assert next_link(None, "c", BASE, _rebuild, told.append).startswith(f"{BASE}/api/v2/audit_logs?") and not told
+
+
+def test_cursor_next_with_a_rebuild_takes_the_cursor_when_links_next_names_another_host() -> None:
+    body = {"meta": {"has_more": True, "after_cursor": "c"}, "links": {"next": "https://acme-old.zendesk.com/x"}}
+    assert cursor_next(body, BASE, _rebuild) == _rebuild("c")
+    with pytest.raises(UnsafeLinkError):
+        cursor_next(body, BASE)  # without a way to rebuild (as before): refused

@@ -24,7 +24,7 @@ import orjson
 from zdlogs.errors import StuckCursorError, ZendeskError
 from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, iso_z, parse_z
 from zdlogs.zendesk.client import ZendeskClient
-from zdlogs.zendesk.pagination import checked_link, records_of
+from zdlogs.zendesk.pagination import next_link, on_origin, records_of
 
 PAGE_SIZE = 1000  # the largest page Zendesk allows; fewer requests of a 10/minute budget
 MIN_AGE_SECONDS = 61  # "must be more than one minute in the past" (incremental exports reference)
@@ -75,8 +75,17 @@ class CursorExport:
             yield version_page(records, CursorCheckpoint(after, newest))
             if done:
                 return
-            url = checked_link(body.get("after_url") or f"{client.base_url}{self.path}?cursor={after}", client.base_url)
+            url = self._next_url(client, body, after)
             params, cursor, previous_digest = ({"per_page": PAGE_SIZE} if "per_page" not in url else {}), after, digest
+
+    def _next_url(self, client: ZendeskClient, body: dict[str, Any], after: str) -> str:
+        """``after_url`` on our origin; missing, or naming another host, the request built from ``after_cursor``
+        on our origin (what a run resuming from the stored cursor sends)."""
+
+        def rebuild(cursor: str) -> str:
+            return on_origin(client.base_url, self.path, {"cursor": cursor})
+
+        return next_link(body.get("after_url"), after, client.base_url, rebuild, client.note_other_host)
 
     def _after_cursor(self, body: dict[str, Any]) -> str:
         after = body.get("after_cursor")

@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Self
 from zdlogs.errors import ZendeskError
 from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, iso_z, parse_z
 from zdlogs.zendesk.client import ZendeskClient
-from zdlogs.zendesk.pagination import cursor_next, records_of
+from zdlogs.zendesk.pagination import cursor_next, on_origin, records_of
 
 _ZENDESK_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 RecordId = int | str
@@ -106,10 +106,20 @@ class WindowedStream:
         while url:
             body = client.get_json(url, params, family=self.family)
             fresh = boundary.admit(records_of(body, self.records_key), self.key)
-            url, params = cursor_next(body, client.base_url), None
+            url, params = self._next_url(client, body, since, until), None
             if url is None:
                 boundary.close_window(until)
             yield self._page(fresh, WindowCheckpoint(boundary.since, boundary.seen_ids()), final=url is None)
+
+    def _next_url(self, client: ZendeskClient, body: dict[str, Any], since: str, until: str) -> str | None:
+        """``links.next`` on our origin; a link naming another host gives way to the same window's request
+        with ``page[after]`` set to the page's ``meta.after_cursor``, on our origin."""
+
+        def rebuild(cursor: str) -> str:
+            params = {**self.window_params(since, until, self.page_size), "page[after]": cursor}
+            return on_origin(client.base_url, self.path, params)
+
+        return cursor_next(body, client.base_url, rebuild, client.note_other_host)
 
     def key(self, record: dict[str, Any]) -> tuple[str, RecordId]:
         """(canonical timestamp, id) of a record; a clear error when Zendesk sent something else."""

@@ -42,7 +42,7 @@ from zdlogs.errors import (
     ZendeskError,
 )
 from zdlogs.zendesk.auth import make_auth, rejected_credentials_hint
-from zdlogs.zendesk.pagination import checked_link
+from zdlogs.zendesk.pagination import checked_link, origin_text
 from zdlogs.zendesk.ratelimit import Pacer, server_wait
 
 log = structlog.get_logger("zdlogs.client")
@@ -75,6 +75,7 @@ class ZendeskClient:
         self.pacer = Pacer(settings.rate_share, settings.incremental_limit, clock=clock, sleep=sleep)
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()  # the parallel backfill's workers share one client
+        self._told_other_host = False
         self._http = httpx.Client(
             auth=make_auth(settings),
             timeout=httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout)),
@@ -85,6 +86,21 @@ class ZendeskClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def note_other_host(self, link: str) -> None:
+        """A next-page link named another host (never requested: the streams build the next request from the
+        page's cursor on our origin). Said once per run, which this client lasts."""
+        with self._stats_lock:
+            first, self._told_other_host = not self._told_other_host, True
+        if first:
+            log.warning(
+                "link_to_other_host",
+                named=origin_text(link),
+                asked=self.base_url,
+                detail=f"Zendesk's next-page links name another host; nothing is sent there: each next page is "
+                f"asked of {env_name('base_url')} with the page's cursor (if your Zendesk moved, set "
+                f"{env_name('base_url')} to its new address)",
+            )
 
     def _count(self, name: str, amount: int = 1) -> None:
         with self._stats_lock:
