@@ -85,7 +85,8 @@ Google SecOps ingestion API (--ingestion api):
 
 Other:
   --staging-dir DIR              build the function source in DIR (new or empty) and keep it
-  --dry-run                      print every gcloud command that would run ("+ " lines), run nothing
+  --dry-run                      print every gcloud command that would run ("+ " lines), run nothing and
+                                 read no secret (a --secret-file still to be written is only noted)
   --assume-exists                with --dry-run: print the update path (as if every resource existed)
   -h, --help                     this text
 
@@ -187,13 +188,7 @@ validate_args() {
     die "--zendesk-email '$EMAIL' is not an e-mail address: pass the admin's address"
   [[ -z $CLIENT_ID || $CLIENT_ID =~ ^[A-Za-z0-9._@-]+$ ]] ||
     die "--client-id may only hold letters, digits and . _ @ -: copy the OAuth client's unique identifier"
-  if [[ -n $SECRET_FILE ]]; then
-    [[ -f $SECRET_FILE && -r $SECRET_FILE ]] || die "--secret-file '$SECRET_FILE' is not a readable file: check the path"
-    [[ -n $(tr -d '\r\n' <"$SECRET_FILE") ]] || die "--secret-file '$SECRET_FILE' is empty: write the $(secret_label) into it"
-    if [[ -n $(find "$SECRET_FILE" -perm /077 2>/dev/null) ]]; then
-      note "warning: $SECRET_FILE is readable by other users: chmod 600 it"
-    fi
-  fi
+  [[ -z $SECRET_FILE ]] || validate_secret_file
 
   validate_ingestion
   PREFIX=${PREFIX:-$DEFAULT_PREFIX}
@@ -231,6 +226,18 @@ validate_args() {
       die "--staging-dir '$STAGING_DIR' exists and is not an empty directory: pass a new or empty directory"
   fi
   ((DRY_RUN)) || command -v gcloud >/dev/null || die "gcloud not found: install the Google Cloud SDK (or use --dry-run)"
+}
+
+validate_secret_file() {  # a dry run reads no secret: a file still to be written is only noted
+  if [[ ! -e $SECRET_FILE ]] && ((DRY_RUN)); then
+    note "warning: --secret-file '$SECRET_FILE' does not exist yet: a real run reads the $(secret_label) from it"
+    return 0
+  fi
+  [[ -f $SECRET_FILE && -r $SECRET_FILE ]] || die "--secret-file '$SECRET_FILE' is not a readable file: check the path"
+  [[ -n $(tr -d '\r\n' <"$SECRET_FILE") ]] || die "--secret-file '$SECRET_FILE' is empty: write the $(secret_label) into it"
+  if [[ -n $(find "$SECRET_FILE" -perm /077 2>/dev/null) ]]; then
+    note "warning: $SECRET_FILE is readable by other users: chmod 600 it"
+  fi
 }
 
 validate_ingestion() {  # --ingestion and the options that belong to one mode only

@@ -613,7 +613,7 @@ def test_a_plain_http_base_url_is_refused(checkout: Path, secret_file: Path) -> 
         (["--schedule", "hourly"], "--schedule"),
         (["--secops-can-delete"], "--secops-service-account"),
         (["--secops-service-account", "someone@example.com"], "--secops-service-account"),
-        (["--secret-file", "/nonexistent/secret"], "--secret-file"),
+        (["--secret-file", "/"], "--secret-file '/' is not a readable file"),
         (["--bogus", "1"], "--bogus"),
         (["stray-value"], "unexpected argument (not shown"),
     ],
@@ -648,6 +648,20 @@ def test_dry_run_calls_nothing(checkout: Path, secret_file: Path, fake_gcloud: d
         result = deploy(checkout, *TOKEN, "--secret-file", secret_file, "--dry-run", *extra, env=fake_gcloud)
         assert result.returncode == 0, result.stderr
     assert gcloud_calls(fake_gcloud) == []  # not even a describe
+
+
+def test_a_dry_run_reads_no_secret_so_the_file_may_not_exist_yet_but_a_real_run_needs_it(
+    checkout: Path, fake_gcloud: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "to-be-written"
+    dry = deploy(checkout, *OAUTH, "--secret-file", missing, "--dry-run", env=fake_gcloud)
+    assert dry.returncode == 0, dry.stderr
+    assert f"warning: --secret-file '{missing}' does not exist yet" in dry.stderr
+    assert ["gcloud", "secrets", "versions", "add", "zendesk-oauth-client-secret", f"--project={PROJECT}",
+            "--data-file=-", "<", str(missing)] in printed(dry)  # fmt: skip
+    real = deploy(checkout, *OAUTH, "--secret-file", missing, env=fake_gcloud)
+    assert real.returncode == 2 and "is not a readable file: check the path" in real.stderr
+    assert gcloud_calls(fake_gcloud) == []
 
 
 def test_a_first_run_creates_exactly_what_the_dry_run_printed(
@@ -827,7 +841,34 @@ def test_the_script_is_shellcheck_clean() -> None:
     assert result.returncode == 0, result.stdout
 
 
-# ---------------------------------------------------------------- docs/SECOPS.md stays true to the script
+# ---------------------------------------------------------------- the README and docs/SECOPS.md stay true to the script
+
+
+def readme_dry_run() -> str:
+    """The README's deploy.sh --dry-run block, exactly as a reader would paste it."""
+    blocks = re.findall(r"```bash\n(.*?)```", (REPO / "README.md").read_text(), flags=re.DOTALL)
+    found = [block for block in blocks if block.startswith("deploy/gcp/deploy.sh") and "--dry-run" in block]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_the_readme_dry_run_works_as_written_before_the_secret_file_exists(checkout: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"  # the reader's ~: no ~/zendesk-oauth-secret in it yet
+    home.mkdir()
+    result = subprocess.run(
+        ["bash", "-c", readme_dry_run()],
+        cwd=checkout,
+        env={**os.environ, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    commands = printed(result)
+    feed_grant = [argv for argv in commands if "--role=roles/storage.objectViewer" in argv]
+    assert len(feed_grant) == 1 and feed_grant[0][-3].endswith(".iam.gserviceaccount.com")
 
 
 def doc_invocations() -> list[list[str]]:
