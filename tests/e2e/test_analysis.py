@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import fcntl
-import io
+import itertools
 import json
 import os
 import pty
 import re
+import shlex
 import struct
 import subprocess
 import sys
@@ -22,15 +22,29 @@ from zdlogs.demo import run_demo
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo's data, made once for the module (the same generator and collector as `zdlogs demo`)."""
+def demo_printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """The demo's data and what it printed, made once for the module (`zdlogs demo`'s own generator and
+    collector, with its default history of 3000 audit records)."""
     root = tmp_path_factory.mktemp("analysis") / "zendesk-demo"
+    printed: list[str] = []
     logs.configure("console", quiet=True)  # as `zdlogs demo` does: its own report, not a log line per page
     try:
-        run_demo(str(root), audit_logs=3000, tickets=40, seed=42, echo=lambda _line: None)
+        run_demo(str(root), audit_logs=3000, tickets=40, seed=42, echo=printed.append)
     finally:
         logs.configure("console", stream=sys.stderr)
-    return root
+    return root, [line for text in printed for line in text.split("\n")]
+
+
+@pytest.fixture(scope="module")
+def demo(demo_printed: tuple[Path, list[str]]) -> Path:
+    return demo_printed[0]
+
+
+@pytest.fixture(scope="module")
+def incident_time(demo_printed: tuple[Path, list[str]]) -> str:
+    """The --around of the incident command the demo printed."""
+    command = next(line for line in demo_printed[1] if " report incident " in line)
+    return command.split("--around ")[1].split()[0]
 
 
 def _command(*args: str) -> list[str]:
@@ -41,15 +55,6 @@ def _env(**extra: str) -> dict[str, str]:
     """The user's environment without a width: each test says which one the terminal has, if any."""
     env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
     return {**{key: value for key, value in env.items() if not key.startswith("ZDLOGS_")}, **extra}
-
-
-@pytest.fixture(scope="module")
-def incident_time(demo: Path) -> str:
-    """The demo's compromised admin signs in from 192.0.2.66: its first record, as README's tip finds it."""
-    result = subprocess.run(
-        _command("export", "csv", "-i", str(demo), "--ip", "192.0.2.66"), capture_output=True, text=True, check=True
-    )
-    return next(csv.DictReader(io.StringIO(result.stdout)))["created_at"]
 
 
 REPORTS = {
@@ -171,3 +176,79 @@ def test_head_in_a_shell_pipeline_sees_exit_0(demo: Path) -> None:
         "rc=0",
     ]
     assert result.stderr == ""
+
+
+# ---- the README's analysis examples, run on fresh demo data
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+README_WIDTH = "140"  # "as a 140-column terminal shows them"
+
+
+def readme_examples() -> list[tuple[str, list[str]]]:
+    """(command, shown output) of every ``$ ...`` block of the README's "Export and reports" section."""
+    section = README.read_text().split("\n## Export and reports", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"^```\n\$ (.*?)^```", section, re.S | re.M)
+    return [(block.split("\n", 1)[0], block.rstrip("\n").split("\n")[1:]) for block in blocks]
+
+
+def shape(line: str) -> str:
+    """A line with its data abstracted: every run of words, numbers and times is ``x``, a table row is its
+    cells, rules of any length are one; what stays is the layout (boxes, columns, labels' punctuation)."""
+    line = line.strip()
+    if line.startswith("│"):
+        return "│" * line.count("│")
+    line = re.sub(r"[━─]+", "─", line)
+    word = r"[\w'\u2019.:/@+\-\"]+"
+    line = re.sub(rf"{word}(?: {word})*", "x", line)
+    return re.sub(r"\s+", " ", line)
+
+
+def _run_readme_command(command: str, cwd: Path, around: str) -> list[str]:
+    words = shlex.split(command)
+    env = _env(COLUMNS=README_WIDTH)
+    while "=" in words[0]:
+        name, value = words.pop(0).split("=", 1)
+        env[name] = value
+    head = None
+    if "|" in words:
+        words, pipe = words[: words.index("|")], words[words.index("|") + 1 :]
+        assert pipe[:1] == ["head"], command
+        head = int(pipe[1].lstrip("-n"))
+    assert words[0] == "zdlogs", command
+    args = [around if previous == "--around" else word for previous, word in itertools.pairwise(words)]
+    result = subprocess.run(
+        _command(*args), cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    lines = (result.stdout + result.stderr).splitlines()
+    return lines[:head] if head else lines
+
+
+@pytest.mark.parametrize(("command", "shown"), readme_examples(), ids=[cmd for cmd, _ in readme_examples()])
+def test_the_readme_analysis_examples_show_what_the_commands_print(
+    demo_printed: tuple[Path, list[str]], incident_time: str, command: str, shown: list[str]
+) -> None:
+    """Each shown line, data abstracted (``shape``), appears in the command's output in the same order (``...``
+    stands for lines left out); table headers and the CSV header appear exactly. `make demo` is compared with
+    what the demo printed; the incident's --around is the time this demo printed."""
+    root, printed = demo_printed
+    actual = printed if command == "make demo" else _run_readme_command(command, root.parent, incident_time)
+    filters = re.findall(r"--(?:actor|action|ip|source-type) (\"[^\"]+\"|'[^']+'|\S+)", command)
+    for row in (line for line in shown if re.match(r"\d{4}-\d\d-\d\dT", line)):  # shown CSV rows obey the filters
+        assert all(value.strip("\"'") in row for value in filters), (command, row)
+    shapes, position = [shape(line) for line in actual], 0
+    for line in shown:
+        if line.strip() in ("", "..."):
+            continue
+        if "┃" in line or line.startswith("created_at,"):
+            assert " ".join(line.split()) in [" ".join(other.split()) for other in actual], line
+        found = shapes.index(shape(line), position) if shape(line) in shapes[position:] else -1
+        assert found >= 0, f"README line not in the output, in order: {line!r}\n--- output:\n" + "\n".join(actual)
+        position = found + 1
+
+
+def test_the_readme_shows_every_report_and_the_demo(demo: Path) -> None:
+    commands = [command for command, _ in readme_examples()]
+    assert commands[0] == "make demo" and len(commands) >= 9
+    for name in ("export csv", "activity", "offhours", "rules", "incident", "html", "COLUMNS=80"):
+        assert any(name in command for command in commands), name

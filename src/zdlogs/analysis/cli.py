@@ -129,7 +129,7 @@ class AuditOptions:
             yield data.materialize() if cached else data
 
     def describe(self) -> str:
-        return "Zendesk API" if self.from_api else str(Path(self.input_).expanduser())
+        return "Zendesk API" if self.from_api else os.path.expanduser(self.input_)  # as typed: ./zendesk-demo
 
 
 def _option_groups(command: Callable[..., Any]) -> Callable[..., Any]:
