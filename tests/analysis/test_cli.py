@@ -40,7 +40,7 @@ def test_export_csv_to_stdout_reads_zdlogs_output_env(collected: Path) -> None:
 
 
 def test_reports_as_json(collected: Path) -> None:
-    activity = json.loads(zdlogs("report", "activity", "-i", str(collected), "--by", "week", "-f", "json").stdout)
+    activity = json.loads(zdlogs("report", "activity", "-i", str(collected), "--by", "Week", "-f", "JSON").stdout)
     assert activity["summary"]["records_per_period"] == [5, 5, 0, 1, 1]
     off = json.loads(
         zdlogs("report", "offhours", "-i", str(collected), "--timezone", "Europe/Paris", "--allow", "101",

@@ -41,11 +41,12 @@ class ActivityOptions:
 
 
 def check_options(period: str, top: int) -> ActivityOptions:
-    if period not in PERIODS:
+    """``--by`` in any case (``Week``), as every choice of zdlogs; ``--top`` at least 1."""
+    if period.strip().lower() not in PERIODS:
         raise ConfigError(f"--by {period!r}: use day or week")
     if top < 1:
         raise ConfigError(f"--top {top}: show at least one actor, e.g. --top 10")
-    return ActivityOptions(period, top)
+    return ActivityOptions(period.strip().lower(), top)
 
 
 def activity_report(data: AuditData, options: ActivityOptions) -> Report:
