@@ -42,9 +42,10 @@ What remains: a batch accepted whose marker could not be written (a crash, or th
 in that instant), or a request SecOps processed but whose answer never arrived (timeout, reset), is sent
 again: at most one batch twice, never a loss.
 
-Retries: 429, 5xx, timeouts and connection errors are retried (tenacity; ``Retry-After`` honoured, as
-seconds or an HTTP-date); a 401 refreshes the token once; any other 4xx stops the run with a one-line
-StorageError naming the problem and the fix, the checkpoint not moved. Credentials: google-auth's
+Retries: 429, 5xx, timeouts and connection errors are retried (the shared :class:`zdlogs._retry.RetryPolicy`;
+``Retry-After`` honoured, as seconds or an HTTP-date, up to ``MAX_RETRY_AFTER_SECONDS``); a 401 refreshes the
+token once; any other 4xx stops the run with a one-line StorageError naming the problem and the fix, the
+checkpoint not moved. Credentials: google-auth's
 Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS`` = a service account key file, or the
 attached service account on Google Cloud); the token is refreshed by google-auth, registered for
 redaction, and never put in a message or a log line.
@@ -60,21 +61,21 @@ import re
 import threading
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import structlog
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_random_exponential
 
 from zdlogs import logs
+from zdlogs._retry import RetryNote, RetryPolicy, is_retriable_status, retriable_status, transport_errors_retriable
 from zdlogs.config import DEFAULT_SECOPS_BATCH_BYTES, DEFAULT_SECOPS_LOG_TYPE, check_base_url, env_name
 from zdlogs.destinations.base import StoredPage
 from zdlogs.errors import ConfigError, LeaseLost, Retriable, StorageError
 from zdlogs.stores.base import ObjectStore
-from zdlogs.zendesk.ratelimit import parse_retry_after
+from zdlogs.times import moment_of, rfc3339, utc_now
 
 try:
     import google.auth as google_auth
@@ -95,7 +96,6 @@ MISSING_EXTRA = "secops:// output needs the secops extra (google-auth): pip inst
 RETRIES = 5
 RETRY_BUDGET_SECONDS = 300.0
 MAX_RETRY_AFTER_SECONDS = 120.0
-MAX_BACKOFF_SECONDS = 30.0
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -155,7 +155,9 @@ class SecOpsDestination:
         self.url = f"secops://{project}/{location}/{instance}"
         self.project, self.location, self.instance, self.log_type = project, location, instance, log_type
         self.state, self.batch_bytes = state, batch_bytes
-        self.retries, self.backoff = retries, backoff
+        self._policy = RetryPolicy(
+            retries, budget_seconds=RETRY_BUDGET_SECONDS, max_retry_after=MAX_RETRY_AFTER_SECONDS, backoff=backoff
+        )
         self.parent = f"projects/{project}/locations/{location}/instances/{instance}"
         origin = _origin(endpoint or DEFAULT_ENDPOINT.format(location=location))
         self.import_url = f"{origin}/{API_VERSION}/{self.parent}/logTypes/{log_type}/logs:import"
@@ -206,7 +208,7 @@ class SecOpsDestination:
                 self.state.put_if_absent(marker, _marker_body(key, index, len(batches), batch.records))
             sent += 1
         done = {"key": key, "batches": [batch.digest for batch in batches], "log_type": self.log_type}
-        self.state.put_if_absent(self._done(key), orjson.dumps(done | {"at": _rfc3339(datetime.now(UTC))}))
+        self.state.put_if_absent(self._done(key), orjson.dumps(done | {"at": rfc3339(utc_now())}))
         return sent > 0
 
     def delivered(self, key: str) -> bool:
@@ -220,7 +222,7 @@ class SecOpsDestination:
 
     def _batches(self, lines: list[bytes]) -> list[Batch]:
         """Consecutive lines in requests of at most ``batch_bytes`` (a larger single entry goes alone)."""
-        collected = datetime.now(UTC)
+        collected = utc_now()
         batches: list[Batch] = []
         group: list[tuple[bytes, bytes]] = []
         empty = len(self._envelope[0]) + len(self._envelope[1])  # the request body around no entry
@@ -260,19 +262,14 @@ class SecOpsDestination:
     # -- one request, retried -------------------------------------------------------------------------
 
     def _send(self, batch: Batch, where: str) -> None:
-        retrying = Retrying(
-            retry=retry_if_exception_type(Retriable),
-            stop=self._should_stop,
-            wait=self._wait,
-            before_sleep=lambda state: self._log_retry(state, where),
-            reraise=True,
-        )
+        retrying = self._policy.retrying(on_retry=lambda note: _log_retry(note, where))
         try:
             retrying(self._attempt, batch.body, where)
         except Retriable as exc:
+            attempts = self._policy.retries + 1
             raise StorageError(
-                f"SecOps did not accept {where} after {self.retries + 1} attempts ({exc}): the API or the network "
-                "is degraded; the checkpoint was not moved, so the next run sends what is missing"
+                f"SecOps did not accept {where} after {attempts} attempts ({exc}): the API or the network is degraded; "
+                "the checkpoint was not moved, so the next run sends what is missing"
             ) from None
 
     def _attempt(self, body: bytes, where: str) -> None:
@@ -282,37 +279,14 @@ class SecOpsDestination:
         status = response.status_code
         if 200 <= status < 300:
             return
-        if status == 429 or status >= 500:
-            raise Retriable(
-                f"HTTP {status}", retry_after=parse_retry_after(response.headers.get("retry-after")), status=status
-            )
+        if is_retriable_status(status):
+            raise retriable_status(response)
         raise StorageError(self._describe(response, where))
 
     def _post(self, body: bytes, token: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        try:
+        with transport_errors_retriable():
             return self._http.post(self.import_url, content=body, headers=headers)
-        except httpx.TimeoutException:
-            raise Retriable("timed out") from None
-        except httpx.TransportError as exc:
-            raise Retriable(f"connection failed: {type(exc).__name__}") from None
-
-    def _should_stop(self, state: RetryCallState) -> bool:
-        return state.attempt_number > self.retries or (state.seconds_since_start or 0.0) >= RETRY_BUDGET_SECONDS
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, Retriable) and error.retry_after is not None:
-            return min(error.retry_after, MAX_RETRY_AFTER_SECONDS)
-        return wait_random_exponential(multiplier=self.backoff, max=MAX_BACKOFF_SECONDS)(state)
-
-    @staticmethod
-    def _log_retry(state: RetryCallState, where: str) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0
-        log.warning(
-            "secops_retrying", what=where, reason=str(error), attempt=state.attempt_number, wait_seconds=round(wait, 2)
-        )
 
     # -- credentials ----------------------------------------------------------------------------------
 
@@ -364,6 +338,10 @@ class SecOpsDestination:
 # -- helpers ---------------------------------------------------------------------------------------------
 
 
+def _log_retry(note: RetryNote, where: str) -> None:
+    log.warning("secops_retrying", what=where, **note.fields())
+
+
 def _lines(key: str, data: bytes) -> list[bytes]:
     """The page's record lines, gunzipped if the page was stored compressed (SecOps gets plain lines)."""
     if data[:2] == _GZIP_MAGIC:
@@ -380,8 +358,8 @@ def _entry(line: bytes, collected: datetime) -> bytes:
     return orjson.dumps(
         {
             "data": base64.b64encode(line).decode("ascii"),
-            "logEntryTime": _rfc3339(happened),
-            "collectionTime": _rfc3339(collected),
+            "logEntryTime": rfc3339(happened),
+            "collectionTime": rfc3339(collected),
         }
     )
 
@@ -395,26 +373,8 @@ def _record_time(line: bytes) -> datetime | None:
         return None
     if not isinstance(record, dict):
         return None
-    found = [moment for name in TIME_FIELDS if (moment := _parse_time(record.get(name))) is not None]
+    found = [moment for name in TIME_FIELDS if (moment := moment_of(record.get(name))) is not None]
     return max(found) if found else None
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float) and 0 < value < 1e11:  # epoch seconds (Zendesk's event timestamps)
-        return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, str) and value:
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return None
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _envelope(forwarder: str) -> tuple[bytes, bytes]:
@@ -461,9 +421,7 @@ def _default_credentials(url: str) -> Any:
 
 
 def _marker_body(key: str, index: int, count: int, records: int) -> bytes:
-    return orjson.dumps(
-        {"key": key, "batch": index, "of": count, "records": records, "accepted": _rfc3339(datetime.now(UTC))}
-    )
+    return orjson.dumps({"key": key, "batch": index, "of": count, "records": records, "accepted": rfc3339(utc_now())})
 
 
 def _api_message(response: httpx.Response) -> str:
