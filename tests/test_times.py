@@ -46,6 +46,12 @@ def test_formats_convert_another_zone_to_utc_first() -> None:
     assert iso_offset(late_in_paris) == "2026-11-25T23:30:00.000+00:00"
 
 
+def test_second_precision_truncates_and_never_rounds_up() -> None:
+    nearly_the_next_second = datetime(2026, 11, 25, 11, 15, 0, 999_000, tzinfo=PARIS)
+    assert iso_z(nearly_the_next_second) == "2026-11-25T10:15:00Z"
+    assert compact(nearly_the_next_second) == "20261125T101500Z"
+
+
 @pytest.mark.parametrize(
     "text",
     [

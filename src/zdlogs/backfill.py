@@ -31,8 +31,9 @@ import structlog
 
 from zdlogs.progress import Limits, StreamSummary
 from zdlogs.state import StateStore, WindowSlot
-from zdlogs.streams.base import Page, StreamContext, iso_z, parse_z
+from zdlogs.streams.base import Page, StreamContext
 from zdlogs.streams.windowed import WindowCheckpoint, WindowedStream, window_end
+from zdlogs.times import iso_z, parse_utc
 from zdlogs.writer import PageWriter
 from zdlogs.zendesk.client import ZendeskClient
 
@@ -62,7 +63,7 @@ def due(
     stream: WindowedStream, client: ZendeskClient, start: WindowCheckpoint, ctx: StreamContext, workers: int
 ) -> tuple[datetime, datetime] | None:
     """The range a first run should backfill in parallel (``--since`` far back), from its oldest record; or None."""
-    since, until = parse_z(start.since), window_end(ctx)
+    since, until = parse_utc(start.since), window_end(ctx)
     if ctx.since is None or not wanted(since, until, workers):
         return None
     oldest = stream.oldest(client, start.since, iso_z(until))

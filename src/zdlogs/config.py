@@ -12,7 +12,7 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self, cast
 from urllib.parse import urlsplit
 
@@ -21,7 +21,7 @@ from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from zdlogs.errors import ConfigError
-from zdlogs.times import iso_z, utc_now
+from zdlogs.times import iso_z, parse_utc, utc_now
 
 KNOWN_RESOURCES = ("audit_logs", "incremental_tickets", "access_logs", "ticket_events", "users", "organizations")
 DEFAULT_RESOURCES = ("audit_logs", "incremental_tickets")  # the original function's RESOURCES default
@@ -525,20 +525,6 @@ def check_base_url(value: str) -> str:
     if parts.username or parts.password or parts.query or parts.path.strip("/"):
         raise ValueError(f"{value!r} must be only the origin: use https://{parts.hostname}")
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def parse_utc(value: str | date | datetime) -> datetime:
-    """Parse a date or date-time; a value without a zone is UTC."""
-    if isinstance(value, datetime):
-        parsed = value
-    elif isinstance(value, date):
-        parsed = datetime(value.year, value.month, value.day)
-    else:
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(f"{value!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def load_settings(**overrides: Any) -> Settings:

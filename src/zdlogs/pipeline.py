@@ -11,7 +11,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -33,6 +33,7 @@ from zdlogs.stores import Lease, ObjectStore
 from zdlogs.streams import STREAMS, WindowedStream
 from zdlogs.streams.base import Checkpoint, Page, Stream, StreamContext
 from zdlogs.streams.windowed import WindowCheckpoint
+from zdlogs.times import utc_now
 from zdlogs.writer import PageWriter
 from zdlogs.zendesk.client import ZendeskClient
 
@@ -119,7 +120,7 @@ class StreamRunner:
         self.settings, self.client, self.writer, self.state = settings, client, writer, state
         self.limits = Limits(settings.max_pages, Deadline(settings.max_runtime))
         self.ctx = StreamContext(
-            now=now or datetime.now(UTC),
+            now=now or utc_now(),
             lookback_seconds=settings.lookback_seconds,
             settle_seconds=settings.settle_seconds,
             since=settings.since,

@@ -1,13 +1,13 @@
-"""What every stream shares: an empty checkpoint is false, frozen pages and contexts, the time helpers."""
+"""What every stream shares: an empty checkpoint is false, frozen pages and contexts (the time helpers they
+use are zdlogs.times', tested in tests/test_times.py)."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from zdlogs.streams import base
 from zdlogs.streams.base import Checkpoint, Page, StreamContext
 from zdlogs.streams.cursor_export import CursorCheckpoint
 from zdlogs.streams.time_export import StartTimeCheckpoint
@@ -37,11 +37,3 @@ def test_each_context_gets_its_own_extra() -> None:
     first.extra["ticket_event_comments"] = True
     assert StreamContext(now=NOW, lookback_seconds=60, settle_seconds=1).extra == {}
     assert first.since is None
-
-
-def test_time_helpers_write_utc_with_second_precision() -> None:
-    moment = datetime(2026, 11, 25, 11, 15, 0, 999_000, tzinfo=timezone(timedelta(hours=1)))
-    assert base.iso_z(moment) == "2026-11-25T10:15:00Z"
-    assert base.compact(moment) == "20261125T101500Z"
-    assert base.parse_z("2026-11-25T10:15:00Z") == datetime(2026, 11, 25, 10, 15, tzinfo=UTC)
-    assert base.parse_z("2026-11-25T11:15:00+01:00").tzinfo is UTC

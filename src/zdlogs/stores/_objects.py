@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ import structlog
 
 from zdlogs.errors import ConfigError
 from zdlogs.stores.base import Lease, ObjectDestination
+from zdlogs.times import iso_offset, parse_utc, utc_now
 
 log = structlog.get_logger("zdlogs.stores")
 
@@ -44,16 +45,8 @@ def content_type(name: str) -> str:
     return next((kind for suffix, kind in CONTENT_TYPES.items() if name.endswith(suffix)), "application/octet-stream")
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds")
-
-
 def lease_body(owner: str, since: datetime, expires: datetime) -> bytes:
-    return orjson.dumps({"owner": owner, "since": iso(since), "expires": iso(expires)})
+    return orjson.dumps({"owner": owner, "since": iso_offset(since), "expires": iso_offset(expires)})
 
 
 def holder(raw: bytes) -> Lease:
@@ -65,11 +58,11 @@ def holder(raw: bytes) -> Lease:
 
 
 def expired(expires: str) -> bool:
+    """The lease's ``expires`` is past (one without a zone is UTC); an unreadable one counts as past."""
     try:
-        moment = datetime.fromisoformat(expires)
+        return parse_utc(expires) <= utc_now()
     except ValueError:
         return True
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= now()
 
 
 # -- the run lease on an object store with conditional writes ------------------------------------------
@@ -145,10 +138,10 @@ class LeasedObjectStore(ObjectDestination):
             self._release(key, renewal.version)  # type: ignore[attr-defined]
 
     def _acquire(self, key: str, owner: str) -> tuple[Lease, Any]:
-        since = now()
+        since = utc_now()
         expires = since + timedelta(seconds=self.lease_ttl)
         body = lease_body(owner, since, expires)
-        ours = ObjectLease(True, owner, iso(since), iso(expires), self._lost)
+        ours = ObjectLease(True, owner, iso_offset(since), iso_offset(expires), self._lost)
         name = self._name(key)
         for _ in range(TAKE_TURNS):
             version = self._write_if(self._handle, name, body, self.ABSENT)  # type: ignore[attr-defined]
@@ -164,7 +157,7 @@ class LeasedObjectStore(ObjectDestination):
             if version is not None:
                 log.warning("lease_taken_over", key=self.url + key, previous=held.owner, expired=held.expires)
                 return ours, version
-        return Lease(acquired=False, owner="unknown (contended)", since=iso(since)), self.ABSENT
+        return Lease(acquired=False, owner="unknown (contended)", since=iso_offset(since)), self.ABSENT
 
 
 class Renewal:
@@ -192,8 +185,8 @@ class Renewal:
 
     def _renew(self) -> bool:
         """Renew once; False when the lease turned out to be someone else's (stop renewing)."""
-        since = datetime.fromisoformat(self.lease.since)
-        body = lease_body(self.lease.owner, since, now() + timedelta(seconds=self.sink.lease_ttl))
+        since = parse_utc(self.lease.since)
+        body = lease_body(self.lease.owner, since, utc_now() + timedelta(seconds=self.sink.lease_ttl))
         try:
             version = self.sink._write_if(self._handle, self._name, body, self.version)  # type: ignore[attr-defined]
         except self.sink.TRANSIENT as exc:

@@ -17,7 +17,6 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -25,6 +24,7 @@ import orjson
 from zdlogs.config import env_name, flag_name
 from zdlogs.errors import ConfigError, StorageError
 from zdlogs.stores.base import Lease, ObjectDestination
+from zdlogs.times import iso_offset, utc_now
 
 TEMP_DIR = ".zdlogs-tmp"
 STALE_TEMP_SECONDS = 3600
@@ -136,7 +136,7 @@ class LocalStore(ObjectDestination):
             except BlockingIOError:
                 yield _read_holder(path)
                 return
-            since = datetime.now(UTC).isoformat(timespec="seconds")
+            since = iso_offset(utc_now(), "seconds")
             os.ftruncate(fd, 0)
             os.pwrite(fd, orjson.dumps({"owner": owner, "since": since}), 0)
             yield Lease(acquired=True, owner=owner, since=since)

@@ -24,8 +24,9 @@ from typing import Any
 
 import structlog
 
-from zdlogs.streams.base import StreamContext, iso_z, parse_z
+from zdlogs.streams.base import StreamContext
 from zdlogs.streams.windowed import WindowCheckpoint, WindowedStream
+from zdlogs.times import iso_z, parse_utc
 
 log = structlog.get_logger("zdlogs.streams.access_logs")
 
@@ -48,7 +49,7 @@ class AccessLogs(WindowedStream):
         """The windowed streams' resume point, moved up to the retention edge (and said so) when older."""
         start = super().resume_point(checkpoint, ctx)
         edge = ctx.now - RETENTION
-        if parse_z(start.since) >= edge:
+        if parse_utc(start.since) >= edge:
             return start
         log.warning(
             "access_logs_beyond_retention",

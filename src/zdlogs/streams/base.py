@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 from zdlogs.zendesk.client import ZendeskClient
@@ -78,17 +78,3 @@ class Stream(Protocol[C]):
     checkpoint_type: ClassVar[type[Checkpoint]]
 
     def pages(self, client: ZendeskClient, checkpoint: C, ctx: StreamContext) -> Iterator[Page]: ...
-
-
-def iso_z(moment: datetime) -> str:
-    """Zendesk's timestamp form: second precision, UTC, ``Z`` suffix."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_z(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def compact(moment: datetime) -> str:
-    """A timestamp safe in object names and sortable: ``20261125T101500Z``."""
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -22,7 +22,8 @@ from typing import Any, ClassVar, Self
 import orjson
 
 from zdlogs.errors import StuckCursorError, ZendeskError
-from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, iso_z, parse_z
+from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext
+from zdlogs.times import compact, iso_z, parse_utc
 from zdlogs.zendesk.client import ZendeskClient
 from zdlogs.zendesk.pagination import next_link, on_origin, records_of
 
@@ -131,7 +132,7 @@ def version_time(record: dict[str, Any]) -> datetime:
     updated = record.get("updated_at")
     if isinstance(updated, str):
         try:
-            return parse_z(updated)
+            return parse_utc(updated)
         except ValueError:
             pass
     raise ZendeskError(f"record {record.get('id')!r} has neither generated_timestamp nor updated_at: report it")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from zdlogs.errors import ZendeskError
-from zdlogs.streams.base import parse_z
 from zdlogs.streams.time_export import TimeExport
+from zdlogs.times import parse_utc
 
 
 class Organizations(TimeExport):
@@ -22,6 +22,6 @@ class Organizations(TimeExport):
     def second(self, record: dict[str, Any]) -> int:
         updated = record.get("updated_at")
         try:
-            return int(parse_z(updated).timestamp())  # type: ignore[arg-type]
+            return int(parse_utc(updated).timestamp())  # type: ignore[arg-type]
         except (TypeError, ValueError, AttributeError):
             raise ZendeskError(f"organization {record.get('id')!r} has no readable updated_at: report it") from None

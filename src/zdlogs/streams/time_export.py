@@ -28,9 +28,10 @@ from typing import Any, ClassVar, Self
 import structlog
 
 from zdlogs.errors import StuckCursorError, ZendeskError
-from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, iso_z
+from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext
 from zdlogs.streams.cursor_export import PAGE_SIZE, first_start_time
 from zdlogs.streams.windowed import Boundary
+from zdlogs.times import compact, iso_z
 from zdlogs.zendesk.client import ZendeskClient
 from zdlogs.zendesk.pagination import records_of
 

@@ -26,7 +26,8 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, Self
 
 from zdlogs.errors import ZendeskError
-from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext, compact, iso_z, parse_z
+from zdlogs.streams.base import JSON, Checkpoint, Page, StreamContext
+from zdlogs.times import compact, iso_z, parse_utc
 from zdlogs.zendesk.client import ZendeskClient
 from zdlogs.zendesk.pagination import cursor_next, on_origin, records_of
 
@@ -74,14 +75,14 @@ class WindowedStream:
     def pages_from(self, client: ZendeskClient, start: WindowCheckpoint, ctx: StreamContext) -> Iterator[Page]:
         """Pages from a resume point already worked out (:meth:`resume_point`) to the end of this run's window."""
         until = window_end(ctx)
-        if until < parse_z(start.since):
+        if until < parse_utc(start.since):
             return
         yield from self.window_pages(client, start, iso_z(until))
 
     def resume_point(self, checkpoint: WindowCheckpoint, ctx: StreamContext) -> WindowCheckpoint:
         """Where this run starts: the checkpoint, else ``--since``, else LOOKBACK_SECONDS back."""
         if checkpoint.since:
-            return WindowCheckpoint(iso_z(parse_z(checkpoint.since)), checkpoint.seen_ids)
+            return WindowCheckpoint(iso_z(parse_utc(checkpoint.since)), checkpoint.seen_ids)
         return WindowCheckpoint(iso_z(ctx.since or ctx.now - timedelta(seconds=ctx.lookback_seconds)))
 
     def oldest(self, client: ZendeskClient, since: str, until: str) -> datetime | None:
@@ -92,7 +93,7 @@ class WindowedStream:
         """
         body = client.get_json(self.path, self.window_params(since, until, 1), family=self.family)
         records = records_of(body, self.records_key)
-        return parse_z(self.key(records[0])[0]) if records else None
+        return parse_utc(self.key(records[0])[0]) if records else None
 
     def window_pages(self, client: ZendeskClient, checkpoint: WindowCheckpoint, until: str) -> Iterator[Page]:
         """Pages of ``[checkpoint since, until]`` (both inclusive, whole seconds), oldest first.
@@ -137,7 +138,7 @@ class WindowedStream:
     def _page(self, records: list[dict[str, Any]], checkpoint: WindowCheckpoint, final: bool) -> Page:
         if not records:
             return Page([], checkpoint, final=final)
-        first = parse_z(records[0][self.time_field])
+        first = parse_utc(records[0][self.time_field])
         position = f"{compact(first)}-{records[0]['id']}"
         return Page(records, checkpoint, position, first.strftime("%Y/%m/%d"), final)
 
@@ -199,7 +200,7 @@ def canonical_time(stamp: str) -> str:
     if _ZENDESK_TIME.fullmatch(stamp):
         datetime.fromisoformat(stamp[:19])  # ValueError on an impossible date such as month 13
         return stamp
-    return iso_z(parse_z(stamp))
+    return iso_z(parse_utc(stamp))
 
 
 def window_end(ctx: StreamContext) -> datetime:
