@@ -12,6 +12,7 @@ from zdlogs.errors import (
     AuthError,
     CollectionFailed,
     ConfigError,
+    Interrupted,
     LeaseLost,
     PartialFailure,
     PermissionDenied,
@@ -44,22 +45,27 @@ README = Path(__file__).resolve().parent.parent / "README.md"
         (RetriesExhausted, 1),
         (UnsafeLinkError, 1),
         (StuckCursorError, 1),
+        (Interrupted, 130),
     ],
 )
 def test_each_error_carries_its_exit_code(error: type[ZdlogsError], code: int) -> None:
     assert error("why, and the fix").exit_code == code
 
 
+def test_an_interruption_exits_as_a_shell_reports_the_signal() -> None:
+    assert Interrupted("stopped").exit_code == 130 and Interrupted("stopped", 143).exit_code == 143
+
+
 def test_every_exit_code_is_in_the_readme_table() -> None:
     section = README.read_text().split("## Exit codes and errors", 1)[1]
     documented = {int(code) for code in re.findall(r"^\| (\d+) \|", section, flags=re.M)}
     carried = {cls.exit_code for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, ZdlogsError)}
-    assert carried <= documented
+    assert carried | {Interrupted("SIGTERM", 143).exit_code} <= documented
 
 
 def test_the_tree_in_the_docstring_names_every_error() -> None:
     classes = [name for name, cls in vars(errors).items() if isinstance(cls, type) and issubclass(cls, ZdlogsError)]
-    assert len(classes) == 13
+    assert len(classes) == 14
     for name in classes:
         assert re.search(rf"\b{name}\b", errors.__doc__ or ""), name
 

@@ -16,19 +16,23 @@ returns whether the plan is finished: nothing else flows back to the pipeline. S
 resumes every window where it was, without loss or duplicates, and the stream's own checkpoint only ever
 covers the finished windows at the start of the range; once all are finished it is what a sequential
 backfill would have left, and later runs go on as usual. ``MAX_PAGES`` and ``--max-runtime`` hold for
-the whole backfill: workers take a ticket per request, so no page is fetched that cannot be stored.
+the whole backfill: workers take a ticket per request, so no page is fetched that cannot be stored. A stop
+(Ctrl-C, SIGTERM: ``progress.Stop``) ends it within moments: the storing thread stops waiting for pages, the
+workers' waits end at once, and a worker still inside a request is not waited for beyond a grace of seconds.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from zdlogs.errors import Interrupted
 from zdlogs.progress import Limits, StreamSummary
 from zdlogs.state import StateStore, WindowSlot
 from zdlogs.streams.base import Page, StreamContext
@@ -41,6 +45,8 @@ log = structlog.get_logger("zdlogs.backfill")
 
 MIN_SPAN = timedelta(days=1)  # shorter first runs are not worth the threads
 WINDOWS_PER_WORKER = 4  # more windows than workers keeps every worker busy until the end
+POLL_SECONDS = 0.2  # how often the storing thread, waiting for a page, looks whether the run was asked to stop
+STOP_GRACE_SECONDS = 2.0  # how long a stopped run waits for workers inside a request before leaving them
 
 
 def split(start: datetime, until: datetime, count: int) -> list[tuple[str, str]]:
@@ -103,6 +109,7 @@ class ParallelBackfill:
         self._windows = windows
         self._open = dict(enumerate(windows))  # the windows not finished yet, by their place in this list
         self._stop = threading.Event()
+        self._left = False  # the storing thread stopped waiting for the workers
         self._tickets = threading.Semaphore(0)
         self._ticketed = limits.max_pages is not None  # without MAX_PAGES, a worker needs no ticket
         self._messages: queue.Queue[_Message] = queue.Queue(maxsize=workers * 2)
@@ -150,14 +157,15 @@ class ParallelBackfill:
     # -- the storing (calling) thread --------------------------------------------------------------------
 
     def _store_all(self, running: int, item: StreamSummary) -> bool:
-        """Store pages as they come; after a stop, pages and "done" are dropped (their windows resume later)."""
-        while running:
-            message = self._messages.get()
+        """Store pages as they come; after a stop, pages and "done" are dropped (their windows resume later).
+        A stop asked of the run (Ctrl-C, SIGTERM) ends this at once: the stream is ``interrupted``."""
+        while running and (message := self._next_message()) is not None:
             if message.kind == "exit":
                 running -= 1
             elif message.kind == "error":
                 assert message.error is not None
-                raise message.error
+                if not isinstance(message.error, Interrupted):  # a worker met the stop: ends below
+                    raise message.error
             elif self._stop.is_set():
                 continue
             elif message.kind == "done":
@@ -165,7 +173,19 @@ class ParallelBackfill:
                 slot.commit(slot.durable, done=True)
             else:
                 self._store(message.window, message.page, item)
+        if self.limits.stop.is_set():
+            item.status = "interrupted"
+            return False
         return not self._open
+
+    def _next_message(self) -> _Message | None:
+        """The workers' next message; None once the run is asked to stop, even while none comes."""
+        while not self.limits.stop.is_set():
+            try:
+                return self._messages.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                continue
+        return None
 
     def _store(self, window: int, page: Page | None, item: StreamSummary) -> None:
         assert page is not None
@@ -181,15 +201,22 @@ class ParallelBackfill:
         """Stop the workers, drop pages not stored (their windows' checkpoints do not cover them), save progress
         (after an error, as the page writer's ``close`` does: a write of unknown fate keeps its entry)."""
         self._halt()
-        while any(thread.is_alive() for thread in threads):
+        self._drain(threads, STOP_GRACE_SECONDS if self.limits.stop.is_set() else None)
+        for slot in self._open.values():  # unfinished: the plan is still there
+            self.writer.close(slot, error)
+
+    def _drain(self, threads: list[threading.Thread], grace: float | None) -> None:
+        """Take the workers' last messages until they exit. After a stop request, wait ``grace`` seconds at most:
+        a worker still inside a request is left to end on its own (workers never write), the run goes on."""
+        end = None if grace is None else time.monotonic() + grace
+        while any(thread.is_alive() for thread in threads) and (end is None or time.monotonic() < end):
             try:
                 self._messages.get(timeout=0.1)
             except queue.Empty:
                 continue
+        self._left = True  # a worker still running hands nothing over any more
         for thread in threads:
-            thread.join()
-        for slot in self._open.values():  # unfinished: the plan is still there
-            self.writer.close(slot, error)
+            thread.join(timeout=None if end is None else 0)
 
     # -- workers -----------------------------------------------------------------------------------------
 
@@ -223,7 +250,7 @@ class ParallelBackfill:
 
     def _put(self, message: _Message, always: bool = False) -> bool:
         """Hand a message over, giving up when the run stops (unless ``always``)."""
-        while always or not self._stop.is_set():
+        while not self._left and (always or not self._stop.is_set()):
             try:
                 self._messages.put(message, timeout=0.1)
                 return True

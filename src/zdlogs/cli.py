@@ -1,17 +1,22 @@
 """Command line: parse, call; errors map to exit codes once, in the root command. No collection logic lives here.
 
 Exit codes: 0 success (also: another run holds the lease), 1 failure, 2 bad configuration,
-3 authentication failed, 4 some streams failed, 5 storage failure, 130 interrupted.
+3 authentication failed, 4 some streams failed, 5 storage failure, 130 interrupted (Ctrl-C, SIGINT),
+143 stopped by SIGTERM (what Cloud Run, systemd and Kubernetes send).
 """
 
 from __future__ import annotations
 
 import errno
 import inspect
+import os
+import signal
 import sys
+import threading
 import traceback
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
@@ -37,6 +42,7 @@ from zdlogs.config import (
 )
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
+from zdlogs.progress import Stop
 from zdlogs.times import parse_utc
 
 if TYPE_CHECKING:
@@ -214,12 +220,54 @@ def run_command(**flags: Any) -> None:
     settings = load_settings(**flags)
     logs.protect(settings)
     settings.require_zendesk()
-    print_summary(run(settings))
+    stop = Stop()
+    with stop_on_signals(stop):
+        summary = run(settings, stop=stop)
+    print_summary(summary)
+    if summary.interrupted:
+        _exit(summary.interruption(), stop.exit_code)
+
+
+@contextmanager
+def stop_on_signals(stop: Stop) -> Iterator[None]:
+    """The first SIGINT (Ctrl-C) or SIGTERM says "stopping…" at once and asks ``stop``: no new request, every
+    wait ends, what is stored is committed, and the run ends within seconds (exit 130 / 143). A second one ends
+    the process at once: the state is then what a kill leaves, which the next run settles."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def handle(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        if stop.is_set():
+            _say_now(f"zdlogs: {name} again: stopping now; the next run settles the page that was being stored")
+            os._exit(128 + signum)
+        _say_now(f"zdlogs: stopping… ({name}): no new request; committing what is stored")
+        stop.request(name, 128 + signum)
+        if stop.interrupt_now:  # the main thread is waiting on Zendesk: end that wait at once
+            raise stop.error()
+
+    previous = {number: signal.signal(number, handle) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _say_now(line: str) -> None:
+    """One line on stderr from a signal handler: unbuffered, so it cannot meet a write it interrupted."""
+    try:
+        os.write(sys.stderr.fileno(), f"{line}\n".encode())
+    except (AttributeError, OSError, ValueError):  # a stderr without a file (tests capturing it)
+        sys.stderr.write(f"{line}\n")
+        sys.stderr.flush()
 
 
 def print_summary(summary: RunSummary) -> None:
     """A table on a terminal; always one structured ``run_summary`` log line."""
-    log.info("run_summary", output=summary.output, streams=[item.__dict__ for item in summary.streams])
+    stopped = {"interrupted": summary.interrupted} if summary.interrupted else {}
+    log.info("run_summary", output=summary.output, **stopped, streams=[item.__dict__ for item in summary.streams])
     if summary.lease_holder:
         typer.echo(f"Another run ({summary.lease_holder}) holds the lease on {summary.output}: nothing to do.")
         return

@@ -15,7 +15,8 @@ problem and the fix, so the CLI can print it without a traceback::
     ├── StorageError                 exit 5   the output or the state could not be written/read
     │   └── LeaseLost                (another run took over this run's lease: stop writing)
     ├── PartialFailure               exit 4   some streams failed, the others were collected
-    └── CollectionFailed             exit 1   every stream failed (the message holds each reason)
+    ├── CollectionFailed             exit 1   every stream failed (the message holds each reason)
+    └── Interrupted                  exit 130 Ctrl-C (143: SIGTERM): stopped at once, what is stored kept
 
 Retriable conditions (429, 5xx, resets, truncated bodies) are internal: they are raised as
 ``Retriable`` inside the client and only surface as ``RetriesExhausted``.
@@ -60,6 +61,17 @@ class PartialFailure(ZdlogsError):
 
 class CollectionFailed(ZdlogsError):
     """Every configured stream failed; the message lists why."""
+
+
+class Interrupted(ZdlogsError):
+    """Ctrl-C (SIGINT) or SIGTERM asked the run to stop; ``exit_code`` is 128 + the signal's number, as a
+    shell reports a process the signal ended (130, 143)."""
+
+    exit_code = 130
+
+    def __init__(self, message: str, exit_code: int = 130):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class ZendeskError(ZdlogsError):

@@ -22,12 +22,13 @@ from zdlogs.destinations import Destination, open_destination, open_state_store
 from zdlogs.errors import (
     AuthError,
     CollectionFailed,
+    Interrupted,
     PartialFailure,
     PermissionDenied,
     StorageError,
     ZdlogsError,
 )
-from zdlogs.progress import Deadline, Limits, RunSummary, StreamSummary
+from zdlogs.progress import Deadline, Limits, RunSummary, Stop, StreamSummary
 from zdlogs.state import Slot, StateStore
 from zdlogs.stores import Lease, ObjectStore
 from zdlogs.streams import STREAMS, WindowedStream
@@ -54,10 +55,14 @@ def run(
     destination: Destination | None = None,
     state_store: ObjectStore | None = None,
     now: datetime | None = None,
+    stop: Stop | None = None,
 ) -> RunSummary:
     """Collect every configured stream once; raise PartialFailure/first error if any stream failed.
 
-    ``destination`` and ``state_store`` default to what ``--output`` names (``zdlogs.destinations``)."""
+    ``destination`` and ``state_store`` default to what ``--output`` names (``zdlogs.destinations``). ``stop``
+    (asked by the CLI's signal handlers) ends the run within moments, what is stored committed: the summary
+    then names the signal (``interrupted``) and no error is raised for the streams it cut short."""
+    stop = stop or Stop()
     state_store = state_store or open_state_store(settings)
     destination = destination or open_destination(settings, state_store)
     summary = RunSummary(output=destination.url)
@@ -65,16 +70,18 @@ def run(
         if not lease.acquired:
             return _held_elsewhere(summary, lease)
         own_client = client is None
-        client = client or ZendeskClient(settings)
+        client = client or ZendeskClient(settings, stop=stop)
         try:
             writer = PageWriter(destination, state_store, settings.data_prefix, settings.compress)
-            runner = StreamRunner(settings, client, writer, StateStore(state_store, settings.state_key), now)
+            runner = StreamRunner(settings, client, writer, StateStore(state_store, settings.state_key), now, stop)
             _collect_all(runner, summary)
             _warn_if_limited(summary, runner.limits)
         finally:
             if own_client:
                 client.close()
-    _raise_for_failures(summary)
+    summary.interrupted = stop.reason if stop.is_set() else ""
+    if not summary.interrupted:
+        _raise_for_failures(summary)
     return summary
 
 
@@ -90,10 +97,15 @@ def _collect_all(runner: StreamRunner, summary: RunSummary) -> None:
     for name in runner.settings.resources:
         item = StreamSummary(stream=name)
         summary.streams.append(item)
+        if runner.limits.stop.is_set():
+            item.status = "not started"
+            continue
         before = dict(runner.client.stats)
         started = time.monotonic()
         try:
             runner.collect(STREAMS[name](), item)
+        except Interrupted:
+            item.status = "interrupted"  # what it stored is committed (the page writer, the backfill)
         except (AuthError, StorageError) as exc:
             item.status, item.error = "failed", str(exc)
             raise  # every stream would fail the same way
@@ -115,10 +127,11 @@ class StreamRunner:
         writer: PageWriter,
         state: StateStore,
         now: datetime | None = None,
+        stop: Stop | None = None,
     ):
         """``now`` (default: the clock) fixes where this run's windows end, for tests comparing two runs."""
         self.settings, self.client, self.writer, self.state = settings, client, writer, state
-        self.limits = Limits(settings.max_pages, Deadline(settings.max_runtime))
+        self.limits = Limits(settings.max_pages, Deadline(settings.max_runtime), stop)
         self.ctx = StreamContext(
             now=now or utc_now(),
             lookback_seconds=settings.lookback_seconds,
@@ -176,13 +189,9 @@ def _warn_if_limited(summary: RunSummary, limits: Limits) -> None:
         log.warning(
             "run_limited",
             limit=limits.hit,
-            stored="; ".join(f"{item.stream}: {item.records:,} records{_up_to(item)}" for item in limited),
+            stored="; ".join(f"{item.stream}: {item.how_far()}" for item in limited),
             next_run="continues from there",
         )
-
-
-def _up_to(item: StreamSummary) -> str:
-    return f" up to {item.reached}" if item.reached else ""
 
 
 def _account(item: StreamSummary, before: dict[str, int], client: ZendeskClient, seconds: float) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -14,12 +16,14 @@ from tests.conftest import CANARY_TOKEN, make_settings
 from zdlogs.errors import (
     AuthError,
     ConfigError,
+    Interrupted,
     PermissionDenied,
     RequestRejected,
     RetriesExhausted,
     UnsafeLinkError,
     ZendeskError,
 )
+from zdlogs.progress import Stop
 from zdlogs.zendesk.client import ZendeskClient
 
 BASE = "https://acme.zendesk.com"
@@ -216,3 +220,24 @@ def test_a_link_to_another_host_is_told_once_per_client_that_is_once_per_run() -
     assert warning["named"] == "https://acme-old.zendesk.com:443" and warning["asked"] == BASE
     assert "nothing is sent there" in warning["detail"] and "ZENDESK_BASE_URL" in warning["detail"]
     assert seen == []
+
+
+def test_a_stop_ends_a_rate_limit_wait_at_once_and_no_request_starts_after_it() -> None:
+    seen: list[httpx.Request] = []
+    short = {"X-Rate-Limit": "10", "X-Rate-Limit-Remaining": "0", "ratelimit-reset": "60"}  # stand back a minute
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"ok": True}, headers=short)
+
+    stop = Stop()
+    client = ZendeskClient(make_settings(BASE), transport=httpx.MockTransport(handler), stop=stop)
+    client.get_json("/api/v2/audit_logs")
+    threading.Timer(0.2, stop.request, ("SIGINT", 130)).start()
+    started = time.monotonic()
+    with pytest.raises(Interrupted, match="SIGINT"):
+        client.get_json("/api/v2/audit_logs")  # its pacing wait of a minute is cut short
+    assert time.monotonic() - started < 5 and len(seen) == 1
+    with pytest.raises(Interrupted):
+        client.get_json("/api/v2/audit_logs")
+    assert len(seen) == 1

@@ -41,6 +41,7 @@ from zdlogs.errors import (
     RetriesExhausted,
     ZendeskError,
 )
+from zdlogs.progress import Stop
 from zdlogs.zendesk.auth import make_auth, rejected_credentials_hint
 from zdlogs.zendesk.pagination import checked_link, origin_text
 from zdlogs.zendesk.ratelimit import Pacer, server_wait
@@ -59,10 +60,12 @@ class ZendeskClient:
         settings: Settings,
         *,
         transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        stop: Stop | None = None,
     ):
-        """``sleep`` and ``clock`` are the seams for accelerated time (the simulator's ScaledClock)."""
+        """``sleep`` and ``clock`` are the seams for accelerated time (the simulator's ScaledClock); every wait
+        (pacing, retries) ends at once when ``stop`` is asked (Ctrl-C, SIGTERM), and no request starts after."""
         settings.require_zendesk()
         self.base_url = settings.base_url
         self._credentials_hint = rejected_credentials_hint(settings)
@@ -71,8 +74,9 @@ class ZendeskClient:
             budget_seconds=max(120.0, settings.http_timeout * (settings.http_retries + 1) * 2),
             rate_limit_retries=RATE_LIMIT_RETRIES,
         )
-        self._sleep = sleep
-        self.pacer = Pacer(settings.rate_share, settings.incremental_limit, clock=clock, sleep=sleep)
+        self.stop = stop or Stop()
+        self._custom_sleep = sleep
+        self.pacer = Pacer(settings.rate_share, settings.incremental_limit, clock=clock, sleep=self._wait)
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()  # the parallel backfill's workers share one client
         self._told_other_host = False
@@ -102,6 +106,15 @@ class ZendeskClient:
                 f"{env_name('base_url')} to its new address)",
             )
 
+    def _wait(self, seconds: float) -> None:
+        """Every wait of the client: on the stop itself, or around the ``sleep`` seam when one was given."""
+        if self._custom_sleep is None:
+            self.stop.sleep(seconds)
+            return
+        self.stop.check()
+        self._custom_sleep(seconds)
+        self.stop.check()
+
     def _count(self, name: str, amount: int = 1) -> None:
         with self._stats_lock:
             self.stats[name] += amount
@@ -115,9 +128,10 @@ class ZendeskClient:
     def get_json(self, url: str, params: Params | None = None, family: str = "account") -> dict:
         """GET ``url`` (a path, or an absolute link already on our origin) and return the JSON object."""
         absolute = checked_link(url if url.startswith("http") else f"{self.base_url}{url}", self.base_url)
-        retrying = self._policy.retrying(sleep=self._sleep, on_retry=self._on_retry)
+        retrying = self._policy.retrying(sleep=self._wait, on_retry=self._on_retry)
         try:
-            return retrying(self._attempt, absolute, params, family)
+            with self.stop.abortable():
+                return retrying(self._attempt, absolute, params, family)
         except Retriable as exc:
             raise RetriesExhausted(
                 f"{_path(absolute)} still failing after retries ({exc}): Zendesk or the network is "
@@ -126,7 +140,9 @@ class ZendeskClient:
             ) from None
 
     def _attempt(self, url: str, params: Params | None, family: str) -> dict:
+        self.stop.check()
         self.pacer.before(family)
+        self.stop.check()
         self._count("requests")
         with transport_errors_retriable(env_name("base_url")):
             response = self._http.get(httpx.URL(url).copy_merge_params(_query(params)))
