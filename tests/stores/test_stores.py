@@ -38,6 +38,5 @@ def test_is_local(url: str, local: bool) -> None:
 def test_a_file_url_with_a_host_is_refused_not_read_as_the_root(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"^--output 'file://relative/out' reads as host 'relative', path '/out'"):
         open_store("file://relative/out")
-    assert not Path("/out").exists()
     by_localhost = open_store(f"file://localhost{tmp_path / 'out'}")
     assert isinstance(by_localhost, LocalStore) and by_localhost.root == (tmp_path / "out").resolve()
