@@ -11,8 +11,10 @@ Use it from any conftest with ``from tests.gcs_fixture import gcs_server  # noqa
 
 We start the binary ourselves rather than through the wrapper's ``FakeGCSServer``, because that class
 sets ``STORAGE_EMULATOR_HOST`` for the whole test process (every later gs:// test would silently talk to
-it) and pipes the server's log without reading it (a chatty server blocks once the pipe is full). Here
-the log goes to a file, the data stays in memory, and the environment is left alone.
+it) and pipes the server's log without reading it: at its default log level the server writes a line per
+request, and once the pipe's 64 KiB are full it stops answering (measured: the 286th checkpoint replace
+hangs until google-cloud-storage's 120 s retry deadline runs out, and every later call with it). Here the
+log goes to a file (at warn level), the data stays in memory, and the environment is left alone.
 
 fake-gcs-server 1.5x honours ``ifGenerationMatch`` on uploads only; it ignores it on delete, metadata
 reads, patches and downloads.
