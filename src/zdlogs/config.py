@@ -200,6 +200,9 @@ class Settings(BaseSettings):
     lease_ttl: float = setting(
         900, env="ZDLOGS_LEASE_TTL", help="Seconds a dead run's lease blocks gs:// and s3://", ge=5, le=86400
     )
+    storage_timeout: float = setting(
+        60, env="ZDLOGS_STORAGE_TIMEOUT", help="Seconds one gs:// or s3:// call may retry before it fails", ge=5, le=600
+    )
     incremental_limit: int = setting(
         10, env="ZDLOGS_INCREMENTAL_LIMIT", help="Incremental-export requests/minute of the plan", ge=1
     )
@@ -418,6 +421,7 @@ class FunctionSettings(Settings):
 
     max_runtime: float | None = _with_default(Settings, "max_runtime", 480.0)  # under the 540 s function timeout
     max_pages: int | None = _with_default(Settings, "max_pages", 20)  # the original function's default
+    storage_timeout: float = _with_default(Settings, "storage_timeout", 12.0)  # 4 calls after max_runtime: 48 s < 60 s
 
 
 class AnalysisSettings(BaseSettings):

@@ -199,6 +199,41 @@ def test_a_412_against_our_own_bytes_counts_as_written(store: Store) -> None:
     assert store.read(STATE) == b'{"n": 2}'
 
 
+def test_our_own_write_that_landed_unanswered_is_not_another_writer(store: Store) -> None:
+    """A checkpoint write lands but its answer is lost (the run saw an error); the next replace, sent with
+    the version before it, meets a refusal: finding our own unanswered bytes there is not another writer
+    (issue 19's second outage), while someone else's bytes still are."""
+    opened = store.open()
+    opened.replace(STATE, b'{"n": 1}')
+    landed_then_lost = opened._write_if
+
+    def once(*args: Any) -> Any:
+        opened._write_if = landed_then_lost  # type: ignore[method-assign]
+        landed_then_lost(*args)
+        raise OSError("connection reset after the request was sent")
+
+    opened._write_if = once  # type: ignore[method-assign]
+    with pytest.raises(StorageError, match="did not answer"):
+        opened.replace(STATE, b'{"n": 2}')
+    assert store.read(STATE) == b'{"n": 2}'  # it landed
+    opened.replace(STATE, b'{"n": 3}')
+    assert store.read(STATE) == b'{"n": 3}'
+    store.write(STATE, b'{"n": "someone else"}')
+    with pytest.raises(StorageError, match="another writer"):
+        opened.replace(STATE, b'{"n": 4}')
+
+
+def test_every_call_is_bounded_by_the_storage_timeout(store: Store) -> None:
+    """ZDLOGS_STORAGE_TIMEOUT reaches the library: its retries stop within it (google-api-core's Retry
+    timeout, botocore's attempts and socket timeouts), instead of the libraries' own 120 s or more."""
+    opened = store.open(timeout=8)
+    if store.scheme == "gs":
+        assert opened._calls["timeout"] == 8 and opened._calls["retry"].timeout == 8
+    else:
+        config = opened._client.meta.config
+        assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (1, 1, 3)
+
+
 # -- lease --------------------------------------------------------------------------------------------
 
 RACER = """

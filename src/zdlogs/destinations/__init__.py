@@ -30,14 +30,14 @@ def open_state_store(settings: Settings) -> ObjectStore:
     """The object store holding the checkpoints and the run lease: the output itself, or a secops:// output's
     state store (checked, with the secops extra, before a local state directory is created)."""
     if not _is_secops(settings.output):
-        return open_store(settings.output, lease_ttl=settings.lease_ttl)
+        return open_store(settings.output, lease_ttl=settings.lease_ttl, timeout=settings.storage_timeout)
     from zdlogs.destinations.secops import parse_secops_url, require_extra  # google-auth: only for secops://
 
     parse_secops_url(settings.output)
     require_extra()
     if _is_secops(settings.secops_state):
         raise ConfigError(f"{env_name('secops_state')} must be a directory, gs:// or s3:// URL, not a secops:// output")
-    return open_store(settings.secops_state, lease_ttl=settings.lease_ttl)
+    return open_store(settings.secops_state, lease_ttl=settings.lease_ttl, timeout=settings.storage_timeout)
 
 
 def open_destination(settings: Settings, state_store: ObjectStore) -> Destination:

@@ -21,13 +21,14 @@ def is_local(url: str) -> bool:
     return scheme in ("", "file") or len(scheme) == 1
 
 
-def open_store(url: str, *, lease_ttl: float | None = None) -> ObjectStore:
+def open_store(url: str, *, lease_ttl: float | None = None, timeout: float | None = None) -> ObjectStore:
     """The object store at a URL or path; a clear error for schemes that are not one.
 
     ``lease_ttl`` is how long a lease held by a run that died stays valid in a bucket (a local
-    directory's flock dies with its process)."""
+    directory's flock dies with its process); ``timeout`` how long one call to a bucket may retry."""
     scheme = urlsplit(url).scheme
-    options = {"lease_ttl": lease_ttl} if lease_ttl else {}
+    given = {"lease_ttl": lease_ttl, "timeout": timeout}
+    options = {name: value for name, value in given.items() if value}
     if is_local(url):
         return LocalStore(_local_path(url))
     if scheme == "gs":

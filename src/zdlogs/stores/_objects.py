@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import orjson
 import structlog
 
-from zdlogs.errors import ConfigError
+from zdlogs.errors import ConfigError, StorageError
 from zdlogs.stores.base import Lease, ObjectDestination
 from zdlogs.times import iso_offset, parse_utc, utc_now
 
@@ -108,6 +108,44 @@ class LeasedObjectStore(ObjectDestination):
         """Where the store's objects live: ``<root><key>`` in ``bucket``."""
         self.root, self.url, self.lease_ttl = root, f"{self.SCHEME}://{bucket}/{root}", lease_ttl
         self._lost = threading.Event()
+        self._versions: dict[str, Any] = {}  # what this store last read or wrote, per key
+        self._unanswered: dict[str, list[bytes]] = {}  # writes whose answer never came: they may have landed
+
+    # -- read and replace (the checkpoint): conditional on the version last seen ---------------------------
+
+    def read(self, key: str) -> bytes | None:
+        """The object, remembering its version for the next :meth:`replace` of ``key``."""
+        with self._errors("read", key):  # type: ignore[attr-defined]
+            data, self._versions[key] = self._fetch(self._handle, self._name(key))  # type: ignore[attr-defined]
+            return data
+
+    def replace(self, key: str, data: bytes) -> None:
+        """Write ``key`` only if it is still what we last read or wrote (absent if never seen).
+
+        A refusal means another writer only if what is there is not ours: a write of ours whose answer was
+        lost (the error reached the caller, the bytes reached the bucket) is found there and adopted, and
+        the replace goes on from its version (issue 19: not "another writer" for our own lost answer)."""
+        with self._errors("write", key):  # type: ignore[attr-defined]
+            version = self._replace(key, data)
+        if version is None:
+            raise StorageError(
+                f"another writer changed {self.url}{key} since this run read it: this run stops without "
+                "moving the checkpoint; check that only one zdlogs collects into this output"
+            )
+        self._versions[key] = version
+        self._unanswered.pop(key, None)
+
+    def _replace(self, key: str, data: bytes) -> Any:
+        name, unanswered = self._name(key), self._unanswered.setdefault(key, [])
+        unanswered.append(data)  # until acknowledged, this write too may land unseen
+        version = self._write_if(self._handle, name, data, self._versions.get(key, self.ABSENT))  # type: ignore[attr-defined]
+        if version is not None:
+            return version
+        current, current_version = self._fetch(self._handle, name)  # type: ignore[attr-defined]
+        if current is None or current not in unanswered[:-1]:
+            return None
+        log.warning("unacknowledged_write_found", key=self.url + key, action="taken as ours; writing again")
+        return self._write_if(self._handle, name, data, current_version)  # type: ignore[attr-defined]
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> Self:

@@ -44,12 +44,14 @@ try:
     from google.auth import exceptions as auth_exc
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage
+    from google.cloud.storage.retry import DEFAULT_RETRY
 except ImportError:  # the base install: only gs:// needs the extra
     storage = None
 
 log = structlog.get_logger("zdlogs.stores.gcs")
 
 LEASE_TTL_SECONDS = 15 * 60
+TIMEOUT_SECONDS = 60.0  # ZDLOGS_STORAGE_TIMEOUT's default
 MISSING_EXTRA = "gs:// output needs the GCS extra: pip install 'zdlogs[gcs]'"
 EMULATOR_ENV = "STORAGE_EMULATOR_HOST"
 
@@ -60,14 +62,16 @@ GCSLease = ObjectLease  # the lease a GCS store yields (kept as a name for calle
 class GCSStore(LeasedObjectStore):
     SCHEME, KIND = "gs", "a GCS"
 
-    def __init__(self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS):
+    def __init__(
+        self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS, timeout: float = TIMEOUT_SECONDS
+    ):
         if storage is None:
             raise ConfigError(MISSING_EXTRA)
         self.bucket_name = bucket
         self._place(bucket, root, lease_ttl)
+        self._calls = bounded(timeout)
         self.TRANSIENT = (gexc.GoogleAPIError, auth_exc.GoogleAuthError, OSError)  # what a renewal retries
         self._bucket = self._handle = self._new_bucket()
-        self._generations: dict[str, int] = {}
         self._check_bucket()
 
     def _new_bucket(self) -> Any:
@@ -77,38 +81,22 @@ class GCSStore(LeasedObjectStore):
     def _check_bucket(self) -> None:
         """Fail at start, like the local store, if the bucket is missing or not ours to use."""
         with self._errors("list objects in", ""):
-            next(iter(self._bucket.client.list_blobs(self._bucket, prefix=self.root, max_results=1)), None)
+            blobs = self._bucket.client.list_blobs(self._bucket, prefix=self.root, max_results=1, **self._calls)
+            next(iter(blobs), None)
 
     # -- objects ------------------------------------------------------------------------------------
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         with self._errors("write", key):
             try:
-                _upload(self._bucket, self._name(key), data, 0)
+                _upload(self._bucket, self._name(key), data, 0, self._calls)
                 return True
             except gexc.PreconditionFailed:
                 return False
 
     def exists(self, key: str) -> bool:
         with self._errors("read", key):
-            return bool(self._bucket.blob(self._name(key)).exists())
-
-    def read(self, key: str) -> bytes | None:
-        """The object, remembering its generation for the next :meth:`replace` of ``key``."""
-        with self._errors("read", key):
-            data, self._generations[key] = _download(self._bucket, self._name(key))
-            return data
-
-    def replace(self, key: str, data: bytes) -> None:
-        """Write ``key`` only if it is still what we last read or wrote (absent if never seen)."""
-        with self._errors("write", key):
-            generation = _upload_or_adopt(self._bucket, self._name(key), data, self._generations.get(key, 0))
-        if generation is None:
-            raise StorageError(
-                f"another writer changed {self.url}{key} since this run read it: this run stops without "
-                "moving the checkpoint; check that only one zdlogs collects into this output"
-            )
-        self._generations[key] = generation
+            return bool(self._bucket.blob(self._name(key)).exists(**self._calls))
 
     # -- lease: the algorithm is LeasedObjectStore's; these are its conditional calls on GCS ---------------
 
@@ -117,13 +105,11 @@ class GCSStore(LeasedObjectStore):
     def _new_handle(self) -> Any:
         return self._new_bucket()
 
-    @staticmethod
-    def _write_if(bucket: Any, name: str, data: bytes, generation: int) -> int | None:
-        return _upload_or_adopt(bucket, name, data, generation)
+    def _write_if(self, bucket: Any, name: str, data: bytes, generation: int) -> int | None:
+        return _upload_or_adopt(bucket, name, data, generation, self._calls)
 
-    @staticmethod
-    def _fetch(bucket: Any, name: str) -> tuple[bytes | None, int]:
-        return _download(bucket, name)
+    def _fetch(self, bucket: Any, name: str) -> tuple[bytes | None, int]:
+        return _download(bucket, name, self._calls)
 
     # -- lease --------------------------------------------------------------------------------------
 
@@ -135,11 +121,11 @@ class GCSStore(LeasedObjectStore):
         """
         blob = self._bucket.blob(self._name(key))
         try:
-            blob.reload()
+            blob.reload(**self._calls)
             if blob.generation != generation:
                 log.error("lease_not_released", key=self.url + key, reason="another run took it over")
                 return
-            blob.delete(if_generation_match=generation)
+            blob.delete(if_generation_match=generation, **self._calls)
         except (gexc.PreconditionFailed, gexc.NotFound):
             return
         except (gexc.GoogleAPIError, auth_exc.GoogleAuthError, OSError) as exc:
@@ -202,27 +188,36 @@ def _client(url: str) -> Any:
 # it (``?generation=N``), which 404s once another writer has replaced the object.
 
 
-def _upload(bucket: Any, name: str, data: bytes, generation: int) -> int:
+def bounded(seconds: float) -> dict[str, Any]:
+    """The ``retry`` and ``timeout`` of every call: the library's retry policy (DEFAULT_RETRY: 429, 5xx,
+    resets; exponential backoff from 1 s) within ``seconds`` in all, instead of its 120 s, each request
+    at most that long too, so an outage costs a run at most ``ZDLOGS_STORAGE_TIMEOUT`` per call (issue 19).
+    ``with_timeout`` is google-api-core >= 2.17's name for the older ``with_deadline``."""
+    limit = getattr(DEFAULT_RETRY, "with_timeout", None) or DEFAULT_RETRY.with_deadline
+    return {"retry": limit(seconds), "timeout": seconds}
+
+
+def _upload(bucket: Any, name: str, data: bytes, generation: int, calls: dict[str, Any]) -> int:
     """One single-request upload, applied only if the object's generation is ``generation`` (0: absent)."""
     blob = bucket.blob(name)
-    blob.upload_from_string(data, content_type=_content_type(name), if_generation_match=generation)
+    blob.upload_from_string(data, content_type=_content_type(name), if_generation_match=generation, **calls)
     return int(blob.generation)
 
 
-def _upload_or_adopt(bucket: Any, name: str, data: bytes, generation: int) -> int | None:
+def _upload_or_adopt(bucket: Any, name: str, data: bytes, generation: int, calls: dict[str, Any]) -> int | None:
     """Upload with the precondition; on 412, our own earlier attempt (same bytes) counts as success."""
     try:
-        return _upload(bucket, name, data, generation)
+        return _upload(bucket, name, data, generation, calls)
     except gexc.PreconditionFailed:
-        current, current_generation = _download(bucket, name)
+        current, current_generation = _download(bucket, name, calls)
         return current_generation if current == data else None
 
 
-def _download(bucket: Any, name: str) -> tuple[bytes | None, int]:
+def _download(bucket: Any, name: str, calls: dict[str, Any]) -> tuple[bytes | None, int]:
     """The object and the generation those bytes belong to (one response), or (None, 0) if absent."""
     blob = bucket.blob(name)
     try:
-        data = blob.download_as_bytes()
+        data = blob.download_as_bytes(**calls)
     except gexc.NotFound:
         return None, 0
     return data, int(blob.generation)

@@ -53,6 +53,7 @@ except ImportError:  # the base install: only s3:// needs the extra
 log = structlog.get_logger("zdlogs.stores.s3")
 
 LEASE_TTL_SECONDS = 15 * 60
+TIMEOUT_SECONDS = 60.0  # ZDLOGS_STORAGE_TIMEOUT's default
 MISSING_EXTRA = "s3:// output needs the S3 extra: pip install 'zdlogs[s3]'"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL_S3"
 _REFUSED = {"PreconditionFailed", "NoSuchKey", "ConditionalRequestConflict", "412"}
@@ -70,26 +71,40 @@ def _conflicted(exc: BaseException) -> bool:
 _CONFLICT_POLICY = RetryPolicy(retries=3, backoff=0.05, jitter=False, retry_on=_conflicted)
 
 
+def bounded(seconds: float) -> dict[str, Any]:
+    """botocore's settings for a call that fails within about ``seconds`` (``ZDLOGS_STORAGE_TIMEOUT``, issue 19).
+
+    botocore has no deadline for a call, only attempts and socket timeouts: three attempts ("standard"
+    mode: 429, 5xx and resets retried, with up to 1 s then 2 s of backoff), each connecting and reading
+    within an eighth of ``seconds``, so three slow attempts and their backoff stay under ``seconds``."""
+    return {
+        "retries": {"mode": "standard", "total_max_attempts": 3},
+        "connect_timeout": seconds / 8,
+        "read_timeout": seconds / 8,
+    }
+
+
 S3Lease = ObjectLease  # the lease an S3 store yields (kept as a name for callers and tests)
 
 
 class S3Store(LeasedObjectStore):
     SCHEME, KIND = "s3", "an S3"
 
-    def __init__(self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS):
+    def __init__(
+        self, bucket: str, root: str = "", *, lease_ttl: float = LEASE_TTL_SECONDS, timeout: float = TIMEOUT_SECONDS
+    ):
         if boto3 is None:
             raise ConfigError(MISSING_EXTRA)
-        self.bucket = bucket
+        self.bucket, self.timeout = bucket, timeout
         self._place(bucket, root, lease_ttl)
         self.TRANSIENT = (ClientError, BotoCoreError, OSError)  # what a renewal retries
         self._client = self._handle = self._new_client()
-        self._etags: dict[str, str | None] = {}
         self._check_bucket()
 
     def _new_client(self) -> Any:
         """A client on a session of its own (boto3 sessions are not thread-safe; the renewal gets another)."""
-        config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60)
         with self._errors("connect to", ""):
+            config = Config(**bounded(self.timeout))
             return boto3.session.Session().client("s3", config=config)
 
     def _check_bucket(self) -> None:
@@ -118,23 +133,6 @@ class S3Store(LeasedObjectStore):
                 if _code(exc) in ("404", "NoSuchKey", "NotFound"):
                     return False
                 raise
-
-    def read(self, key: str) -> bytes | None:
-        """The object, remembering its ETag for the next :meth:`replace` of ``key``."""
-        with self._errors("read", key):
-            data, self._etags[key] = _download(self._client, self.bucket, self._name(key))
-            return data
-
-    def replace(self, key: str, data: bytes) -> None:
-        """Write ``key`` only if it is still what we last read or wrote (absent if never seen)."""
-        with self._errors("write", key):
-            etag = _upload_or_adopt(self._client, self.bucket, self._name(key), data, self._etags.get(key))
-        if etag is None:
-            raise StorageError(
-                f"another writer changed {self.url}{key} since this run read it: this run stops without "
-                "moving the checkpoint; check that only one zdlogs collects into this output"
-            )
-        self._etags[key] = etag
 
     # -- lease: the algorithm is LeasedObjectStore's; these are its conditional calls on S3 -----------------
 
