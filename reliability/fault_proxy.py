@@ -13,10 +13,12 @@ Every request is read whole, then, as the seeded plan decides:
   (data object, checkpoint, lease, SecOps marker: told from the object name in the URL or, for a GCS
   multipart upload, its metadata part) is forwarded, so it lands, but its answer is lost (a reset or a 503);
   then every request gets 503 until the client has given up on that write, plus ``tail`` seconds. The
-  client has given up when it sends anything but a retry of the landed write (same method, object and bytes):
-  another object, or another write of the same one (the lease renewal thread's requests do not count, unless
-  the lease is the aim). So the outage outlasts the client's retry deadline whatever that deadline is
-  (google-cloud-storage's ~120 s, boto3's attempts, or zdlogs' own), and no longer than needed.
+  client has given up when it sends a request about a data object, the checkpoint or a marker that is not a
+  retry of the landed write (same method, object and bytes), or the suite says its process ended. Requests
+  about the lease or the bucket do not count (the lease renewal thread sends them, with a client of its own),
+  except that an outage aimed at the lease ends with a lease request that is not a retry. So the outage
+  outlasts the client's retry deadline whatever that deadline is (google-cloud-storage's ~120 s, boto3's
+  attempts, or zdlogs' own), and no longer than needed.
 
 Made-up error bodies have the service's shape (GCS: JSON ``{"error": {...}}``; S3: XML ``<Error>``), so the
 client libraries classify them as the real ones. Counts of requests and of faults by kind are kept.
@@ -144,7 +146,7 @@ class Outage:
         """Whether ``request`` shows the client has given up on the landed write (see the module docstring)."""
         if signature(request) == self.signature:
             return False
-        return request.kind == "lease" if self.target == "lease" else request.kind != "lease"
+        return request.kind == "lease" if self.target == "lease" else request.kind in ("data", "state", "marker")
 
 
 def signature(request: Request) -> tuple[str, str, str]:

@@ -416,9 +416,10 @@ def summarize(suite: Suite, elapsed: float, stats_requests: int, faults: Counter
     tracebacks = sum(result.tracebacks for result in results)
     wrong = [result for result in results if result.wrong]
     gaps = sum(len(result.gaps) for result in results)
-    print(
-        f"storage-fault suite {suite.harness.where()}: {len(results)} runs in {elapsed:.0f}s (seed {suite.args.seed})"
-    )
+    streams = suite.harness.where().rstrip("]").split(", ", 1)[1]  # where() names SecOpsOnGCS "local"
+    where = "secops, its state store on GCS" if suite.rig.kind == "secops" else suite.rig.kind
+    print(f"storage-fault suite [zdlogs on {where}, {streams}]: {len(results)} runs in {elapsed:.0f}s", end="")
+    print(f" (seed {suite.args.seed})")
     print(f"  {stats_requests} requests through the proxy; random faults: {fault_line(faults)}")
     print(f"  {outage_line(suite)}")
     print(
