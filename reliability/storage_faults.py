@@ -364,9 +364,11 @@ class Suite:
         return checkpoint_gaps(self.rig.state(), self.sim.truth(), records, self.rig.delivered)
 
     def arrive(self) -> None:
-        """New records between runs."""
-        self.sim.append_audit_logs(self.rng.randint(20, 160))
-        self.sim.update_tickets(self.rng.randint(0, 5))
+        """New records between runs: mostly less than a page (100), so the page an outage hits is mostly the
+        last, partial one, which the next run fetches again grown (a full page comes back the same, so a page
+        fetched again after an outage would be stored twice only if it was partial)."""
+        self.sim.append_audit_logs(self.rng.randint(10, 120))
+        self.sim.update_tickets(self.rng.randint(1, 5))
         self.harness.activity(self.sim, self.rng)
 
     def loop(self) -> None:
@@ -409,6 +411,14 @@ def outage_line(suite: Suite) -> str:
     )
 
 
+def limits(args: argparse.Namespace) -> str:
+    """The run limits the runs had, for the longest-run figure."""
+    name = deadline_field()
+    shown = [f"{env_name(name)}={args.storage_deadline:g}"] if name else []
+    shown += [f"{env_name('max_runtime')}={args.max_runtime:g}"] if args.max_runtime else []
+    return f" (with {', '.join(shown)})" if shown else ""
+
+
 def summarize(suite: Suite, elapsed: float, stats_requests: int, faults: Counter) -> tuple[int, int, int]:
     """Print the suite's own figures; return (tracebacks, wrong causes, checkpoint gaps)."""
     results = suite.results
@@ -425,7 +435,8 @@ def summarize(suite: Suite, elapsed: float, stats_requests: int, faults: Counter
     print(
         "  run exit codes: "
         + ", ".join(f"{k}: {v}" for k, v in sorted(exits.items()))
-        + f"; longest run {max(r.seconds for r in results):.0f}s; lease found held {sum(r.lease_held for r in results)}"
+        + f"; longest run {max(r.seconds for r in results):.0f}s{limits(suite.args)}; "
+        + f"lease found held {sum(r.lease_held for r in results)}"
     )
     print(f"  tracebacks {tracebacks}; non-zero exits not naming the storage as the cause {len(wrong)}")
     for result in wrong:
