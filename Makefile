@@ -18,6 +18,7 @@ test: $(BIN)/zdlogs
 	./scripts/system-deps.sh
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/python -m pytest
 
 reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 90 minutes)
