@@ -5,6 +5,7 @@ ticket export and on a backfill window, two unfinished backfill plans) read and 
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -13,7 +14,7 @@ import pytest
 from zdlogs.errors import StorageError
 from zdlogs.state import StateStore
 from zdlogs.stores.local import LocalStore
-from zdlogs.streams import STREAMS, AccessLogs, AuditLogs, CursorCheckpoint, IncrementalTickets
+from zdlogs.streams import STREAMS, AccessLogs, AuditLogs, CursorCheckpoint, IncrementalTickets, WindowCheckpoint
 
 KEY = "_zdlogs/state.json"
 OLD_STATE = Path(__file__).parent / "data" / "state_format_1.json"
@@ -103,3 +104,18 @@ def test_the_unfinished_backfill_plans_of_an_old_state_file_resume_window_by_win
     assert done == [True] * (done.index(False)) + [False] * (len(done) - done.index(False))
     assert saved["access_logs"]["checkpoint"] == windows_after[done.index(False) - 1]["checkpoint"]
     assert saved["audit_logs"]["backfill"]["windows"][pending]["pending"] is None
+
+
+def test_a_rewind_replaces_the_checkpoint_and_drops_the_pending_page_and_the_backfill_plan(tmp_path: Path) -> None:
+    store, old = _old_state(tmp_path)
+    state = StateStore(store, KEY)
+    audit_plan = old["streams"]["audit_logs"]["backfill"]["windows"]
+    assert state.position(AuditLogs()) == audit_plan[0]["start"]  # nothing finished: the plan's start
+    assert state.position(IncrementalTickets()) == ""  # an opaque cursor
+    state.rewind(AuditLogs(), WindowCheckpoint.starting_at(datetime(2026, 1, 1, tzinfo=UTC)))
+    state.rewind(IncrementalTickets(), CursorCheckpoint.starting_at(datetime(2026, 1, 1, tzinfo=UTC)))
+    saved = orjson.loads((tmp_path / KEY).read_bytes())["streams"]
+    assert saved["audit_logs"] == {"checkpoint": {"since": "2026-01-01T00:00:00Z", "seen_ids": []}, "pending": None}
+    assert saved["incremental_tickets"] == {"checkpoint": {"start_time": 1767225600}, "pending": None}
+    assert saved["access_logs"] == old["streams"]["access_logs"]  # the other streams as they were
+    assert StateStore(store, KEY).position(IncrementalTickets()) == "2026-01-01T00:00:00Z"

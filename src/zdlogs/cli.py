@@ -37,13 +37,14 @@ from zdlogs.config import (
     Settings,
     env_name,
     load_settings,
+    parse_resources,
     setting_info,
     settings_infos,
 )
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
 from zdlogs.progress import Stop
-from zdlogs.times import parse_utc
+from zdlogs.times import iso_z, parse_utc
 
 if TYPE_CHECKING:
     from zdlogs.simulator import SimConfig, Simulator
@@ -318,6 +319,60 @@ def import_state_command(
     if "incremental_tickets" not in imported:
         typer.echo(no_ticket_cursor_advice())
     typer.echo(cleanup_advice(source))
+
+
+@app.command("reset")
+@settings_options("output", "state_key", "secops_state")
+def reset_command(
+    stream: Annotated[
+        list[str], Opt("--stream", help="Stream to collect again (repeat it, or comma-separated, or all)")
+    ],
+    since: Annotated[str, Opt("--since", help="Collect it again from this date or time (UTC unless a zone is given)")],
+    yes: Annotated[bool, Opt("--yes", "-y", help="Do it without asking (required without a terminal)")] = False,
+    **flags: Any,
+) -> None:
+    """Collect streams again from a date: move their checkpoints back (the next run starts there)."""
+    from zdlogs.reset import apply, open_state, plan, start_of
+
+    settings = load_settings(**flags)
+    names, start = _stream_names(stream), start_of(_required_date("--since", since))
+    store, state = open_state(settings)
+    typer.echo(f"On {store.url} ({settings.state_key}):")
+    for rewind in plan(state, names, start):
+        typer.echo(f"  {rewind.describe()}")
+    _confirm_or_exit(yes, "Move these checkpoints back?")
+    moved = apply(settings, store, names, start)
+    typer.echo(f"Moved {len(moved)} checkpoint(s): the next zdlogs run collects them from {iso_z(start)}.")
+    typer.echo(
+        "Pages fetched again as they were stored are not written again (an object's name is its content); "
+        "a page cut differently (an earlier run ended inside it) is a new object, its records stored twice."
+    )
+
+
+def _stream_names(given: list[str]) -> list[str]:
+    """The streams named (any case, comma-separated or repeated, ``all``); none named is refused, not the default."""
+    if not any(name.strip(" ,") for name in given):
+        raise ConfigError("--stream is empty: name the stream(s) to collect again, e.g. --stream audit_logs")
+    try:
+        return parse_resources(given)
+    except ValueError as exc:
+        raise ConfigError(f"--stream: {exc}") from None
+
+
+def _required_date(flag: str, value: str) -> datetime:
+    parsed = _parse_date(flag, value)
+    assert parsed is not None
+    return parsed
+
+
+def _confirm_or_exit(yes: bool, question: str) -> None:
+    """Ask on the terminal unless ``--yes``; without a terminal, refuse rather than guess (a script says --yes)."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise ConfigError("no terminal to confirm on: nothing was changed; pass --yes to do it without asking")
+    if not typer.confirm(question, default=False):
+        _exit("nothing was changed", 1)
 
 
 def _parse_date(flag: str, value: str | None) -> datetime | None:

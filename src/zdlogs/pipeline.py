@@ -145,7 +145,12 @@ class StreamRunner:
         slot = self.state.slot(stream)
         checkpoint = self.writer.resume(slot)
         if (checkpoint or self.state.planned(stream.name)) and self.settings.since:
-            log.info("since_ignored", stream=stream.name, reason="a checkpoint exists; --since is for first runs")
+            log.info(
+                "since_ignored",
+                stream=stream.name,
+                reason="a checkpoint exists; --since only places a first run",
+                fix=f"to collect it again from a date: zdlogs reset --stream {stream.name} --since DATE",
+            )
         pages = self._pages(stream, slot, checkpoint, item)
         if pages is not None:
             self.writer.write_all(slot, pages, item, self.limits)

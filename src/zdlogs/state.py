@@ -91,6 +91,26 @@ class StateStore:
         """The stream's committed checkpoint, as stored (a pending page is not settled)."""
         return stream.checkpoint_type.from_json(self.entry(stream.name)["checkpoint"])
 
+    def rewind(self, stream: Resumable, checkpoint: Checkpoint) -> None:
+        """Make ``checkpoint`` the stream's resume point whatever it was (``zdlogs reset``, under the run lease):
+        a pending page, an unfinished backfill plan and how far runs had got (``complete_to``, ``newest_record``)
+        go too, since the next run collects again from there."""
+        entry = self.entry(stream.name)
+        entry["checkpoint"], entry["pending"] = checkpoint.to_json(), None
+        for key in ("backfill", "complete_to", "newest_record"):
+            entry.pop(key, None)
+        self.save()
+
+    def position(self, stream: Resumable) -> str:
+        """How far the stream is, as a time (Zendesk's ISO form): its checkpoint's, else the start of its
+        unfinished backfill plan (nothing before it is stored), else the newest record runs stored (a cursor
+        export's cursor is opaque); "" when nothing says."""
+        reached = self.checkpoint(stream).reached()
+        entry = self.entry(stream.name)
+        if reached or not self.planned(stream.name):
+            return reached or str(entry.get("newest_record") or "")
+        return str(entry["backfill"]["windows"][0]["start"])
+
     # -- parallel backfill windows ------------------------------------------------------------------
 
     def planned(self, stream: str) -> bool:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from zdlogs.streams import STREAMS
 from zdlogs.streams.base import Checkpoint, Page, StreamContext
 from zdlogs.streams.cursor_export import CursorCheckpoint
 from zdlogs.streams.time_export import StartTimeCheckpoint
@@ -37,3 +38,12 @@ def test_each_context_gets_its_own_extra() -> None:
     first.extra["ticket_event_comments"] = True
     assert StreamContext(now=NOW, lookback_seconds=60, settle_seconds=1).extra == {}
     assert first.since is None
+
+
+@pytest.mark.parametrize("name", sorted(STREAMS))
+def test_every_stream_can_be_started_again_at_a_date_and_says_so(name: str) -> None:
+    """``zdlogs reset`` writes ``starting_at``: stored, read back, and reported as that time, for each shape."""
+    kind = STREAMS[name].checkpoint_type
+    start = kind.starting_at(datetime(2026, 6, 1, 8, 30, 15, tzinfo=UTC))
+    assert start and kind.from_json(start.to_json()) == start
+    assert kind.from_json(start.to_json()).reached() == "2026-06-01T08:30:15Z"

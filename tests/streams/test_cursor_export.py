@@ -80,3 +80,16 @@ def test_users_share_the_cursor_rules_and_are_filed_by_updated_at() -> None:
     assert seen[0].url.path == "/api/v2/incremental/users/cursor.json"
     assert pages[0].day == "2026/11/24" and pages[0].position == "20261124T083000Z-9"
     assert pages[0].checkpoint == CursorCheckpoint("u1")
+
+
+def test_a_reset_export_starts_again_at_its_start_time_and_then_follows_cursors() -> None:
+    reset = CursorCheckpoint.starting_at(datetime(2026, 6, 1, tzinfo=UTC))
+    assert reset.to_json() == {"start_time": 1780272000} and not reset.cursor
+    pages, seen = run_stream([export([ticket(1, 100)], "c1", True)], reset)
+    assert seen[0].url.params["start_time"] == "1780272000" and "cursor" not in seen[0].url.params
+    assert pages[-1].checkpoint == CursorCheckpoint("c1") and pages[-1].checkpoint.to_json() == {"cursor": "c1"}
+
+
+def test_a_cursor_checkpoint_of_a_state_file_with_a_stray_start_time_keeps_its_cursor() -> None:
+    assert CursorCheckpoint.from_json({"cursor": "c", "start_time": 5}) == CursorCheckpoint("c")
+    assert CursorCheckpoint.from_json({"start_time": True}) == CursorCheckpoint()

@@ -40,6 +40,12 @@ class Checkpoint:
         report of how far it got; "" when the checkpoint does not say (an opaque cursor)."""
         return ""
 
+    @classmethod
+    def starting_at(cls, moment: datetime) -> Self:
+        """The checkpoint of a stream that stored nothing from ``moment`` on: its next run collects from there
+        (``zdlogs reset``, to collect a stream again from a date)."""
+        raise NotImplementedError
+
 
 C = TypeVar("C", bound=Checkpoint, contravariant=True)
 

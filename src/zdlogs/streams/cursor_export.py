@@ -8,7 +8,9 @@ at the cursor instead. A cursor that does not advance, or a page that repeats, s
 an error instead of looping (zendesk_api_client_rb#168, zenpy#451, PostHog#59215 had that loop).
 
 A record reappears after each update: that is a new version, not a duplicate. Checkpoint
-(:class:`CursorCheckpoint`): ``{"cursor": "<after_cursor>"}`` (or nothing before the first page).
+(:class:`CursorCheckpoint`): ``{"cursor": "<after_cursor>"}``, or nothing before the first page, or
+``{"start_time": <epoch>}`` once ``zdlogs reset`` moved the stream back to a date (the next run starts the
+export there, as a first run does).
 """
 
 from __future__ import annotations
@@ -33,21 +35,36 @@ MIN_AGE_SECONDS = 61  # "must be more than one minute in the past" (incremental 
 
 @dataclass(frozen=True)
 class CursorCheckpoint(Checkpoint):
-    """The export's ``after_cursor`` of the last stored page; ``{}`` before the first page."""
+    """The export's ``after_cursor`` of the last stored page; ``{}`` before the first page; a ``start_time``
+    (epoch seconds) without a cursor after ``zdlogs reset``: where the export starts again."""
 
     cursor: str = ""
     until: str = field(default="", compare=False, repr=False)  # newest version on the page; not stored
+    start_time: int | None = None
 
     def to_json(self) -> JSON:
-        return {"cursor": self.cursor} if self.cursor else {}
+        if self.cursor:
+            return {"cursor": self.cursor}
+        return {} if self.start_time is None else {"start_time": self.start_time}
 
     @classmethod
     def from_json(cls, doc: JSON) -> Self:
-        return cls(doc["cursor"]) if doc.get("cursor") else cls()
+        if doc.get("cursor"):
+            return cls(doc["cursor"])
+        start = doc.get("start_time")
+        return cls(start_time=start) if isinstance(start, int) and not isinstance(start, bool) else cls()
 
     def reached(self) -> str:
-        """The cursor is opaque: how far it got is the newest version on the page that set it (this run's)."""
-        return self.until
+        """The cursor is opaque: how far it got is the newest version on the page that set it (this run's),
+        or the start a reset gave it."""
+        if self.until or self.start_time is None:
+            return self.until
+        return iso_z(datetime.fromtimestamp(self.start_time, UTC))
+
+    @classmethod
+    def starting_at(cls, moment: datetime) -> Self:
+        """No cursor: the next run asks for the export from ``start_time`` at that second."""
+        return cls(start_time=int(moment.timestamp()))
 
 
 class CursorExport:
@@ -63,7 +80,7 @@ class CursorExport:
         params: dict[str, Any] = (
             {"cursor": cursor, "per_page": PAGE_SIZE}
             if cursor
-            else {"start_time": first_start_time(ctx), "per_page": PAGE_SIZE}
+            else {"start_time": first_start_time(ctx, checkpoint.start_time), "per_page": PAGE_SIZE}
         )
         url, previous_digest = self.path, b""
         while True:
@@ -104,9 +121,11 @@ class CursorExport:
             raise StuckCursorError(f"the {self.name} export returned the same page twice: stopped instead of looping")
 
 
-def first_start_time(ctx: StreamContext) -> int:
-    """``--since`` or LOOKBACK_SECONDS back, clamped to Zendesk's rule: at least a minute old."""
-    start = ctx.since or ctx.now - timedelta(seconds=ctx.lookback_seconds)
+def first_start_time(ctx: StreamContext, reset_to: int | None = None) -> int:
+    """The start a reset gave the stream, else ``--since``, else LOOKBACK_SECONDS back, clamped to Zendesk's
+    rule: at least a minute old."""
+    given = datetime.fromtimestamp(reset_to, UTC) if reset_to is not None else ctx.since
+    start = given or ctx.now - timedelta(seconds=ctx.lookback_seconds)
     latest = ctx.now - timedelta(seconds=MIN_AGE_SECONDS)
     return int(min(start, latest).timestamp())
 

@@ -56,6 +56,11 @@ class StartTimeCheckpoint(Checkpoint):
     def reached(self) -> str:
         return "" if self.start_time is None else iso_z(datetime.fromtimestamp(self.start_time, UTC))
 
+    @classmethod
+    def starting_at(cls, moment: datetime) -> Self:
+        """The export's ``start_time`` at that second, no id of it stored yet."""
+        return cls(int(moment.timestamp()))
+
 
 class TimeExport:
     """One time-based export; subclasses name the path, the records key and each record's second."""

@@ -52,6 +52,11 @@ class WindowCheckpoint(Checkpoint):
     def reached(self) -> str:
         return self.since
 
+    @classmethod
+    def starting_at(cls, moment: datetime) -> Self:
+        """The window starts at that second, inclusive, no id of it stored yet."""
+        return cls(iso_z(moment))
+
 
 class WindowedStream:
     """A resource listed oldest first within a time filter; subclasses say where and how."""
