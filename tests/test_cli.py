@@ -315,3 +315,25 @@ def test_max_pages_stops_a_backfill_with_one_warning_line_saying_how_far_it_got(
     said = re.fullmatch(r"audit_logs: (\d+) records up to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", warning["stored"])
     assert said and 0 < int(said[1]) <= 200 and int(said[1]) == len(audit_ids(tmp_path))  # two pages' worth
     assert warning["next_run"] == "continues from there"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "yaml"], "--format 'yaml' is not a status format: use table or json"),
+        (["--max-lag", "30"], "--max-lag '30' has no unit: write 30m for minutes"),
+        (["--max-lag", "soon"], "--max-lag 'soon' is not a duration"),
+    ],
+)
+def test_status_refuses_a_bad_format_or_max_lag_with_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = zdlogs("status", "-o", str(tmp_path), *args)
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_status_reads_no_credential_and_any_format_case(tmp_path: Path) -> None:
+    """A probe's environment may have the Zendesk URL without the secrets: status needs none of them."""
+    result = zdlogs(
+        "status", "-o", str(tmp_path), "--format", "JSON", env={"ZENDESK_BASE_URL": "https://acme.zendesk.com"}
+    )
+    assert result.exit_code == 6, result.output
+    assert json.loads(result.stdout)["healthy"] is False

@@ -14,6 +14,7 @@ from zdlogs.errors import (
     ConfigError,
     Interrupted,
     LeaseLost,
+    NeedsAttention,
     PartialFailure,
     PermissionDenied,
     RequestRejected,
@@ -45,6 +46,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
         (RetriesExhausted, 1),
         (UnsafeLinkError, 1),
         (StuckCursorError, 1),
+        (NeedsAttention, 6),
         (Interrupted, 130),
     ],
 )
@@ -65,7 +67,7 @@ def test_every_exit_code_is_in_the_readme_table() -> None:
 
 def test_the_tree_in_the_docstring_names_every_error() -> None:
     classes = [name for name, cls in vars(errors).items() if isinstance(cls, type) and issubclass(cls, ZdlogsError)]
-    assert len(classes) == 14
+    assert len(classes) == 15
     for name in classes:
         assert re.search(rf"\b{name}\b", errors.__doc__ or ""), name
 

@@ -119,3 +119,50 @@ def test_a_rewind_replaces_the_checkpoint_and_drops_the_pending_page_and_the_bac
     assert saved["incremental_tickets"] == {"checkpoint": {"start_time": 1767225600}, "pending": None}
     assert saved["access_logs"] == old["streams"]["access_logs"]  # the other streams as they were
     assert StateStore(store, KEY).position(IncrementalTickets()) == "2026-01-01T00:00:00Z"
+
+
+# ---- how each run went (last_run): noted in memory, written with the next save, optional in the file
+
+
+def _run(outcome: str, finished: str = "2026-12-02T10:00:05Z") -> dict:
+    return {"started": "2026-12-02T10:00:00Z", "finished": finished, "outcome": outcome, "records": 3}
+
+
+def test_a_run_is_noted_in_memory_and_written_by_the_flush_once(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    state = StateStore(store, KEY)
+    state.record_run("audit_logs", _run("ok"), newest_record="2026-12-02T09:58:00Z", complete_to="2026-12-02T09:58:00Z")
+    assert not (tmp_path / KEY).exists()  # nothing written yet
+    state.flush()
+    written = (tmp_path / KEY).stat().st_mtime_ns, (tmp_path / KEY).read_bytes()
+    state.flush()  # nothing new: no second write
+    assert ((tmp_path / KEY).stat().st_mtime_ns, (tmp_path / KEY).read_bytes()) == written
+    entry = orjson.loads(written[1])["streams"]["audit_logs"]
+    assert entry["last_run"] == _run("ok") and entry["last_success"] == "2026-12-02T10:00:05Z"
+    assert (entry["newest_record"], entry["complete_to"]) == ("2026-12-02T09:58:00Z", "2026-12-02T09:58:00Z")
+
+
+def test_a_failed_run_keeps_the_last_success_and_how_far_the_stream_went(tmp_path: Path) -> None:
+    state = StateStore(LocalStore(tmp_path), KEY)
+    state.record_run("users", _run("ok"), newest_record="2026-12-02T09:00:00Z", complete_to="2026-12-02T10:00:00Z")
+    state.record_run("users", _run("failed", "2026-12-02T11:00:05Z"), newest_record="2026-12-02T08:00:00Z")
+    entry = state.recorded("users")
+    assert entry is not None and entry["last_run"]["outcome"] == "failed"
+    assert entry["last_success"] == "2026-12-02T10:00:05Z"
+    assert (entry["newest_record"], entry["complete_to"]) == ("2026-12-02T09:00:00Z", "2026-12-02T10:00:00Z")
+    assert state.recorded("organizations") is None and state.streams() == ["users"]
+
+
+def test_an_old_state_file_gets_the_run_records_beside_its_fields_and_stays_format_1(tmp_path: Path) -> None:
+    store, old = _old_state(tmp_path)
+    state = StateStore(store, KEY)
+    assert all(state.recorded(name) == entry for name, entry in old["streams"].items())  # read as it is
+    state.record_run("incremental_tickets", _run("limited"))
+    state.flush()
+    saved = orjson.loads((tmp_path / KEY).read_bytes())
+    assert saved["format"] == 1
+    tickets = saved["streams"].pop("incremental_tickets")
+    assert {key: tickets[key] for key in old["streams"]["incremental_tickets"]} == old["streams"]["incremental_tickets"]
+    assert tickets["last_run"]["outcome"] == "limited" and tickets["last_success"] == "2026-12-02T10:00:05Z"
+    assert saved["streams"] == {name: e for name, e in old["streams"].items() if name != "incremental_tickets"}
+    assert StateStore(store, KEY).slot(IncrementalTickets()).resume(store.delivered)  # and it resumes as before

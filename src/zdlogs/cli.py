@@ -1,8 +1,9 @@
 """Command line: parse, call; errors map to exit codes once, in the root command. No collection logic lives here.
 
 Exit codes: 0 success (also: another run holds the lease), 1 failure, 2 bad configuration,
-3 authentication failed, 4 some streams failed, 5 storage failure, 130 interrupted (Ctrl-C, SIGINT),
-143 stopped by SIGTERM (what Cloud Run, systemd and Kubernetes send).
+3 authentication failed, 4 some streams failed, 5 storage failure, 6 ``zdlogs status``: a stream lags more than
+--max-lag, was never collected or its last run failed, 130 interrupted (Ctrl-C, SIGINT), 143 stopped by SIGTERM
+(what Cloud Run, systemd and Kubernetes send).
 """
 
 from __future__ import annotations
@@ -287,6 +288,52 @@ def print_summary(summary: RunSummary) -> None:
             ),
         )
     Console().print(table)
+
+
+STATUS_FORMATS = ("table", "json")
+
+
+@app.command("status")
+@settings_options("output", "state_key", "resources", "secops_state", "storage_timeout")
+def status_command(
+    output_format: Annotated[
+        str, Opt("--format", help="table, or json (stable, for monitoring: docs/STATUS.md)", metavar="table|json")
+    ] = "table",
+    max_lag: Annotated[
+        str | None,
+        Opt("--max-lag", help="Exit 6 when a stream lags more than this (2h, 90m, 1d); unset: lag alone is fine"),
+    ] = None,
+    **flags: Any,
+) -> None:
+    """Per stream: the last run, how far it is collected, its lag, pending entries; the lease. Writes nothing.
+
+    Exit 0 when every configured stream is fine, 6 when one was never collected, its last run failed, or it lags
+    more than --max-lag."""
+    from zdlogs.analysis.times import parse_duration
+    from zdlogs.errors import NeedsAttention
+    from zdlogs.status import read_status, render_json, render_table
+
+    fmt = output_format.strip().lower()
+    if fmt not in STATUS_FORMATS:
+        raise ConfigError(f"--format {output_format!r} is not a status format: use table or json")
+    limit = parse_duration(max_lag, "--max-lag") if max_lag is not None else None
+    settings = load_settings(**flags, **_no_credentials())
+    status = read_status(settings, limit)
+    typer.echo(render_json(status) if fmt == "json" else render_table(status))
+    if not status.healthy:
+        raise NeedsAttention(status.verdict())
+
+
+def _no_credentials() -> dict[str, str]:
+    """Settings that make a command read no credential, whatever the environment or a config file say: no Zendesk
+    URL (so no credential is required) and each secret that has a ``_file`` twin given a value no request will
+    ever carry, so its file is not read (a probe may run where the secrets are not mounted)."""
+    secrets = {
+        str(field.json_schema_extra["secret_file_of"])
+        for field in Settings.model_fields.values()
+        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret_file_of")
+    }
+    return {"base_url": "", **dict.fromkeys(sorted(secrets), "not-read-by-this-command")}
 
 
 @app.command("import-state")

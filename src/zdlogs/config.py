@@ -243,6 +243,11 @@ class Settings(BaseSettings):
         ge=10_000,
         le=4_000_000,
     )
+    metrics_file: str = setting(
+        "",
+        env="ZDLOGS_METRICS_FILE",
+        help="At the end of a run, write its Prometheus metrics here (a .prom file of node_exporter's textfile dir)",
+    )
 
     @property
     def gcs_prefix(self) -> str:
@@ -341,6 +346,11 @@ class Settings(BaseSettings):
     @classmethod
     def _check_file_url(cls, value: str) -> str:
         return check_file_url(value)
+
+    @field_validator("metrics_file")
+    @classmethod
+    def _check_metrics_file(cls, value: str) -> str:
+        return check_metrics_file(value)
 
     @field_validator("since", mode="before")
     @classmethod
@@ -505,6 +515,23 @@ def check_bucket_name(value: str) -> str:
         elsewhere = f", or {env_name('output')}=gs://{parts.netloc}/{root}/ to write under {root}/" if root else ""
         raise ValueError(f"{value!r} is a URL: set {env_name('gcs_bucket')}={parts.netloc} (the name alone){elsewhere}")
     raise ValueError(f"{value!r} is not a bucket name: use the name alone (3 or more of a-z, 0-9, '-', '_', '.')")
+
+
+def check_metrics_file(value: str) -> str:
+    """Refused before the run rather than found unwritable after it: a file in an existing directory, named
+    ``*.prom`` (node_exporter's textfile collector reads nothing else)."""
+    path = value.strip()
+    if not path:
+        return path
+    if not path.endswith(".prom"):
+        example = os.path.splitext(path)[0] + ".prom"
+        raise ValueError(f"{value!r} does not end in .prom, so node_exporter would not read it: e.g. {example}")
+    directory = os.path.dirname(os.path.abspath(os.path.expanduser(path)))
+    if not os.path.isdir(directory):
+        raise ValueError(f"the directory {directory} does not exist: create it, or name a file in another one")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write in {directory} as this user: fix its permissions, or name another directory")
+    return path
 
 
 def check_file_url(url: str) -> str:

@@ -16,6 +16,8 @@ problem and the fix, so the CLI can print it without a traceback::
     │   └── LeaseLost                (another run took over this run's lease: stop writing)
     ├── PartialFailure               exit 4   some streams failed, the others were collected
     ├── CollectionFailed             exit 1   every stream failed (the message holds each reason)
+    ├── NeedsAttention               exit 6   zdlogs status: a stream lags more than --max-lag, was never
+    │                                         collected, or its last run failed
     └── Interrupted                  exit 130 Ctrl-C (143: SIGTERM): stopped at once, what is stored kept
 
 Retriable conditions (429, 5xx, resets, truncated bodies) are internal: they are raised as
@@ -61,6 +63,13 @@ class PartialFailure(ZdlogsError):
 
 class CollectionFailed(ZdlogsError):
     """Every configured stream failed; the message lists why."""
+
+
+class NeedsAttention(ZdlogsError):
+    """``zdlogs status`` found a configured stream that lags more than ``--max-lag``, was never collected, or
+    whose last run failed: the exit code a monitor (a Kubernetes probe, a Nagios check) alerts on."""
+
+    exit_code = 6
 
 
 class Interrupted(ZdlogsError):

@@ -11,12 +11,13 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import structlog
 
-from zdlogs import backfill
+from zdlogs import backfill, metrics
 from zdlogs.config import Settings
 from zdlogs.destinations import Destination, open_destination, open_state_store
 from zdlogs.errors import (
@@ -33,8 +34,8 @@ from zdlogs.state import Slot, StateStore
 from zdlogs.stores import Lease, ObjectStore
 from zdlogs.streams import STREAMS, WindowedStream
 from zdlogs.streams.base import Checkpoint, Page, Stream, StreamContext
-from zdlogs.streams.windowed import WindowCheckpoint
-from zdlogs.times import utc_now
+from zdlogs.streams.windowed import WindowCheckpoint, window_end
+from zdlogs.times import iso_z, utc_now
 from zdlogs.writer import PageWriter
 from zdlogs.zendesk.client import ZendeskClient
 
@@ -74,7 +75,8 @@ def run(
         try:
             writer = PageWriter(destination, state_store, settings.data_prefix, settings.compress)
             runner = StreamRunner(settings, client, writer, StateStore(state_store, settings.state_key), now, stop)
-            _collect_all(runner, summary)
+            with _recorded(runner.state, settings, summary):
+                _collect_all(runner, summary)
             _warn_if_limited(summary, runner.limits)
         finally:
             if own_client:
@@ -93,6 +95,33 @@ def _held_elsewhere(summary: RunSummary, lease: Lease) -> RunSummary:
     return summary
 
 
+@contextmanager
+def _recorded(state: StateStore, settings: Settings, summary: RunSummary) -> Iterator[None]:
+    """When the run ends, write how it went: each stream's ``last_run`` (one state write for the whole run,
+    what ``zdlogs status`` reads) and the metrics file (``--metrics-file``). After a storage failure the state
+    is not written again: it would fail the same way (another ``ZDLOGS_STORAGE_TIMEOUT`` of retries), and after
+    a lost lease the state is the other run's."""
+    try:
+        yield
+    except StorageError:
+        metrics.write(settings.metrics_file, summary, state)
+        raise
+    except BaseException as error:
+        _flush_quietly(state, error)
+        metrics.write(settings.metrics_file, summary, state)
+        raise
+    state.flush()
+    metrics.write(settings.metrics_file, summary, state)
+
+
+def _flush_quietly(state: StateStore, error: BaseException) -> None:
+    """Record the runs on the way out of an error, never raising over it."""
+    try:
+        state.flush()
+    except Exception as failure:
+        log.warning("run_record_not_saved", error=str(failure), after=type(error).__name__)
+
+
 def _collect_all(runner: StreamRunner, summary: RunSummary) -> None:
     for name in runner.settings.resources:
         item = StreamSummary(stream=name)
@@ -100,7 +129,7 @@ def _collect_all(runner: StreamRunner, summary: RunSummary) -> None:
         if runner.limits.stop.is_set():
             item.status = "not started"
             continue
-        before = dict(runner.client.stats)
+        before, began = dict(runner.client.stats), utc_now()
         started = time.monotonic()
         try:
             runner.collect(STREAMS[name](), item)
@@ -114,6 +143,7 @@ def _collect_all(runner: StreamRunner, summary: RunSummary) -> None:
             log.error("stream_failed", stream=name, error=str(exc))
         finally:
             _account(item, before, runner.client, time.monotonic() - started)
+            runner.record(item, began)
             log.info("stream_summary", **item.__dict__)
 
 
@@ -139,6 +169,17 @@ class StreamRunner:
             since=settings.since,
             extra={"ticket_event_comments": settings.ticket_event_comments},
         )
+
+    def record(self, item: StreamSummary, started: datetime) -> None:
+        """Note in the state how this run went for the stream (written with the run's last save). A run that went
+        to the end (``ok``) collected everything up to where it asked: the window's end (now minus the settle
+        delay) for the time-windowed streams, the start of the run for the exports."""
+        complete_to = ""
+        if item.status == "ok":
+            windowed = isinstance(STREAMS[item.stream](), WindowedStream)
+            complete_to = iso_z(window_end(self.ctx) if windowed else self.ctx.now)
+        run = run_record(item, started, utc_now())
+        self.state.record_run(item.stream, run, newest_record=item.reached, complete_to=complete_to)
 
     def collect(self, stream: Stream[Any], item: StreamSummary) -> None:
         """Store pages until the stream ends or a limit is hit; commit what is durable, even on error."""
@@ -197,6 +238,25 @@ def _warn_if_limited(summary: RunSummary, limits: Limits) -> None:
             stored="; ".join(f"{item.stream}: {item.how_far()}" for item in limited),
             next_run="continues from there",
         )
+
+
+def run_record(item: StreamSummary, started: datetime, finished: datetime) -> dict[str, Any]:
+    """A stream's ``last_run`` in the state file: when, by whom, how it ended, what it stored, what it cost."""
+    record: dict[str, Any] = {
+        "started": iso_z(started),
+        "finished": iso_z(finished),
+        "by": run_owner(),
+        "outcome": item.status,
+        "records": item.records,
+        "pages": item.pages,
+        "requests": item.requests,
+        "rate_limited": item.rate_limited,
+        "retries": item.retries,
+        "seconds": item.seconds,
+    }
+    if item.error:
+        record["error"] = item.error
+    return record
 
 
 def _account(item: StreamSummary, before: dict[str, int], client: ZendeskClient, seconds: float) -> None:

@@ -21,7 +21,14 @@ File format (versioned so an older zdlogs refuses a newer file instead of misrea
 
     {"format": 1, "streams": {"audit_logs": {"checkpoint": {...}, "pending": null,
         "backfill": {"until": "...", "windows": [{"start": "...", "end": "...", "checkpoint": {...},
-                                                  "pending": null, "done": false}, ...]}}}}
+                                                  "pending": null, "done": false}, ...]},
+        "last_run": {"started": "...", "finished": "...", "outcome": "ok", "records": 0, ...},
+        "last_success": "...", "complete_to": "...", "newest_record": "..."}}}
+
+How each run went for a stream (``last_run``, for ``zdlogs status`` and the metrics file) is noted by
+:meth:`StateStore.record_run` and written with the next save, so it costs one write per run, not one per
+stream. The fields after ``backfill`` are optional: files without them (written before they existed) read as
+before, and a zdlogs that does not know them keeps them as they are.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from zdlogs.streams.base import JSON, Checkpoint
 log = structlog.get_logger("zdlogs.state")
 
 STATE_FORMAT = 1
+SUCCESSFUL = ("ok", "limited")  # outcomes of a run that did what it was asked (a limit only paused it)
 
 
 class Resumable(Protocol):
@@ -59,6 +67,7 @@ class StateStore:
         self._store = store
         self.key = key
         self._doc = self._load()
+        self._unsaved = False  # a run noted (record_run) since the last save
 
     def _load(self) -> dict[str, Any]:
         raw = self._store.read(self.key)
@@ -137,6 +146,38 @@ class StateStore:
 
     def save(self) -> None:
         self._store.replace(self.key, orjson.dumps(self._doc, option=orjson.OPT_INDENT_2))
+        self._unsaved = False
+
+    # -- how each run went, per stream (zdlogs status, the metrics file) ------------------------------
+
+    def streams(self) -> list[str]:
+        """The streams the file holds an entry for, in the order they were first collected."""
+        return list(self._doc["streams"])
+
+    def recorded(self, stream: str) -> dict[str, Any] | None:
+        """The stream's entry as stored (checkpoint, pending, backfill, last_run...), None when it has none."""
+        entry = self._doc["streams"].get(stream)
+        return entry if isinstance(entry, dict) else None
+
+    def record_run(self, stream: str, run: JSON, *, newest_record: str = "", complete_to: str = "") -> None:
+        """Note how this run went for ``stream`` (``last_run``: started, finished, outcome, counts, error), in
+        memory: the next save writes it, the run's :meth:`flush` at the latest. ``newest_record`` is the newest
+        record time this run stored (what dates a cursor export, whose checkpoint is opaque); ``complete_to``
+        the time up to which the run collected the stream to its end (a run that went to the end)."""
+        entry = self.entry(stream)
+        entry["last_run"] = run
+        if run.get("outcome") in SUCCESSFUL:
+            entry["last_success"] = run["finished"]
+        if newest_record:
+            entry["newest_record"] = max(newest_record, str(entry.get("newest_record") or ""))
+        if complete_to:
+            entry["complete_to"] = max(complete_to, str(entry.get("complete_to") or ""))
+        self._unsaved = True
+
+    def flush(self) -> None:
+        """Write what :meth:`record_run` noted since the last save, if anything: once per run."""
+        if self._unsaved:
+            self.save()
 
 
 class Slot:

@@ -21,16 +21,20 @@ def is_local(url: str) -> bool:
     return scheme in ("", "file") or len(scheme) == 1
 
 
-def open_store(url: str, *, lease_ttl: float | None = None, timeout: float | None = None) -> ObjectStore:
+def open_store(
+    url: str, *, lease_ttl: float | None = None, timeout: float | None = None, read_only: bool = False
+) -> ObjectStore:
     """The object store at a URL or path; a clear error for schemes that are not one.
 
     ``lease_ttl`` is how long a lease held by a run that died stays valid in a bucket (a local
-    directory's flock dies with its process); ``timeout`` how long one call to a bucket may retry."""
+    directory's flock dies with its process); ``timeout`` how long one call to a bucket may retry;
+    ``read_only`` opens a local directory for a reader (``zdlogs status``: nothing created, nothing written;
+    a bucket store writes nothing until asked to)."""
     scheme = urlsplit(url).scheme
     given = {"lease_ttl": lease_ttl, "timeout": timeout}
     options = {name: value for name, value in given.items() if value}
     if is_local(url):
-        return LocalStore(_local_path(url))
+        return LocalStore(_local_path(url), read_only=read_only)
     if scheme == "gs":
         from zdlogs.stores.gcs import GCSStore  # google-cloud-storage is loaded only for gs:// outputs
 

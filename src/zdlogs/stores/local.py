@@ -33,12 +33,15 @@ STALE_TEMP_SECONDS = 3600
 class LocalStore(ObjectDestination):
     """Objects in a local directory, written through a temp file, fsync, link and a directory fsync."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, read_only: bool = False):
+        """``read_only``: for readers (``zdlogs status``), which may not be allowed to write and must change
+        nothing: no directory is created, no temp file removed, and nothing is written."""
         self.root = Path(root).expanduser().resolve()
         self.url = self.root.as_uri()
         self._tmp = self.root / TEMP_DIR
-        self._check_writable()
-        self._remove_stale_temps()
+        if not read_only:
+            self._check_writable()
+            self._remove_stale_temps()
 
     def _check_writable(self) -> None:
         try:
@@ -142,6 +145,25 @@ class LocalStore(ObjectDestination):
             yield Lease(acquired=True, owner=owner, since=since)
         finally:
             os.close(fd)
+
+
+def lease_holder(path: Path) -> Lease | None:
+    """Who holds the lease whose lock file is ``path`` right now, None if nobody (for ``zdlogs status``): a
+    shared lock taken and dropped at once, so the file is neither created nor written. A run starting in
+    that instant finds the lease held and exits 0, as when two runs overlap."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_holder(path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 def _read_holder(path: Path) -> Lease:
