@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -337,3 +338,21 @@ def test_status_reads_no_credential_and_any_format_case(tmp_path: Path) -> None:
     )
     assert result.exit_code == 6, result.output
     assert json.loads(result.stdout)["healthy"] is False
+
+
+def _commands(group: Any, path: list[str]) -> Iterator[list[str]]:
+    """Every command's words, sub-groups walked (typer's groups are not always click's own class)."""
+    for name, command in group.commands.items():
+        yield from _commands(command, [*path, name]) if hasattr(command, "commands") else [[*path, name]]
+
+
+COMMANDS = list(_commands(typer.main.get_group(app), []))
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_help_shows_on_off_options_as_flags_and_cuts_nothing_at_80_columns(command: list[str]) -> None:
+    """rich's help printed ``--excel <bool>`` (so users typed ``--excel true``) and cut words with "…"."""
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output and "…" not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
