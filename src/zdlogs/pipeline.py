@@ -23,6 +23,7 @@ from zdlogs.destinations import Destination, open_destination, open_state_store
 from zdlogs.errors import (
     AuthError,
     CollectionFailed,
+    ConfigError,
     Interrupted,
     PartialFailure,
     PermissionDenied,
@@ -135,9 +136,9 @@ def _collect_all(runner: StreamRunner, summary: RunSummary) -> None:
             runner.collect(STREAMS[name](), item)
         except Interrupted:
             item.status = "interrupted"  # what it stored is committed (the page writer, the backfill)
-        except (AuthError, StorageError) as exc:
+        except (AuthError, ConfigError, StorageError) as exc:
             item.status, item.error = "failed", str(exc)
-            raise  # every stream would fail the same way
+            raise  # every stream would fail the same way (a host DNS does not know is a ConfigError)
         except ZdlogsError as exc:
             item.status, item.error = ("skipped" if isinstance(exc, PermissionDenied) else "failed"), str(exc)
             log.error("stream_failed", stream=name, error=str(exc))

@@ -230,7 +230,9 @@ def test_run_help_at_80_columns_keeps_every_flag_and_env_name_whole() -> None:
 
 
 def test_a_mistyped_host_is_named_with_the_setting_to_fix(tmp_path: Path) -> None:
-    env = collector_env("https://acme.zendsk.invalid", tmp_path, HTTP_RETRIES="0", RESOURCES="audit_logs")
+    env = collector_env("https://acme.zendsk.invalid", tmp_path, HTTP_RETRIES="0", RESOURCES="all")
     result = zdlogs("run", env=env, timeout=60)
-    assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert "cannot resolve acme.zendsk.invalid" in result.stderr  # .invalid never resolves (RFC 6761)
+    assert result.returncode == 2 and "Traceback" not in result.stderr  # a setting to fix, not six failed streams
+    last = result.stderr.splitlines()[-1]  # .invalid never resolves (RFC 6761)
+    assert last == "zdlogs: error: cannot resolve acme.zendsk.invalid: no such name in DNS; check ZENDESK_BASE_URL"
+    assert "stream_failed" not in result.stderr  # the run stopped at the first stream instead of trying six
