@@ -264,3 +264,14 @@ def test_since_on_a_stream_with_a_checkpoint_is_one_info_line_naming_reset(settl
     assert {line["level"] for line in ignored} == {"info"}
     assert ignored[0]["fix"] == "to collect it again from a date: zdlogs reset --stream audit_logs --since DATE"
     assert len(read_records(tmp_path / "out", "audit_logs")) == 800  # nothing collected again
+
+
+def test_it_reads_no_credential(settled: Simulator, tmp_path: Path) -> None:
+    """Run where the collector's secrets are not (an operator's shell): moving a checkpoint needs none."""
+    output = local_output(tmp_path)
+    env = collector_env(settled.url, tmp_path / "unused")
+    assert zdlogs("run", *output.args, env=env).returncode == 0
+    bare = {**env, "ZENDESK_API_TOKEN": "", "ZENDESK_CLIENT_SECRET_FILE": str(tmp_path / "not-mounted")}
+    args = ("--stream", "audit_logs", "--since", before_the_history(), "--yes", *output.args)
+    result = zdlogs("reset", *args, env=bare)
+    assert result.returncode == 0 and "Moved 1 checkpoint(s)" in result.stdout, result.stderr
