@@ -275,3 +275,18 @@ def test_it_reads_no_credential(settled: Simulator, tmp_path: Path) -> None:
     args = ("--stream", "audit_logs", "--since", before_the_history(), "--yes", *output.args)
     result = zdlogs("reset", *args, env=bare)
     assert result.returncode == 0 and "Moved 1 checkpoint(s)" in result.stdout, result.stderr
+
+
+def test_after_a_parallel_backfill_every_page_is_cut_differently(settled: Simulator, tmp_path: Path) -> None:
+    """The README's third figure: a first run far back fetched windows in parallel; the re-collection walks the
+    range one page after the other, so none of its pages is one already stored."""
+    output = local_output(tmp_path)
+    env = collector_env(settled.url, tmp_path / "unused", RESOURCES="audit_logs")
+    since = before_the_history()
+    first = zdlogs("run", "--since", since, *output.args, env=env)
+    assert first.returncode == 0 and '"backfill_planned"' in first.stderr
+    assert output.stored() == 16
+    assert zdlogs("reset", "--stream", "audit_logs", "--since", since, "--yes", *output.args, env=env).returncode == 0
+    assert zdlogs("run", *output.args, env=env).returncode == 0
+    ids = audit_ids(tmp_path / "out")
+    assert output.stored() == 24 and len(ids) == 800 and set(ids.values()) == {2}
