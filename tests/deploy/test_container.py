@@ -83,15 +83,14 @@ def of(stage: list[Instruction], keyword: str) -> list[str]:
     return [instruction.arguments for instruction in stage if instruction.keyword == keyword]
 
 
-def build_arg(name: str) -> str:
-    """The default of a build argument, as ``docker build`` without ``--build-arg`` uses it."""
-    return next(args.split("=", 1)[1] for args in of(stages()[0], "ARG") if args.startswith(f"{name}="))
-
-
 def pip_line() -> str:
-    """The RUN line that installs zdlogs, its build arguments replaced by their defaults."""
-    line = next(args for args in of(stages()[0], "RUN") if "pip install" in args)
-    return re.sub(r"\$\{?(\w+)\}?", lambda match: build_arg(match.group(1)), line)
+    """The RUN line that installs zdlogs (its shell sees the build arguments as variables, as docker's does)."""
+    return next(args for args in of(stages()[0], "RUN") if "pip install" in args)
+
+
+def build_args() -> dict[str, str]:
+    """Every build argument of the build stage at its default, as ``docker build`` without ``--build-arg`` uses it."""
+    return dict(args.split("=", 1) for args in of(stages()[0], "ARG"))
 
 
 def test_the_image_is_a_slim_python_pinned_by_tag_run_by_a_non_root_user_with_zdlogs_as_entrypoint() -> None:
@@ -100,7 +99,7 @@ def test_the_image_is_a_slim_python_pinned_by_tag_run_by_a_non_root_user_with_zd
     final = stages()[-1]
     assert of(final, "USER") == [f"{IMAGE_UID}:{IMAGE_UID}"]
     assert of(final, "ENTRYPOINT") == ['["zdlogs"]']
-    assert "--no-cache-dir" in pip_line() and build_arg("EXTRAS") == "gcs,s3"
+    assert "--no-cache-dir" in pip_line() and build_args()["EXTRAS"] == "gcs,s3"
 
 
 def test_no_secret_is_baked_in_and_only_what_it_copies_reaches_the_build() -> None:
@@ -148,7 +147,8 @@ def image_venv() -> Iterator[Path]:
         bin_dir.mkdir()
         (bin_dir / "python").symlink_to(BASE_PYTHON)
         command = pip_line().replace("/opt/zdlogs", str(venv))
-        env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+        env = {**os.environ, **build_args(), **env_of(stages()[0])}
+        env["PATH"] = f"{bin_dir}:{os.environ['PATH']}"
         result = subprocess.run(
             ["sh", "-c", command], cwd=workdir, env=env, capture_output=True, text=True, timeout=280
         )
@@ -177,14 +177,18 @@ def as_image_user(args: list[str], env: dict[str, str]) -> subprocess.CompletedP
     return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, **user)  # type: ignore[call-overload]
 
 
+def env_of(stage: list[Instruction]) -> dict[str, str]:
+    """The variables a stage's ENV lines set, as written."""
+    return dict(pair.split("=", 1) for args in of(stage, "ENV") for pair in shlex.split(args))
+
+
 def final_env(venv: Path) -> dict[str, str]:
     """The final stage's ENV, /opt/zdlogs standing for ``venv`` and $PATH for the base image's."""
-    env: dict[str, str] = {}
-    for args in of(stages()[-1], "ENV"):
-        for pair in shlex.split(args):
-            name, value = pair.split("=", 1)
-            env[name] = value.replace("/opt/zdlogs", str(venv)).replace("$PATH", "/usr/local/bin:/usr/bin:/bin")
-    return env
+    base_path = "/usr/local/bin:/usr/bin:/bin"
+    return {
+        name: value.replace("/opt/zdlogs", str(venv)).replace("$PATH", base_path)
+        for name, value in env_of(stages()[-1]).items()
+    }
 
 
 def image_env(venv: Path, url: str, home: Path, **extra: str) -> dict[str, str]:
