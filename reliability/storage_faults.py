@@ -370,6 +370,7 @@ class Suite:
         self.sim.append_audit_logs(self.rng.randint(10, 120))
         self.sim.update_tickets(self.rng.randint(1, 5))
         self.harness.activity(self.sim, self.rng)
+        time.sleep(1.2)  # past ZDLOGS_SETTLE_SECONDS=1: the next run sees them (or a re-fetched page is the same)
 
     def loop(self) -> None:
         plan = FaultPlan(rate=self.args.fault_rate, slow_seconds=self.args.slow_seconds)
