@@ -104,3 +104,22 @@ def test_unknown_path_is_json_404_with_zendesk_headers() -> None:
         assert response.json()["error"] == "InvalidEndpoint"
         assert response.headers["Zendesk-Api-Version"] == "2022-01-01"
         assert response.headers["x-request-id"]
+
+
+def test_an_oauth_token_without_the_scope_a_path_needs_is_refused_with_403() -> None:
+    with Simulator(SimConfig(audit_logs=5, tickets=5)) as sim:
+        issued = httpx.post(
+            f"{sim.url}/oauth/tokens",
+            json={
+                "grant_type": "client_credentials",
+                "client_id": "zdlogs-sim",
+                "client_secret": "sim-client-secret",
+                "scope": "tickets:read",
+            },
+        )
+        bearer = {"Authorization": f"Bearer {issued.json()['access_token']}"}
+        audit = httpx.get(f"{sim.url}/api/v2/audit_logs", headers=bearer)
+        tickets = httpx.get(f"{sim.url}/api/v2/incremental/tickets/cursor.json?start_time=1", headers=bearer)
+        me = httpx.get(f"{sim.url}/api/v2/users/me.json", headers=bearer)
+    assert (audit.status_code, tickets.status_code, me.status_code) == (403, 200, 200)
+    assert audit.json()["error"] == "Forbidden"

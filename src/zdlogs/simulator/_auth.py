@@ -19,6 +19,15 @@ from zdlogs.simulator._config import SimConfig
 from zdlogs.simulator._http import Request, Response, error_response, json_response
 
 UNAUTHORIZED = "Couldn't authenticate you"
+# What an OAuth token's scopes must hold for each path: the global ``read``, or the resource's own scope
+# (``auditlogs:read`` is Zendesk's least-privilege scope for the audit log). Paths not listed need no scope.
+SCOPES_NEEDED = (
+    ("/api/v2/audit_logs", frozenset({"read", "auditlogs:read"})),
+    ("/api/v2/incremental/tickets", frozenset({"read", "tickets:read"})),
+    ("/api/v2/incremental/ticket_events", frozenset({"read", "tickets:read"})),
+    ("/api/v2/incremental/users", frozenset({"read", "users:read"})),
+    ("/api/v2/incremental/organizations", frozenset({"read", "organizations:read"})),
+)
 
 
 class Authenticator:
@@ -28,6 +37,7 @@ class Authenticator:
         self._config = config
         self._lock = threading.Lock()
         self._issued: dict[str, float] = {}  # token -> expiry (epoch seconds)
+        self._scopes: dict[str, frozenset[str]] = {}  # issued token -> the scopes it was granted
         raw = f"{config.email}/token:{config.api_token}".encode()
         self._basic = base64.b64encode(raw).decode()
 
@@ -41,6 +51,15 @@ class Authenticator:
         if scheme.lower() == "bearer":
             return self._bearer_ok(value, now)
         return False
+
+    def allows(self, header: str | None, path: str) -> bool:
+        """Whether the (authorized) request's OAuth token was granted a scope ``path`` needs; API tokens and
+        static bearer tokens carry their user's full rights, as on Zendesk."""
+        needed = next((scopes for prefix, scopes in SCOPES_NEEDED if path.startswith(prefix)), None)
+        token = (header or "").strip().partition(" ")[2].strip()
+        with self._lock:
+            granted = self._scopes.get(token)
+        return needed is None or granted is None or bool(needed & granted)
 
     def _basic_ok(self, value: str) -> bool:
         try:
@@ -71,6 +90,8 @@ class Authenticator:
         with self._lock:
             self._issued = {t: exp for t, exp in self._issued.items() if exp > request.now}
             self._issued[token] = request.now + ttl
+            self._scopes = {t: scopes for t, scopes in self._scopes.items() if t in self._issued}
+            self._scopes[token] = frozenset(str(params.get("scope") or "read").split())
         payload = {"access_token": token, "token_type": "bearer", "scope": params.get("scope") or "read"}
         payload["expires_in"] = ttl
         return json_response(200, payload)

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 from zdlogs.simulator import _access_api as access_api
 from zdlogs.simulator import _generate as gen
 from zdlogs.simulator._access_api import list_access_logs
-from zdlogs.simulator._audit_api import export_audit_logs, list_audit_logs, show_audit_log
+from zdlogs.simulator._audit_api import export_audit_logs, forbidden, list_audit_logs, show_audit_log
 from zdlogs.simulator._auth import UNAUTHORIZED, Authenticator
 from zdlogs.simulator._config import SimConfig
 from zdlogs.simulator._control import handle_control
@@ -142,6 +142,8 @@ class SimApp:
         self.stats.authorized()
         if access:
             return self._access_logs(req)
+        if not self.auth.allows(req.headers.get("authorization"), req.path):
+            return forbidden()  # an OAuth token without the scope this path needs: Zendesk's 403
         decision = self.limiter.admit(req.now, req.path.startswith("/api/v2/incremental/"))
         cursor = self._users_cursor_quota(req, decision.allowed)
         if not decision.allowed:
