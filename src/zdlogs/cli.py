@@ -337,6 +337,32 @@ def _no_credentials() -> dict[str, str]:
     return {"base_url": "", **dict.fromkeys(sorted(secrets), "not-read-by-this-command")}
 
 
+CHECK_FORMATS = ("table", "json")
+
+
+@app.command("check", cls=SettingsCommand)
+@settings_options()
+def check_command(
+    output_format: Annotated[str, Opt("--format", help="table, or json (for scripts)", metavar="table|json")] = "table",
+    **flags: Any,
+) -> None:
+    """Whether a run would work, collecting nothing: the settings, Zendesk and the credentials, each stream's
+    plan, add-on, scope and role (one request each), the output writable and its lease. Nothing written stays.
+
+    Exit codes as run's: 0 all fine, 2 settings, 3 credentials, 4 a stream refused, 5 storage."""
+    from zdlogs.check import check, render_json, render_table
+
+    fmt = output_format.strip().lower()
+    if fmt not in CHECK_FORMATS:
+        raise ConfigError(f"--format {output_format!r} is not a check format: use table or json")
+    settings = load_settings(**flags)
+    logs.protect(settings)
+    report = check(settings)
+    typer.echo(render_json(report) if fmt == "json" else render_table(report))
+    if report.exit_code:
+        _exit(f"error: {report.verdict()}", report.exit_code)
+
+
 @app.command("import-state")
 @settings_options("output", "state_key")
 def import_state_command(
