@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from zdlogs import logs
+from zdlogs import live, logs
 from zdlogs._version import __version__
 from zdlogs.analysis.cli import export_app, report_app
 from zdlogs.config import (
@@ -218,14 +218,14 @@ def _env_only_settings() -> str:
 
 @app.command("run", cls=SettingsCommand)
 @settings_options()
-def run_command(**flags: Any) -> None:
+def run_command(ctx: typer.Context, **flags: Any) -> None:
     """Collect every configured stream once (what the Cloud Run function does each hour)."""
     settings = load_settings(**flags)
     logs.protect(settings)
     settings.require_zendesk()
-    stop = Stop()
-    with stop_on_signals(stop):
-        summary = run(settings, stop=stop)
+    stop, options = Stop(), cli_options(ctx)
+    with stop_on_signals(stop), live.shown(options.log_format, options.debug) as observer:
+        summary = run(settings, stop=stop, observer=observer)  # the live progress is gone before the summary
     print_summary(summary)
     if summary.interrupted:
         _exit(summary.interruption(), stop.exit_code)

@@ -30,7 +30,7 @@ from zdlogs.errors import (
     StorageError,
     ZdlogsError,
 )
-from zdlogs.progress import Deadline, Limits, RunSummary, Stop, StreamSummary
+from zdlogs.progress import Deadline, Limits, Observer, RunSummary, Stop, StreamSummary
 from zdlogs.state import Slot, StateStore
 from zdlogs.stores import Lease, ObjectStore
 from zdlogs.streams import STREAMS, WindowedStream
@@ -58,13 +58,15 @@ def run(
     state_store: ObjectStore | None = None,
     now: datetime | None = None,
     stop: Stop | None = None,
+    observer: Observer | None = None,
 ) -> RunSummary:
     """Collect every configured stream once; raise PartialFailure/first error if any stream failed.
 
     ``destination`` and ``state_store`` default to what ``--output`` names (``zdlogs.destinations``). ``stop``
     (asked by the CLI's signal handlers) ends the run within moments, what is stored committed: the summary
-    then names the signal (``interrupted``) and no error is raised for the streams it cut short."""
-    stop = stop or Stop()
+    then names the signal (``interrupted``) and no error is raised for the streams it cut short. ``observer``
+    is told what the run does as it goes (the live progress on a terminal: ``zdlogs.live``)."""
+    stop, observer = stop or Stop(), observer or Observer()
     state_store = state_store or open_state_store(settings)
     destination = destination or open_destination(settings, state_store)
     summary = RunSummary(output=destination.url)
@@ -72,9 +74,9 @@ def run(
         if not lease.acquired:
             return _held_elsewhere(summary, lease)
         own_client = client is None
-        client = client or ZendeskClient(settings, stop=stop)
+        client = client or ZendeskClient(settings, stop=stop, observer=observer)
         try:
-            writer = PageWriter(destination, state_store, settings.data_prefix, settings.compress)
+            writer = PageWriter(destination, state_store, settings.data_prefix, settings.compress, observer)
             runner = StreamRunner(settings, client, writer, StateStore(state_store, settings.state_key), now, stop)
             with _recorded(runner.state, settings, summary):
                 _collect_all(runner, summary)
@@ -145,6 +147,7 @@ def _collect_all(runner: StreamRunner, summary: RunSummary) -> None:
         finally:
             _account(item, before, runner.client, time.monotonic() - started)
             runner.record(item, began)
+            runner.writer.observer.stream_ended(item)
             log.info("stream_summary", **item.__dict__)
 
 
@@ -193,9 +196,16 @@ class StreamRunner:
                 reason="a checkpoint exists; --since only places a first run",
                 fix=f"to collect it again from a date: zdlogs reset --stream {stream.name} --since DATE",
             )
+        self.writer.observer.stream_started(stream.name, *self._range(stream, checkpoint))
         pages = self._pages(stream, slot, checkpoint, item)
         if pages is not None:
             self.writer.write_all(slot, pages, item, self.limits)
+
+    def _range(self, stream: Stream[Any], checkpoint: Checkpoint) -> tuple[str, str]:
+        """The times this run collects ``stream`` between, for the live progress's ETA: from the checkpoint ("" on a
+        first run: the display starts the range at the first page) to the window's end (now minus the settle delay)
+        for the time-windowed streams, the start of the run for the exports."""
+        return checkpoint.reached(), iso_z(window_end(self.ctx) if isinstance(stream, WindowedStream) else self.ctx.now)
 
     def _pages(
         self, stream: Stream[Any], slot: Slot, checkpoint: Checkpoint, item: StreamSummary

@@ -154,3 +154,22 @@ class Limits:
             item.status, self.hit = "limited", reason
             log.info("stream_paused", stream=item.stream, reason=reason, resume="the next run continues from here")
         return bool(reason)
+
+
+class Observer:
+    """Told what a run does, for a live display (``zdlogs.live``); this base is the no-op one (not on a terminal,
+    ``--log-format json``). The path is one way: the pipeline, the page writer and the client call it, it
+    returns nothing and changes nothing, so a display can never alter what is collected. ``waiting`` may be
+    called from the backfill's worker threads."""
+
+    def stream_started(self, stream: str, since: str = "", until: str = "") -> None:
+        """A stream begins; ``since``/``until`` (ISO times, "" when not known) bound what it collects."""
+
+    def page_stored(self, item: StreamSummary) -> None:
+        """A page of ``item.stream`` is stored: its counts and ``reached`` are up to date."""
+
+    def waiting(self, reason: str, seconds: float) -> None:
+        """A request waits ``seconds`` before it is sent: a rate limit's pacing, or a retry (``reason``)."""
+
+    def stream_ended(self, item: StreamSummary) -> None:
+        """The stream is done for this run (``item.status`` says how)."""

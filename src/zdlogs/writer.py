@@ -18,7 +18,7 @@ from zdlogs.config import env_name
 from zdlogs.destinations.base import Destination, StoredPage
 from zdlogs.errors import LeaseLost
 from zdlogs.ndjson import MAX_LINE_BYTES, encode, object_key, pack
-from zdlogs.progress import Limits, StreamSummary
+from zdlogs.progress import Limits, Observer, StreamSummary
 from zdlogs.state import Slot
 from zdlogs.stores.base import ObjectStore
 from zdlogs.streams.base import Checkpoint, Page
@@ -30,9 +30,18 @@ _UNKNOWN_FATE = "the run stopped before this page's write was acknowledged: the 
 class PageWriter:
     """Stores pages into ``destination`` under ``prefix``, holding the lease of ``state_store``."""
 
-    def __init__(self, destination: Destination, state_store: ObjectStore, prefix: str, compress: str):
+    def __init__(
+        self,
+        destination: Destination,
+        state_store: ObjectStore,
+        prefix: str,
+        compress: str,
+        observer: Observer | None = None,
+    ):
+        """``observer`` is told of every page stored (the live progress); it is never asked anything."""
         self.destination, self.state_store = destination, state_store
         self.prefix, self.compress = prefix, compress
+        self.observer = observer or Observer()
 
     def resume(self, slot: Slot) -> Checkpoint:
         """The slot's checkpoint, a pending page of an interrupted run settled by asking the destination."""
@@ -88,6 +97,7 @@ class PageWriter:
         slot.stored(page.checkpoint)
         item.pages += 1
         item.reached = page.checkpoint.reached() or item.reached
+        self.observer.page_stored(item)
 
     def _deliver(self, slot: Slot, page: Page, item: StreamSummary) -> None:
         body, oversized = encode(page.records)

@@ -113,3 +113,11 @@ def test_concurrent_workers_stay_within_the_share_in_every_sliding_minute() -> N
     # 10 a minute (20 x 0.5), give or take the threads' wake-up latency, magnified 300 times here
     assert all(sum(1 for t in sent if start <= t < start + 50) <= 10 for start in sent)
     assert sent[-1] - sent[0] >= 3 * 60 - 1  # 40 requests at 10/minute span at least three more minutes
+
+
+def test_every_pacing_wait_is_told_with_its_reason_before_it_starts() -> None:
+    time, told = FakeTime(), []
+    pacer = Pacer(0.5, 10, clock=time.clock, sleep=time.sleep, on_wait=lambda reason, s: told.append((reason, s)))
+    for _ in range(6):
+        pacer.before("incremental")
+    assert told == [("rate limit: pacing incremental requests within 50% of the limit", 60.0)] and time.slept == [60.0]

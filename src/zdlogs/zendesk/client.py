@@ -41,7 +41,7 @@ from zdlogs.errors import (
     RetriesExhausted,
     ZendeskError,
 )
-from zdlogs.progress import Stop
+from zdlogs.progress import Observer, Stop
 from zdlogs.zendesk.auth import make_auth, rejected_credentials_hint
 from zdlogs.zendesk.pagination import checked_link, origin_text
 from zdlogs.zendesk.ratelimit import Pacer, server_wait
@@ -63,9 +63,11 @@ class ZendeskClient:
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         stop: Stop | None = None,
+        observer: Observer | None = None,
     ):
         """``sleep`` and ``clock`` are the seams for accelerated time (the simulator's ScaledClock); every wait
-        (pacing, retries) ends at once when ``stop`` is asked (Ctrl-C, SIGTERM), and no request starts after."""
+        (pacing, retries) ends at once when ``stop`` is asked (Ctrl-C, SIGTERM), and no request starts after.
+        ``observer`` is told of every wait and its reason (the live progress on a terminal)."""
         settings.require_zendesk()
         self.base_url = settings.base_url
         self._credentials_hint = rejected_credentials_hint(settings)
@@ -75,8 +77,15 @@ class ZendeskClient:
             rate_limit_retries=RATE_LIMIT_RETRIES,
         )
         self.stop = stop or Stop()
+        self.observer = observer or Observer()
         self._custom_sleep = sleep
-        self.pacer = Pacer(settings.rate_share, settings.incremental_limit, clock=clock, sleep=self._wait)
+        self.pacer = Pacer(
+            settings.rate_share,
+            settings.incremental_limit,
+            clock=clock,
+            sleep=self._wait,
+            on_wait=self.observer.waiting,
+        )
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()  # the parallel backfill's workers share one client
         self._told_other_host = False
@@ -165,6 +174,7 @@ class ZendeskClient:
     def _on_retry(self, note: RetryNote) -> None:
         self._count("retries")
         log.warning("retrying", **note.fields())
+        self.observer.waiting(f"retry {note.attempt}: {note.reason}", note.wait_seconds)
 
     def post(self, url: str, params: Any = None, family: str = "account") -> httpx.Response:
         """POST once and return the 2xx response. Never retried: a POST may not be idempotent (an export

@@ -87,8 +87,11 @@ class Pacer:
         incremental_limit: int,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        on_wait: Callable[[str, float], None] | None = None,
     ):
+        """``on_wait(reason, seconds)`` is told of every wait before it starts (the live progress shows it)."""
         self._share = share
+        self._on_wait = on_wait
         self._clock = clock
         self._sleep = sleep
         self._families = {
@@ -107,6 +110,8 @@ class Pacer:
             self.waited += delay
         if delay > 0:
             log.info("rate_pacing", family=family, wait_seconds=round(delay, 2))
+            if self._on_wait is not None:
+                self._on_wait(f"rate limit: pacing {family} requests within {self._share:.0%} of the limit", delay)
             self._sleep(delay)
 
     def _reserve(self, family: str) -> float:

@@ -1,0 +1,79 @@
+"""``zdlogs run``'s live progress, with the CLI as a process against the simulator: on a real terminal (a
+pseudo-terminal) it shows each stream's records and the rate limit's waits with their reason; piped, or with
+``--log-format json``, nothing but the log lines, as before."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+from tests.e2e.helpers import collector_env, sim_config, zdlogs
+from zdlogs.simulator import FaultConfig, Simulator
+
+LIMITED = FaultConfig(rate_limit_rate=0.3, retry_after_seconds=1, seed=3)  # 429s asking for a second's wait
+HIDE_CURSOR = "\x1b[?25l"  # what rich's live display sends first
+
+
+def _on_a_terminal(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """Run zdlogs with stdout and stderr on a 120-column pseudo-terminal; its exit code and all it showed."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    command = [sys.executable, "-m", "zdlogs", *args, "run"]
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the process has gone and the terminal is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+    os.close(leader)
+    return process.returncode, shown.decode()
+
+
+def _plain(shown: str) -> str:
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07", "", shown).replace("\r\n", "\n")
+
+
+def _run_env(sim: Simulator, output: Path) -> dict[str, str]:
+    return collector_env(sim.url, output, TERM="xterm-256color", ZDLOGS_RESOURCES="audit_logs,incremental_tickets")
+
+
+def test_a_terminal_shows_records_and_the_rate_limit_waits_then_one_summary(tmp_path: Path) -> None:
+    with Simulator(sim_config(audit_logs=1200, tickets=50, faults=LIMITED)).start() as sim:
+        time.sleep(1.1)
+        code, shown = _on_a_terminal(_run_env(sim, tmp_path / "out"))
+    plain = _plain(shown)
+    assert code == 0, plain[-3000:]
+    assert HIDE_CURSOR in shown
+    assert re.search(r"audit_logs +\S+ [\d,]+ records · \d+ pages? · [\d,]+/s", plain), plain[-3000:]
+    assert re.search(r"waiting 0:00:0\d \(\d+ waits?\): retry \d+: HTTP 429", plain), plain[-3000:]
+    assert "1,200 records · 12 pages" in plain and "incremental_tickets" in plain
+    assert plain.count("zdlogs run → ") == 1  # one summary table, the display gone before it
+    assert '"page"' not in plain and "[info     ] page " not in plain  # info lines hidden while it is shown
+
+
+def test_piped_or_json_logs_show_no_progress_only_the_log_lines(tmp_path: Path) -> None:
+    with Simulator(sim_config(audit_logs=600, tickets=20, faults=LIMITED)).start() as sim:
+        time.sleep(1.1)
+        env = _run_env(sim, tmp_path / "piped")
+        piped = zdlogs("run", env=env)
+        code, shown = _on_a_terminal(_run_env(sim, tmp_path / "json"), "--log-format", "json")
+    assert piped.returncode == 0, piped.stderr[-2000:]
+    assert "\x1b[" not in piped.stderr + piped.stdout and "records ·" not in piped.stderr
+    events = [json.loads(line)["event"] for line in piped.stderr.splitlines()]
+    assert "page" in events and "retrying" in events and events[-1] == "run_summary"
+    assert code == 0 and HIDE_CURSOR not in shown and "records ·" not in shown
+    assert '"event": "page"' in _plain(shown)
