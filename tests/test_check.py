@@ -5,6 +5,7 @@ fake-gcs-server, moto, a secops:// output with the SecOps fake), writing nothing
 from __future__ import annotations
 
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from tests.destinations.secops_fake import FakeSecOps, secops_fake
 from tests.e2e.helpers import collector_env, sim_config, zdlogs
 from tests.gcs_fixture import FakeGCS, gcs_server
 from tests.s3_fixture import FakeS3, s3_server
-from zdlogs.simulator import Simulator
+from zdlogs.simulator import SimConfig, Simulator
 from zdlogs.stores.local import LocalStore
 
 __all__ = ["gcs_server", "s3_server", "secops_fake"]
@@ -145,3 +146,24 @@ def bucket_of(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> tupl
     bucket = gcs.create_bucket()
     args = ["--output", fake.output, "--secops-state", f"gs://{bucket}/"]
     return (lambda: gcs.names(bucket) + fake.records()), args, {"ZDLOGS_SECOPS_ENDPOINT": fake.url, **gcs.env}
+
+
+def test_the_readme_sample_is_what_check_prints(tmp_path: Path) -> None:
+    """The README's sample, run as it says, up to the output's line (its absolute path differs)."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    sample = readme.split("$ zdlogs check --output ./zendesk-out --resources audit_logs,incremental_tickets\n")[1]
+    command = ["check", "--output", "./zendesk-out", "--resources", "audit_logs,incremental_tickets"]
+    with Simulator(SimConfig(audit_logs=5, tickets=5, plan="professional")).start() as sim:
+        env = {**collector_env(sim.url, tmp_path), "ZENDESK_EMAIL": "admin@example.com"}
+        env["ZENDESK_API_TOKEN"] = "sim-api-token"  # the simulator's own credentials, as in the README
+        result = subprocess.run(
+            [sys.executable, "-m", "zdlogs", *command], env=env, cwd=tmp_path, capture_output=True, text=True
+        )
+    assert result.returncode == 4 and "zdlogs: error: 1 check(s) not ok: audit_logs" in result.stderr
+    assert "zdlogs: error: 1 check(s) not ok: audit_logs; each line above says the fix" in sample
+
+    def until_output(lines: list[str]) -> list[str]:
+        lines = [line.rstrip() for line in lines if "127.0.0.1" not in line]
+        return lines[: next(i for i, line in enumerate(lines) if line.startswith("│ output"))]
+
+    assert until_output(sample.splitlines()) == until_output(result.stdout.splitlines())

@@ -235,7 +235,8 @@ def _secops(settings: Settings, report: Report) -> None:
 
 def render_table(report: Report, width: int = 80) -> str:
     """The lines as a table ``width`` columns wide; a long detail wraps (never cut)."""
-    table = Table(title=f"zdlogs check ({report.requests} requests to Zendesk)", expand=False)
+    requests = f"{report.requests} request{'' if report.requests == 1 else 's'}"
+    table = Table(title=f"zdlogs check ({requests} to Zendesk)", expand=False)
     table.add_column("check", no_wrap=True)
     table.add_column("result", no_wrap=True)
     table.add_column("detail / fix", overflow="fold")
