@@ -142,10 +142,12 @@ def _log_format(value: str) -> str:
 def settings_options(*fields: str) -> Callable[[Command], Command]:
     """Give ``command`` one option per setting that has a flag (or per named field), generated from the
     ``Settings`` fields: flags, env names and default in the help, all from the one declaration. The
-    command gets them as keyword arguments, None when not given (the environment or the default applies)."""
+    command gets them as keyword arguments, None when not given (the environment or the default applies).
+    Named fields come with ``--config``: every command that reads settings reads them from the same file."""
 
     def decorate(command: Command) -> Command:
-        infos = [setting_info(name) for name in fields] if fields else settings_infos()
+        named = dict.fromkeys(("config_file", *fields))
+        infos = [setting_info(name) for name in named] if fields else settings_infos()
         own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.kind is not p.VAR_KEYWORD]
         options = [_option(info) for info in infos if info.flags]
         command.__signature__ = inspect.Signature([*own, *options])  # type: ignore[attr-defined]
@@ -159,7 +161,7 @@ def _option(info: SettingInfo) -> inspect.Parameter:
     kind = _option_type(annotation)
     flags = (f"{info.flags[0]}/--no-{info.flags[0][2:]}",) if kind is bool else info.flags
     option = typer.Option(
-        None, *flags, help=_help(info), show_default=False, metavar=_metavar(annotation), callback=_given
+        None, *flags, help=_help(info), show_default=False, metavar=_metavar(info.field, annotation), callback=_given
     )
     return inspect.Parameter(info.field, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
 
@@ -175,8 +177,11 @@ def _option_type(annotation: Any) -> Any:
     return str
 
 
-def _metavar(annotation: Any) -> str | None:
-    """``token|bearer|oauth`` for a choice, ``NAME[,NAME...]`` for a list; typer's own for the rest."""
+def _metavar(field: str, annotation: Any) -> str | None:
+    """``token|bearer|oauth`` for a choice, ``NAME[,NAME...]`` for a list, ``FILE`` for a file; typer's own for
+    the rest."""
+    if field.endswith("_file"):
+        return "FILE"
     if typing.get_origin(annotation) is typing.Literal:
         return "|".join(map(str, typing.get_args(annotation)))
     return "NAME[,NAME...]" if typing.get_origin(annotation) is list else None
@@ -408,7 +413,7 @@ def reset_command(
     """Collect streams again from a date: move their checkpoints back (the next run starts there)."""
     from zdlogs.reset import apply, open_state, plan, start_of
 
-    settings = load_settings(**flags)
+    settings = load_settings(**flags, **_no_credentials())  # it moves checkpoints: no request, no secret read
     names, start = _stream_names(stream), start_of(_required_date("--since", since))
     store, state = open_state(settings)
     typer.echo(f"On {store.url} ({settings.state_key}):")

@@ -11,14 +11,23 @@ import copy
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self, cast
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonDict
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from zdlogs.errors import ConfigError
 from zdlogs.times import iso_z, parse_utc, utc_now
@@ -39,6 +48,11 @@ MAX_LOOKBACK_SECONDS = 20 * 365 * 86400  # 20 years: older than Zendesk itself; 
 MAX_HTTP_TIMEOUT = 3600.0  # an hour per request; the socket layer overflows long before a "forever"
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")  # GCS bucket naming: lower case, digits, - _ .
 _BEARER_PREFIX = re.compile(r"bearer\s", re.IGNORECASE)
+# what a config file may write (docs/config.schema.json): a list or a comma-separated text; a date or a date-time
+_NAMES_SCHEMA: JsonDict = {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]}
+_TIME_SCHEMA: JsonDict = {
+    "anyOf": [{"type": "string", "examples": ["2026-01-01", "2026-01-01T08:00:00+02:00"]}, {"type": "null"}]
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,14 @@ def setting(
     return Field(
         default, validation_alias=AliasChoices(*names), description=help, json_schema_extra=extra, **constraints
     )
+
+
+def secret_file(secret: str, *, env: str, what: str) -> Any:
+    """The ``_file`` twin of the secret field ``secret``: a path whose content is the secret, read at start
+    (zdlogs.config_file), because Docker, Kubernetes and Cloud Run mount secrets as files."""
+    field = setting("", env=env, help=f"File holding {what}, read at start (a mounted secret)")
+    cast("dict[str, Any]", field.json_schema_extra)["secret_file_of"] = secret
+    return field
 
 
 def _with_default(settings_class: type[BaseSettings], field: str, default: Any) -> Any:
@@ -123,28 +145,59 @@ def _shown(value: Any) -> str:
     return ",".join(value) if isinstance(value, list) else str(value)
 
 
-class Settings(BaseSettings):
-    """Everything a collection run needs. Secrets are ``SecretStr``: shown as ``**********``."""
+class _FromSources(BaseSettings):
+    """Settings read, highest first, from init arguments (flags), the environment and the config file, each
+    secret's ``_file`` twin read where it is given (zdlogs.config_file)."""
 
     model_config = SettingsConfigDict(case_sensitive=False, populate_by_name=True, extra="ignore")
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        from zdlogs.config_file import ordered_sources  # it reads the fields declared here
+
+        return ordered_sources(settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings)
+
+
+class Settings(_FromSources):
+    """Everything a collection run needs. Secrets are ``SecretStr``: shown as ``**********``."""
+
+    config_file: str = setting(
+        "",
+        env="ZDLOGS_CONFIG",
+        flag=("--config",),
+        help="YAML file of settings by field name; flags and the environment win over it",
+    )
     base_url: str = setting(
         "", env="ZENDESK_BASE_URL", help="Zendesk origin, https://<subdomain>.zendesk.com", shown_default="— (required)"
     )
     auth_mode: Literal["token", "bearer", "oauth"] = setting("token", env="AUTH_MODE", help="token | bearer | oauth")
     email: str = setting("", env="ZENDESK_EMAIL", help="Admin e-mail for token auth")
-    api_token: SecretStr = setting(SecretStr(""), env="ZENDESK_API_TOKEN", help="API token; prefer the env var")
-    bearer_token: SecretStr = setting(
-        SecretStr(""), env="ZENDESK_BEARER_TOKEN", help="OAuth access token; prefer the env var"
+    api_token: SecretStr = setting(
+        SecretStr(""), env="ZENDESK_API_TOKEN", help="API token; prefer its _file twin or the env var"
     )
+    api_token_file: str = secret_file("api_token", env="ZENDESK_API_TOKEN_FILE", what="the API token")
+    bearer_token: SecretStr = setting(
+        SecretStr(""), env="ZENDESK_BEARER_TOKEN", help="OAuth access token; prefer its _file twin or the env var"
+    )
+    bearer_token_file: str = secret_file("bearer_token", env="ZENDESK_BEARER_TOKEN_FILE", what="the access token")
     client_id: str = setting("", env="ZENDESK_CLIENT_ID", help="OAuth client id, for the oauth auth mode")
     client_secret: SecretStr = setting(
-        SecretStr(""), env="ZENDESK_CLIENT_SECRET", help="OAuth client secret; prefer the env var"
+        SecretStr(""), env="ZENDESK_CLIENT_SECRET", help="OAuth client secret; prefer its _file twin or the env var"
+    )
+    client_secret_file: str = secret_file(
+        "client_secret", env="ZENDESK_CLIENT_SECRET_FILE", what="the OAuth client secret"
     )
     oauth_scopes: str = setting(
         "auditlogs:read tickets:read", env="ZENDESK_OAUTH_SCOPES", flag=False, help="Scopes asked for with oauth"
     )
-    resources: Annotated[list[str], NoDecode] = setting(
+    resources: Annotated[list[str], NoDecode, WithJsonSchema(_NAMES_SCHEMA)] = setting(
         default_factory=lambda: list(DEFAULT_RESOURCES),
         env="RESOURCES",
         help="Streams, comma-separated or repeated: " + ", ".join(KNOWN_RESOURCES) + ", or all",
@@ -194,7 +247,7 @@ class Settings(BaseSettings):
         ge=1,
         le=86400,
     )
-    since: datetime | None = setting(
+    since: Annotated[datetime | None, WithJsonSchema(_TIME_SCHEMA)] = setting(
         None, env="ZDLOGS_SINCE", help="First run only: collect from this date (UTC), e.g. 2026-01-01"
     )
     lease_ttl: float = setting(
@@ -256,13 +309,13 @@ class Settings(BaseSettings):
 
     @classmethod
     def load(cls, **overrides: Any) -> Self:
-        """Build from env + flags (flags given as arguments, so they win), turning validation errors into one-line
-        ConfigErrors. An override of None means "not given"."""
+        """Build from flags > env > config file (flags given as arguments, so they win), turning validation errors
+        into one-line ConfigErrors. An override of None means "not given"."""
         given = {key: value for key, value in overrides.items() if value is not None}
         try:
             return cls(**given)
         except ValidationError as exc:
-            raise ConfigError(_describe(exc, cls)) from None
+            raise ConfigError(_describe(exc, cls, given)) from None
 
     @field_validator("resources", mode="before")
     @classmethod
@@ -434,11 +487,10 @@ class FunctionSettings(Settings):
     storage_timeout: float = _with_default(Settings, "storage_timeout", 12.0)  # 4 calls after max_runtime: 48 s < 60 s
 
 
-class AnalysisSettings(BaseSettings):
+class AnalysisSettings(_FromSources):
     """What ``zdlogs export`` and ``zdlogs report`` read besides their flags: none of the collector's
-    settings, so a collector misconfiguration does not stop an analyst reading files."""
-
-    model_config = SettingsConfigDict(case_sensitive=False, populate_by_name=True, extra="ignore")
+    settings, so a collector misconfiguration does not stop an analyst reading files (a config file given by
+    ``ZDLOGS_CONFIG`` may hold them both)."""
 
     analysis_memory: str = setting(
         DEFAULT_ANALYSIS_MEMORY,
@@ -568,25 +620,44 @@ def settings_infos(settings_class: type[BaseSettings] = Settings) -> list[Settin
     return [setting_info(name, settings_class) for name in settings_class.model_fields]
 
 
-def _describe(exc: ValidationError, settings_class: type[BaseSettings]) -> str:
+def _describe(exc: ValidationError, settings_class: type[BaseSettings], given: Mapping[str, Any] | None = None) -> str:
     """One line naming the setting (env var and flag) and what is wrong, never the value of a secret."""
     first = exc.errors(include_input=False, include_url=False)[0]
     key = str(first["loc"][0]) if first["loc"] else ""
     message = first["msg"].removeprefix("Value error, ")
     field = _field_of(key, settings_class)
     if field:
-        return f"{_as_set(setting_info(field, settings_class), key)}: {message}"
+        return f"{_as_set(setting_info(field, settings_class), settings_class, given or {})}: {message}"
     return f"{key.upper()}: {message}" if key else message
 
 
-def _as_set(info: SettingInfo, key: str) -> str:
-    """The setting as the user set it: ``GCS_PREFIX (--data-prefix)`` when the environment gave it under its old
-    name (the environment's errors all carry the first name), else ``info.where``."""
+def _as_set(info: SettingInfo, settings_class: type[BaseSettings], given: Mapping[str, Any]) -> str:
+    """The setting as the user set it, by the source that won: its flag, the env name used (``GCS_PREFIX
+    (--data-prefix)`` for the old name: the environment's errors all carry the first), or ``max_pages in
+    zdlogs.yaml``; a secret read from its ``_file`` twin is named by the twin."""
+    from zdlogs.config_file import config_path, read_config, secret_twins
+
+    twins = [
+        setting_info(twin, settings_class) for twin, of in secret_twins(settings_class).items() if of == info.field
+    ]
+    candidates = [info, *twins]
+    for candidate in candidates:
+        if candidate.field in given:
+            return candidate.where
+    for candidate in candidates:
+        if named := _from_environment(candidate):
+            return named
+    path = config_path(given)
+    held = read_config(path) if path else {}
+    return next((f"{each.field} in {path}" for each in candidates if each.field in held), info.where)
+
+
+def _from_environment(info: SettingInfo) -> str | None:
     given = {name.upper() for name in os.environ}
     used = [name for name in info.env if name in given]
-    if key.lower() == info.field or not used or used[0] == info.env[0]:
-        return info.where
-    return replace(info, env=(used[0],)).where
+    if not used:
+        return None
+    return info.where if used[0] == info.env[0] else replace(info, env=(used[0],)).where
 
 
 def _field_of(key: str, settings_class: type[BaseSettings]) -> str | None:
