@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from rich.console import Console, RenderableType
-from rich.progress import BarColumn, Progress, TaskID, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
 from zdlogs import logs
@@ -204,3 +204,29 @@ def shown(log_format: str, debug: bool = False) -> Iterator[Observer]:
     finally:
         live.display.stop()
         logs.configure(log_format, debug)
+
+
+@contextmanager
+def counting(what: str, log_format: str, stdout_used: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """For a long export on a terminal: a bar of ``what`` done of the total, the rate and the time left, on
+    stderr; None (nothing shown) when stderr is not a terminal, logs are JSON, or the output goes to the same
+    terminal (``stdout_used``: a CSV on stdout), where a display would mix into it."""
+    if not wanted(log_format) or (stdout_used and sys.stdout.isatty()):
+        yield None
+        return
+    columns = (
+        TextColumn(what),
+        BarColumn(bar_width=24),
+        MofNCompleteColumn(),
+        TextColumn("· {task.fields[rate]} · ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(file=sys.stderr), transient=True) as display:
+        task = display.add_task(what, total=None, rate="")
+        started = time.monotonic()
+
+        def told(done: int, total: int) -> None:
+            elapsed = time.monotonic() - started
+            display.update(task, completed=done, total=total, rate=f"{done / elapsed if elapsed else 0:,.0f}/s")
+
+        yield told

@@ -23,11 +23,11 @@ LIMITED = FaultConfig(rate_limit_rate=0.3, retry_after_seconds=1, seed=3)  # 429
 HIDE_CURSOR = "\x1b[?25l"  # what rich's live display sends first
 
 
-def _on_a_terminal(env: dict[str, str], *args: str) -> tuple[int, str]:
+def _on_a_terminal(env: dict[str, str], *args: str, command_args: tuple[str, ...] = ("run",)) -> tuple[int, str]:
     """Run zdlogs with stdout and stderr on a 120-column pseudo-terminal; its exit code and all it showed."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    command = [sys.executable, "-m", "zdlogs", *args, "run"]
+    command = [sys.executable, "-m", "zdlogs", *args, *command_args]
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env) as process:
         os.close(follower)
         shown = b""
@@ -63,6 +63,21 @@ def test_a_terminal_shows_records_and_the_rate_limit_waits_then_one_summary(tmp_
     assert "1,200 records · 12 pages" in plain and "incremental_tickets" in plain
     assert plain.count("zdlogs run → ") == 1  # one summary table, the display gone before it
     assert '"page"' not in plain and "[info     ] page " not in plain  # info lines hidden while it is shown
+    _check_export_progress(tmp_path)
+
+
+def _check_export_progress(tmp_path: Path) -> None:
+    """A CSV export of what was collected shows its rows done of the total on a terminal, nothing when piped."""
+    export = ("export", "csv", "--input", str(tmp_path / "out"), "-o")
+    env = {**_run_env_vars(), "TERM": "xterm-256color"}
+    code, shown = _on_a_terminal(env, command_args=(*export, str(tmp_path / "shown.csv")))
+    assert code == 0 and "audit records" in _plain(shown) and "1200/1200" in _plain(shown), _plain(shown)
+    piped = zdlogs(*export, str(tmp_path / "piped.csv"), env=env)
+    assert piped.returncode == 0 and piped.stderr == f"Wrote 1200 audit records to {tmp_path / 'piped.csv'}\n"
+
+
+def _run_env_vars() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not key.startswith(("ZENDESK_", "ZDLOGS_"))}
 
 
 def test_piped_or_json_logs_show_no_progress_only_the_log_lines(tmp_path: Path) -> None:

@@ -207,6 +207,7 @@ def _reader_may_leave() -> Iterator[None]:
 @export_app.command("csv")
 @_option_groups
 def export_csv_command(
+    ctx: typer.Context,
     output: Annotated[str, Opt("--output", "-o", help="CSV file to write, or - for stdout")] = "-",
     audit: AuditOptions = AuditOptions(),
     all_columns: Annotated[bool, Opt("--all-columns", help="Every field, nested ones flattened (a.b)")] = False,
@@ -214,8 +215,12 @@ def export_csv_command(
 ) -> None:
     """Audit logs to CSV (created_at, actor_name, actor_id, action, source_type, source_label, change_description,
     ip_address), oldest first, UTC."""
-    with audit.open(cached=False) as data, _reader_may_leave():
-        count = export_csv(data, output, CsvOptions(all_columns=all_columns, excel=excel))
+    from zdlogs import live
+
+    log_format = getattr(ctx.obj, "log_format", "auto")  # the root's CliOptions
+    counting = live.counting("audit records", log_format, stdout_used=output == "-")
+    with audit.open(cached=False) as data, _reader_may_leave(), counting as progress:
+        count = export_csv(data, output, CsvOptions(all_columns=all_columns, excel=excel), progress)
         if not count:
             from zdlogs.analysis.reports.base import coverage
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +37,14 @@ class CsvOptions:
     excel: bool = False
 
 
-def export_csv(data: AuditData, destination: str, options: CsvOptions) -> int:
-    """Write the filtered records to ``destination`` (a path, or ``-`` for stdout); return the row count."""
+def export_csv(
+    data: AuditData, destination: str, options: CsvOptions, progress: Callable[[int, int], None] | None = None
+) -> int:
+    """Write the filtered records to ``destination`` (a path, or ``-`` for stdout); return the row count.
+    ``progress(written, total)`` is told after each batch (the live progress on a terminal)."""
     data, columns = _columns_for(data, options)
     data.materialize()
+    on_batch = _counter(data, progress)
     select = ", ".join(f"{column.sql} AS c{i}" for i, column in enumerate(columns))
     with _open(destination, options.excel) as stream:
         writer = csv.writer(stream, lineterminator="\r\n" if options.excel else "\n")
@@ -48,8 +52,23 @@ def export_csv(data: AuditData, destination: str, options: CsvOptions) -> int:
         count = 0
         for where, params in time_windows(data):
             cursor = data.execute(f"SELECT {select} FROM {{audit}} WHERE {where} ORDER BY created_at, id", params)
-            count += _write_batches(cursor, writer, columns, options.excel)
+            count += _write_batches(cursor, writer, columns, options.excel, on_batch)
         return count
+
+
+def _counter(data: AuditData, progress: Callable[[int, int], None] | None) -> Callable[[int], None]:
+    """A batch's callback telling ``progress`` the rows written so far of the total (one count over the parsed
+    table, only when someone is told)."""
+    if progress is None:
+        return lambda _rows: None
+    total, written = int(data.rows("SELECT count(*) FROM {audit}")[0][0]), [0]
+    progress(0, total)
+
+    def on_batch(rows: int) -> None:
+        written[0] += rows
+        progress(written[0], total)
+
+    return on_batch
 
 
 def time_windows(data: AuditData, limit: int = WINDOW_ROWS) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -80,7 +99,9 @@ def _columns_for(data: AuditData, options: CsvOptions) -> tuple[AuditData, list[
     return data.with_fields(read_types(inferred)), all_columns(inferred)
 
 
-def _write_batches(cursor: Any, writer: Any, columns: list[Column], excel: bool) -> int:
+def _write_batches(
+    cursor: Any, writer: Any, columns: list[Column], excel: bool, on_batch: Callable[[int], None]
+) -> int:
     count = 0
     text_columns = [i for i, column in enumerate(columns) if not column.numeric]
     while batch := cursor.fetchmany(BATCH_ROWS):
@@ -88,6 +109,7 @@ def _write_batches(cursor: Any, writer: Any, columns: list[Column], excel: bool)
             batch = [defuse(row, text_columns) for row in batch]
         writer.writerows(batch)
         count += len(batch)
+        on_batch(len(batch))
     return count
 
 
