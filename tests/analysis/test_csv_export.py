@@ -140,3 +140,12 @@ def test_invalid_timestamp_is_kept_at_the_end(tmp_path: Path) -> None:
         export_csv(data, str(tmp_path / "out.csv"), CsvOptions(all_columns=True))
     rows = read_csv(tmp_path / "out.csv")
     assert [row[8] for row in rows[1:]] == ["1", "2", "99"] and rows[3][0] == ""
+
+
+def test_progress_is_told_the_rows_written_of_the_total_after_each_batch(
+    audit: AuditData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("zdlogs.analysis.csv_export.BATCH_ROWS", 5)
+    told: list[tuple[int, int]] = []
+    export_csv(audit, str(tmp_path / "out.csv"), CsvOptions(), lambda done, total: told.append((done, total)))
+    assert told == [(0, 12), (5, 12), (10, 12), (12, 12)]
