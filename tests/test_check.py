@@ -167,3 +167,15 @@ def test_the_readme_sample_is_what_check_prints(tmp_path: Path) -> None:
         return lines[: next(i for i, line in enumerate(lines) if line.startswith("│ output"))]
 
     assert until_output(sample.splitlines()) == until_output(result.stdout.splitlines())
+
+
+@pytest.mark.parametrize("kind", ["gs", "s3"])
+def test_a_bucket_that_does_not_exist_is_run_s_storage_exit_5(
+    sim: Simulator, tmp_path: Path, request: pytest.FixtureRequest, kind: str
+) -> None:
+    fake = request.getfixturevalue("gcs_server" if kind == "gs" else "s3_server")
+    env = collector_env(sim.url, tmp_path, ZDLOGS_STORAGE_TIMEOUT="5", **fake.env)
+    result = zdlogs("check", "--output", f"{kind}://no-such-bucket/", "--format", "json", env=env)
+    assert result.returncode == 5, result.stderr
+    lines = as_json(result)
+    assert lines["audit_logs"]["ok"] and "no-such-bucket does not exist: create it" in lines["output"]["detail"]
