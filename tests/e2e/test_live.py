@@ -9,6 +9,7 @@ import json
 import os
 import pty
 import re
+import signal
 import struct
 import subprocess
 import sys
@@ -23,8 +24,11 @@ LIMITED = FaultConfig(rate_limit_rate=0.3, retry_after_seconds=1, seed=3)  # 429
 HIDE_CURSOR = "\x1b[?25l"  # what rich's live display sends first
 
 
-def _on_a_terminal(env: dict[str, str], *args: str, command_args: tuple[str, ...] = ("run",)) -> tuple[int, str]:
-    """Run zdlogs with stdout and stderr on a 120-column pseudo-terminal; its exit code and all it showed."""
+def _on_a_terminal(
+    env: dict[str, str], *args: str, command_args: tuple[str, ...] = ("run",), interrupt_on: bytes = b""
+) -> tuple[int, str]:
+    """Run zdlogs with stdout and stderr on a 120-column pseudo-terminal; its exit code and all it showed.
+    ``interrupt_on``: once this is shown, Ctrl-C (SIGINT), and the process must end within 5 s."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     command = [sys.executable, "-m", "zdlogs", *args, *command_args]
@@ -39,6 +43,10 @@ def _on_a_terminal(env: dict[str, str], *args: str, command_args: tuple[str, ...
             if not chunk:
                 break
             shown += chunk
+            if interrupt_on and interrupt_on in shown:
+                interrupt_on = b""
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=5)
     os.close(leader)
     return process.returncode, shown.decode()
 
@@ -92,3 +100,14 @@ def test_piped_or_json_logs_show_no_progress_only_the_log_lines(tmp_path: Path) 
     assert "page" in events and "retrying" in events and events[-1] == "run_summary"
     assert code == 0 and HIDE_CURSOR not in shown and "records ·" not in shown
     assert '"event": "page"' in _plain(shown)
+
+
+def test_ctrl_c_on_the_display_stops_a_waiting_run_at_once(tmp_path: Path) -> None:
+    waiting = FaultConfig(rate_limit_rate=0.35, retry_after_seconds=60, seed=5)  # 429s asking for a minute
+    with Simulator(sim_config(audit_logs=2000, tickets=20, faults=waiting)).start() as sim:
+        time.sleep(1.1)
+        env = {**_run_env(sim, tmp_path / "out"), "ZDLOGS_SINCE": "2020-01-01"}  # a backfill: workers wait
+        code, shown = _on_a_terminal(env, interrupt_on=b"waiting 0:00:5")
+    plain = _plain(shown)
+    assert code == 130, plain[-3000:]
+    assert "zdlogs: stopping… (SIGINT)" in plain and "interrupted by SIGINT" in plain
