@@ -5,7 +5,8 @@ No machine of the project can pull a base image, so the image itself is never bu
 Dockerfile's own pip line, with the default of its EXTRAS build argument, installs zdlogs from the files its COPY lines
 name into a clean virtualenv, and that virtualenv's entrypoint runs `zdlogs --version` and `zdlogs run` against the
 simulator, into a directory and into each output its default extras serve (fake-gcs-server, moto), as the image's
-non-root user when the tests run as root. Both are read from the Dockerfile, so the test and the image cannot drift."""
+non-root user when the tests run as root, the API token a file only that user reads (ZENDESK_API_TOKEN_FILE). The pip
+line, the build arguments and the ENV are read from the Dockerfile, so the test and the image cannot drift."""
 
 from __future__ import annotations
 
@@ -192,9 +193,16 @@ def final_env(venv: Path) -> dict[str, str]:
 
 
 def image_env(venv: Path, url: str, home: Path, **extra: str) -> dict[str, str]:
-    """A container's environment: the image's ENV and what is given (no PATH to the test's virtualenv)."""
+    """A container's environment: the image's ENV and what is given (no PATH to the test's virtualenv); the API
+    token in a file of mode 400 owned by the image's user, named by ZENDESK_API_TOKEN_FILE."""
     env = {**final_env(venv), "HOME": str(home), "LANG": "C.UTF-8"}
-    env.update(ZENDESK_BASE_URL=url, ZENDESK_EMAIL=CANARY_EMAIL, ZENDESK_API_TOKEN=CANARY_TOKEN)
+    secret = home / "secrets" / "zendesk-api-token"  # mounted as a file, as the README's docker run does
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text(CANARY_TOKEN + "\n")
+    if switches_user():
+        os.chown(secret, IMAGE_UID, IMAGE_UID)  # readable by the image's user alone, as the README has it
+    secret.chmod(0o400)
+    env.update(ZENDESK_BASE_URL=url, ZENDESK_EMAIL=CANARY_EMAIL, ZENDESK_API_TOKEN_FILE=str(secret))
     env.update(LOOKBACK_SECONDS=str(40 * 86400), ZDLOGS_SETTLE_SECONDS="1", ZDLOGS_INCREMENTAL_LIMIT="10000")
     return {**env, **extra}
 
