@@ -76,8 +76,8 @@ def test_the_display_shows_each_stream_and_the_wait_with_its_reason() -> None:
     assert "1,200 records · 12 pages · 100/s · limited" in _render(progress)
 
 
-def _render(progress: LiveProgress) -> str:
-    console = Console(file=io.StringIO(), width=140, color_system=None)
+def _render(progress: LiveProgress, width: int = 140) -> str:
+    console = Console(file=io.StringIO(), width=width, color_system=None)
     with console.capture() as captured:
         for renderable in progress.display.get_renderables():
             console.print(renderable)
@@ -94,3 +94,17 @@ def test_the_display_is_only_for_a_terminal_and_never_for_json_logs(monkeypatch:
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     with live.shown("auto") as observer:
         assert type(observer) is Observer
+
+
+def test_on_a_narrow_terminal_the_figures_wrap_and_none_is_cut() -> None:
+    clock = Clock()
+    progress = LiveProgress(Console(file=io.StringIO()), clock=clock)
+    progress.stream_started("incremental_ticket_events", SINCE, UNTIL)
+    clock.now += 10
+    progress.page_stored(
+        StreamSummary(stream="incremental_ticket_events", records=1234567, pages=12345, reached="2026-11-02T00:00:00Z")
+    )
+    for width in (50, 80):
+        words = _render(progress, width).split()
+        assert "…" not in " ".join(words), width
+        assert {"incremental_ticket_events", "1,234,567", "12,345", "123,457/s", "0:01:30"} <= set(words), width

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Column
 from rich.text import Text
 
 from zdlogs import logs
@@ -133,7 +134,11 @@ class _Display(Progress):
     """rich's progress, one row per stream, and the waits line under the rows."""
 
     def __init__(self, waits: _Waits, console: Console, transient: bool):
-        columns = (TextColumn("{task.fields[stream]}"), BarColumn(bar_width=24), TextColumn("{task.fields[detail]}"))
+        columns = (
+            TextColumn("{task.fields[stream]}", table_column=Column(no_wrap=True)),
+            BarColumn(bar_width=16),
+            TextColumn("{task.fields[detail]}", table_column=Column(overflow="fold")),  # figures wrap, never cut
+        )
         self._waits = waits  # before rich's constructor: it renders once
         super().__init__(*columns, console=console, transient=transient, refresh_per_second=4)
 
