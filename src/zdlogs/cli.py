@@ -404,9 +404,14 @@ def import_state_command(
 @settings_options("output", "state_key", "secops_state")
 def reset_command(
     stream: Annotated[
-        list[str], Opt("--stream", help="Stream to collect again (repeat it, or comma-separated, or all)")
+        list[str],
+        Opt(
+            "--stream", help="Stream to collect again (repeat it, or comma-separated, or all)", metavar="NAME[,NAME...]"
+        ),
     ],
-    since: Annotated[str, Opt("--since", help="Collect it again from this date or time (UTC unless a zone is given)")],
+    since: Annotated[
+        str, Opt("--since", help="Collect it again from this date or time (UTC unless a zone is given)", metavar="DATE")
+    ],
     yes: Annotated[bool, Opt("--yes", "-y", help="Do it without asking (required without a terminal)")] = False,
     **flags: Any,
 ) -> None:
