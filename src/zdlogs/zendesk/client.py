@@ -71,11 +71,7 @@ class ZendeskClient:
         settings.require_zendesk()
         self.base_url = settings.base_url
         self._credentials_hint = rejected_credentials_hint(settings)
-        self._policy = RetryPolicy(
-            retries=settings.http_retries,
-            budget_seconds=max(120.0, settings.http_timeout * (settings.http_retries + 1) * 2),
-            rate_limit_retries=RATE_LIMIT_RETRIES,
-        )
+        self._policy = _retry_policy(settings)
         self.stop = stop or Stop()
         self.observer = observer or Observer()
         self._custom_sleep = sleep
@@ -89,13 +85,7 @@ class ZendeskClient:
         self.stats: Counter[str] = Counter()
         self._stats_lock = threading.Lock()  # the parallel backfill's workers share one client
         self._told_other_host = False
-        self._http = httpx.Client(
-            auth=make_auth(settings),
-            timeout=httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout)),
-            follow_redirects=False,
-            transport=transport,
-            headers={"Accept": "application/json", "User-Agent": f"zdlogs/{__version__}"},
-        )
+        self._http = _http_client(settings, transport)
 
     def close(self) -> None:
         self._http.close()
@@ -234,6 +224,26 @@ def _lenient_json(content: bytes) -> Any:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError):
         raise Retriable("HTTP 200 with a body that is not JSON") from None
+
+
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    """HTTP_RETRIES retries (more for 429s), within twice the time the retries could take at HTTP_TIMEOUT."""
+    return RetryPolicy(
+        retries=settings.http_retries,
+        budget_seconds=max(120.0, settings.http_timeout * (settings.http_retries + 1) * 2),
+        rate_limit_retries=RATE_LIMIT_RETRIES,
+    )
+
+
+def _http_client(settings: Settings, transport: httpx.BaseTransport | None) -> httpx.Client:
+    """Redirects never followed (credentials stay on the configured origin); ``transport`` is the test seam."""
+    return httpx.Client(
+        auth=make_auth(settings),
+        timeout=httpx.Timeout(settings.http_timeout, connect=min(10.0, settings.http_timeout)),
+        follow_redirects=False,
+        transport=transport,
+        headers={"Accept": "application/json", "User-Agent": f"zdlogs/{__version__}"},
+    )
 
 
 def _client_error(response: httpx.Response, credentials_hint: str) -> Exception:
