@@ -341,6 +341,19 @@ def test_status_reads_no_credential_and_any_format_case(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["healthy"] is False
 
 
+def test_status_reads_no_secret_file_a_config_file_names(tmp_path: Path) -> None:
+    """A probe may run where the secrets are not mounted: the config file's ``client_secret_file`` is not read."""
+    config = tmp_path / "zdlogs.yaml"
+    config.write_text(
+        "base_url: https://acme.zendesk.com\nauth_mode: oauth\nclient_id: zdlogs\n"
+        f"client_secret_file: {tmp_path / 'not-mounted'}\noutput: {tmp_path / 'out'}\n"
+    )
+    assert zdlogs("run", "--config", str(config)).exit_code == 2  # the run needs it...
+    result = zdlogs("status", "--config", str(config), "--format", "json")
+    assert result.exit_code == 6, result.output  # ...status does not: never collected, and said so
+    assert json.loads(result.stdout)["output"] == str(tmp_path / "out")
+
+
 def _commands(group: Any, path: list[str]) -> Iterator[list[str]]:
     """Every command's words, sub-groups walked (typer's groups are not always click's own class)."""
     for name, command in group.commands.items():
