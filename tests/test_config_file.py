@@ -239,25 +239,11 @@ def test_a_missing_secret_file_is_one_line_naming_the_setting_and_the_path(
         load_settings(api_token_file=str(tmp_path))
 
 
-def test_an_empty_or_unreadable_secret_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_empty_secret_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """(An unreadable file cannot be made here: the tests run as root, who reads every file.)"""
     monkeypatch.setenv("ZENDESK_API_TOKEN_FILE", str(write(tmp_path / "empty", " \n")))
     with pytest.raises(ConfigError, match=r"^ZENDESK_API_TOKEN_FILE: .*empty is empty: write the secret alone into it"):
         load_settings()
-    locked = write(tmp_path / "locked", "secret")
-    locked.chmod(0)
-    monkeypatch.setenv("ZENDESK_API_TOKEN_FILE", str(locked))
-    if not locked.exists() or _readable(locked):
-        pytest.skip("running as root: every file is readable")
-    with pytest.raises(ConfigError, match=r"cannot read .*locked \(Permission denied\): let the user zdlogs runs as"):
-        load_settings()
-
-
-def _readable(path: Path) -> bool:
-    try:
-        path.read_bytes()
-    except PermissionError:
-        return False
-    return True
 
 
 def test_a_secret_and_its_file_in_one_place_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
