@@ -4,6 +4,7 @@ stream's run is recorded in the state (one write per run), not after a storage f
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,7 @@ def test_each_stream_s_run_is_recorded_and_costs_one_state_write_per_run(tmp_pat
     """A run with nothing new wrote no state before runs were recorded; now it writes it once, for every stream
     at once, and each stream's last run is there: when, by whom, ok, what it stored and cost."""
     with Simulator(sim_config(audit_logs=300, tickets=40)).start() as sim:
+        time.sleep(2.2)  # past the settle second: the history's newest records are all for the first run
         settings = collector_settings(sim.url, tmp_path)
         first_writes, first = _run_counting(settings)
         quiet_writes, quiet = _run_counting(settings)
