@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import os
+import pty
+import re
+import signal
+import struct
 import subprocess
 import sys
+import termios
 from collections import Counter
 from pathlib import Path
 
@@ -97,3 +103,34 @@ def ticket_versions(output: Path) -> Counter:
 
 def duplicates(counter: Counter) -> list:
     return [key for key, count in counter.items() if count > 1]
+
+
+def on_a_terminal(
+    command: list[str], env: dict[str, str], columns: int, interrupt_on: bytes = b""
+) -> tuple[int, bytes]:
+    """``command`` with stdout and stderr on a pseudo-terminal of ``columns`` columns: its exit code and all it
+    showed. ``interrupt_on``: once this is shown, Ctrl-C (SIGINT), and the process must end within 5 s."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env) as process:
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the process has gone and the terminal is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+            if interrupt_on and interrupt_on in shown:
+                interrupt_on = b""
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=5)
+    os.close(leader)
+    return process.returncode, shown
+
+
+def plain(shown: str) -> str:
+    """Terminal output without its colour and cursor escapes, with plain newlines."""
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07", "", shown).replace("\r\n", "\n")

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import json
 import os
-import pty
 import re
 import shlex
-import struct
 import subprocess
 import sys
-import termios
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.helpers import on_a_terminal, plain
 from zdlogs import logs
 from zdlogs.demo import run_demo
 
@@ -114,22 +111,8 @@ def test_reports_show_every_figure_whole_at_80_and_200_columns_and_piped(
 
 def _on_a_terminal(args: list[str], columns: int) -> str:
     """``args`` run with stdout on a pseudo-terminal of ``columns`` columns; what it showed, colours removed."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
-    env = _env(TERM="xterm-256color")
-    with subprocess.Popen(_command(*args), stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env):
-        os.close(follower)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the process has gone and the terminal is closed
-                break
-            if not chunk:
-                break
-            shown += chunk
-    os.close(leader)
-    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07", "", shown.decode()).replace("\r\n", "\n")
+    _, shown = on_a_terminal(_command(*args), _env(TERM="xterm-256color"), columns)
+    return plain(shown.decode())
 
 
 @pytest.mark.parametrize("name", ["activity", "rules"])

@@ -4,20 +4,14 @@ pseudo-terminal) it shows each stream's records and the rate limit's waits with 
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
 import re
-import signal
-import struct
-import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
-from tests.e2e.helpers import collector_env, sim_config, zdlogs
+from tests.e2e.helpers import collector_env, on_a_terminal, plain, sim_config, zdlogs
 from zdlogs.simulator import FaultConfig, Simulator
 
 LIMITED = FaultConfig(rate_limit_rate=0.3, retry_after_seconds=1, seed=3)  # 429s asking for a second's wait
@@ -29,30 +23,13 @@ def _on_a_terminal(
 ) -> tuple[int, str]:
     """Run zdlogs with stdout and stderr on a 120-column pseudo-terminal; its exit code and all it showed.
     ``interrupt_on``: once this is shown, Ctrl-C (SIGINT), and the process must end within 5 s."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     command = [sys.executable, "-m", "zdlogs", *args, *command_args]
-    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env) as process:
-        os.close(follower)
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the process has gone and the terminal is closed
-                break
-            if not chunk:
-                break
-            shown += chunk
-            if interrupt_on and interrupt_on in shown:
-                interrupt_on = b""
-                process.send_signal(signal.SIGINT)
-                process.wait(timeout=5)
-    os.close(leader)
-    return process.returncode, shown.decode()
+    code, shown = on_a_terminal(command, env, 120, interrupt_on)
+    return code, shown.decode()
 
 
 def _plain(shown: str) -> str:
-    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07", "", shown).replace("\r\n", "\n")
+    return plain(shown)
 
 
 def _run_env(sim: Simulator, output: Path) -> dict[str, str]:
