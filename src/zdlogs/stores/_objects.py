@@ -136,13 +136,16 @@ class LeasedObjectStore(ObjectDestination):
         self._unanswered.pop(key, None)
 
     def _replace(self, key: str, data: bytes) -> Any:
-        name, unanswered = self._name(key), self._unanswered.setdefault(key, [])
-        unanswered.append(data)  # until acknowledged, this write too may land unseen
-        version = self._write_if(self._handle, name, data, self._versions.get(key, self.ABSENT))  # type: ignore[attr-defined]
+        name = self._name(key)
+        try:
+            version = self._write_if(self._handle, name, data, self._versions.get(key, self.ABSENT))  # type: ignore[attr-defined]
+        except BaseException:
+            self._unanswered.setdefault(key, []).append(data)  # it may have landed unseen
+            raise
         if version is not None:
             return version
         current, current_version = self._fetch(self._handle, name)  # type: ignore[attr-defined]
-        if current is None or current not in unanswered[:-1]:
+        if current is None or current not in self._unanswered.get(key, []):
             return None
         log.warning("unacknowledged_write_found", key=self.url + key, action="taken as ours; writing again")
         return self._write_if(self._handle, name, data, current_version)  # type: ignore[attr-defined]
