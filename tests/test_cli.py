@@ -26,7 +26,8 @@ from tests.e2e.helpers import audit_ids, collector_env, duplicates, sim_config
 from zdlogs import logs
 from zdlogs._version import __version__
 from zdlogs.cli import ZdlogsGroup, app
-from zdlogs.config import NOT_SET, Settings, settings_infos
+from zdlogs.config import Settings, settings_infos
+from zdlogs.declare import NOT_SET
 from zdlogs.errors import ConfigError, StorageError
 from zdlogs.simulator import Simulator
 from zdlogs.simulator._faults import FaultConfig

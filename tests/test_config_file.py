@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import jsonschema
 import pytest
-import yaml
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
@@ -19,7 +16,7 @@ from tests.conftest import CANARY_EMAIL, CANARY_TOKEN
 from zdlogs import logs
 from zdlogs.cli import app
 from zdlogs.config import AnalysisSettings, FunctionSettings, Settings, env_name, load_settings, setting_info
-from zdlogs.config_file import config_keys, config_schema, schema_text, secret_twins
+from zdlogs.declare import secret_twins
 from zdlogs.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -287,41 +284,6 @@ def test_a_relative_secret_path_is_read_from_where_zdlogs_runs(tmp_path: Path, m
     nested.mkdir()
     config = write(nested / "zdlogs.yaml", f"base_url: {URL}\nemail: a@b.c\napi_token_file: token\n")
     assert load_settings(config_file=str(config)).api_token.get_secret_value() == CANARY_TOKEN
-
-
-# ---- the published schema
-
-
-def test_the_committed_schema_is_the_one_the_fields_give() -> None:
-    committed = (ROOT / "docs" / "config.schema.json").read_text()
-    assert committed == schema_text(), "regenerate it: .venv/bin/python -m zdlogs.config_file > docs/config.schema.json"
-    schema = json.loads(committed)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    assert list(schema["properties"]) == config_keys() and schema["additionalProperties"] is False
-    assert all(env_name(name) in schema["properties"][name]["description"] for name in config_keys())
-
-
-def _readme_example() -> str:
-    section = (ROOT / "README.md").read_text().split("### A config file, and secrets from files", 1)[1]
-    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
-
-
-def test_the_readme_example_validates_against_the_schema_and_loads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    example = _readme_example()
-    jsonschema.validate(yaml.safe_load(example), config_schema())
-    monkeypatch.setenv("ZENDESK_SUBDOMAIN", "acme")
-    path = write(tmp_path / "zdlogs.yaml", example)
-    settings = load_settings(config_file=str(path), client_secret="the secret file is on the server")
-    assert settings.base_url == URL and settings.auth_mode == "oauth" and settings.output == "/var/lib/zdlogs"
-
-
-def test_the_schema_refuses_what_the_loader_refuses() -> None:
-    validator = jsonschema.Draft202012Validator(config_schema())
-    assert not validator.is_valid({"max_page": 3})
-    assert not validator.is_valid({"max_pages": 0}) and not validator.is_valid({"auth_mode": "password"})
-    assert validator.is_valid({"max_pages": 3, "resources": "audit_logs,users", "since": "2026-01-01"})
 
 
 # ---- the CLI: --config on every command that reads settings

@@ -33,7 +33,6 @@ from zdlogs._version import __version__
 from zdlogs.analysis.cli import export_app, report_app
 from zdlogs.config import (
     DEFAULT_DATA_PREFIX,
-    NOT_SET,
     SettingInfo,
     Settings,
     env_name,
@@ -42,6 +41,7 @@ from zdlogs.config import (
     setting_info,
     settings_infos,
 )
+from zdlogs.declare import NOT_SET
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
 from zdlogs.progress import Stop

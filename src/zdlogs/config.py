@@ -12,14 +12,12 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Self, cast
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
-    AliasChoices,
-    Field,
     SecretStr,
     ValidationError,
     WithJsonSchema,
@@ -27,8 +25,10 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import JsonDict
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode
 
+from zdlogs.config_file import CONFIG_ENV, CONFIG_FLAG, FromSources, config_path, read_config
+from zdlogs.declare import SettingInfo, declared, secret_file, secret_twins, setting
 from zdlogs.errors import ConfigError
 from zdlogs.times import iso_z, parse_utc, utc_now
 
@@ -43,7 +43,6 @@ DEFAULT_SECOPS_BATCH_BYTES = 1_000_000  # request body per logs:import call (see
 
 DEFAULT_DATA_PREFIX = "zendesk/crm/"  # the original function's GCS_PREFIX default
 DEFAULT_ANALYSIS_MEMORY = "512MB"  # DuckDB spills to disk beyond it (see zdlogs.analysis.engine)
-NOT_SET = "—"
 MAX_LOOKBACK_SECONDS = 20 * 365 * 86400  # 20 years: older than Zendesk itself; beyond, datetime arithmetic overflows
 MAX_HTTP_TIMEOUT = 3600.0  # an hour per request; the socket layer overflows long before a "forever"
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")  # GCS bucket naming: lower case, digits, - _ .
@@ -55,51 +54,6 @@ _TIME_SCHEMA: JsonDict = {
 }
 
 
-@dataclass(frozen=True)
-class SettingInfo:
-    """What the CLI, the error messages and the README say about one setting: read from its field."""
-
-    field: str
-    env: tuple[str, ...]
-    flags: tuple[str, ...]
-    help: str
-    default: str
-
-    @property
-    def where(self) -> str:
-        """``MAX_PAGES (--max-pages)``: how a message names the setting, so the reader knows what to change."""
-        return f"{self.env[0]} ({self.flags[0]})" if self.flags else self.env[0]
-
-
-def setting(
-    default: Any = ...,
-    *,
-    env: str | tuple[str, ...],
-    help: str,
-    flag: bool | tuple[str, ...] = True,
-    shown_default: str | None = None,
-    **constraints: Any,
-) -> Any:
-    """A settings field that also carries its env var name(s), CLI flag(s) and help: the one place a setting
-    is declared. ``flag``: True for ``--field-name``, the flags themselves, or False for env-only settings;
-    ``shown_default``: the default as help and README say it, when the value itself does not."""
-    names = (env,) if isinstance(env, str) else env
-    extra: JsonDict = {"env": list(names), "flags": flag if isinstance(flag, bool) else list(flag)}
-    if shown_default is not None:
-        extra["shown_default"] = shown_default
-    return Field(
-        default, validation_alias=AliasChoices(*names), description=help, json_schema_extra=extra, **constraints
-    )
-
-
-def secret_file(secret: str, *, env: str, what: str) -> Any:
-    """The ``_file`` twin of the secret field ``secret``: a path whose content is the secret, read at start
-    (zdlogs.config_file), because Docker, Kubernetes and Cloud Run mount secrets as files."""
-    field = setting("", env=env, help=f"File holding {what}, read at start (a mounted secret)")
-    cast("dict[str, Any]", field.json_schema_extra)["secret_file_of"] = secret
-    return field
-
-
 def _with_default(settings_class: type[BaseSettings], field: str, default: Any) -> Any:
     """The field of ``settings_class`` with another default: a subclass changes a default, not a declaration."""
     info = copy.copy(settings_class.model_fields[field])
@@ -109,13 +63,7 @@ def _with_default(settings_class: type[BaseSettings], field: str, default: Any) 
 
 def setting_info(field: str, settings_class: type[BaseSettings] | None = None) -> SettingInfo:
     """The env names, flags, help and shown default of a field of ``Settings`` (or of ``settings_class``)."""
-    info = (settings_class or Settings).model_fields[field]
-    extra = cast("dict[str, Any]", info.json_schema_extra)  # what setting() wrote
-    flag = extra["flags"]
-    flags = tuple(flag) if isinstance(flag, list) else (f"--{field.replace('_', '-')}",) if flag else ()
-    shown = extra.get("shown_default")
-    default = str(shown) if shown is not None else _shown(info.get_default(call_default_factory=True))
-    return SettingInfo(field, tuple(extra["env"]), flags, info.description or "", default)
+    return declared(field, settings_class or Settings)
 
 
 def env_name(field: str) -> str:
@@ -134,44 +82,13 @@ def _owner(field: str) -> type[BaseSettings]:
     return AnalysisSettings if field in AnalysisSettings.model_fields else Settings
 
 
-def _shown(value: Any) -> str:
-    """A default as the help and the README write it: nothing set is a dash, booleans lower case."""
-    if isinstance(value, SecretStr):
-        value = value.get_secret_value()
-    if value in ("", None):
-        return NOT_SET
-    if isinstance(value, bool):
-        return str(value).lower()
-    return ",".join(value) if isinstance(value, list) else str(value)
-
-
-class _FromSources(BaseSettings):
-    """Settings read, highest first, from init arguments (flags), the environment and the config file, each
-    secret's ``_file`` twin read where it is given (zdlogs.config_file)."""
-
-    model_config = SettingsConfigDict(case_sensitive=False, populate_by_name=True, extra="ignore")
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        from zdlogs.config_file import ordered_sources  # it reads the fields declared here
-
-        return ordered_sources(settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings)
-
-
-class Settings(_FromSources):
+class Settings(FromSources):
     """Everything a collection run needs. Secrets are ``SecretStr``: shown as ``**********``."""
 
     config_file: str = setting(
         "",
-        env="ZDLOGS_CONFIG",
-        flag=("--config",),
+        env=CONFIG_ENV,
+        flag=(CONFIG_FLAG,),
         help="YAML file of settings by field name; flags and the environment win over it",
     )
     base_url: str = setting(
@@ -487,7 +404,7 @@ class FunctionSettings(Settings):
     storage_timeout: float = _with_default(Settings, "storage_timeout", 12.0)  # 4 calls after max_runtime: 48 s < 60 s
 
 
-class AnalysisSettings(_FromSources):
+class AnalysisSettings(FromSources):
     """What ``zdlogs export`` and ``zdlogs report`` read besides their flags: none of the collector's
     settings, so a collector misconfiguration does not stop an analyst reading files (a config file given by
     ``ZDLOGS_CONFIG`` may hold them both)."""
@@ -635,8 +552,6 @@ def _as_set(info: SettingInfo, settings_class: type[BaseSettings], given: Mappin
     """The setting as the user set it, by the source that won: its flag, the env name used (``GCS_PREFIX
     (--data-prefix)`` for the old name: the environment's errors all carry the first), or ``max_pages in
     zdlogs.yaml``; a secret read from its ``_file`` twin is named by the twin."""
-    from zdlogs.config_file import config_path, read_config, secret_twins
-
     twins = [
         setting_info(twin, settings_class) for twin, of in secret_twins(settings_class).items() if of == info.field
     ]

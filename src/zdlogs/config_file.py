@@ -5,14 +5,12 @@ default. The config file is YAML, one setting per line by its field name (``base
 in a value is taken from the environment. ``api_token_file`` (``ZENDESK_API_TOKEN_FILE``, ``--api-token-file``)
 and the other twins name a file whose content is the secret: how Docker, Kubernetes and Cloud Run mount
 secrets. Every fault (a missing file, an unknown key, an unset variable) is a ConfigError naming the setting
-and the path, never a value. ``python -m zdlogs.config_file`` prints the file's JSON Schema
-(docs/config.schema.json).
+and the path, never a value. The file's JSON Schema is zdlogs.config_schema's.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -21,18 +19,54 @@ from typing import Any, ClassVar, cast
 
 import yaml
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, YamlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    InitSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
-from zdlogs.config import NOT_SET, AnalysisSettings, Settings, setting_info
+from zdlogs.declare import SettingInfo, declared, secret_twins
 from zdlogs.errors import ConfigError
 
 CONFIG_FIELD = "config_file"  # the setting that names the file: never set inside it
-SCHEMA_URL = "https://json-schema.org/draft/2020-12/schema"
+CONFIG_ENV, CONFIG_FLAG = "ZDLOGS_CONFIG", "--config"  # its names, declared with them in zdlogs.config
 _VARIABLE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")  # ${NAME}; $${NAME} is a literal ${NAME}
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
 
 # ------------------------------------------------------------------ the sources, in priority order
+
+
+class FromSources(BaseSettings):
+    """The base of every settings class: read, highest first, from init arguments (flags), the environment and
+    the config file, each secret's ``_file`` twin read where it is given. A config file may hold the fields of
+    any class built on it (the collector's and the analyst's settings), so one file serves every command."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, populate_by_name=True, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return ordered_sources(settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings)
+
+
+def settings_classes() -> list[type[BaseSettings]]:
+    """Every class built on FromSources, base classes first (``Settings`` before ``FunctionSettings``)."""
+    found: list[type[BaseSettings]] = []
+    waiting: list[type[BaseSettings]] = [FromSources]
+    while waiting:
+        children = waiting.pop(0).__subclasses__()
+        found.extend(children)
+        waiting.extend(children)
+    return found
 
 
 def ordered_sources(
@@ -45,8 +79,8 @@ def ordered_sources(
     reads its own ``_file`` twins, so a secret file given by a flag beats a secret in the environment."""
     given = init.init_kwargs if isinstance(init, InitSettingsSource) else {}
     sources = [
-        SecretFiles(init, lambda field: setting_info(field, settings_cls).where),
-        SecretFiles(env, lambda field: setting_info(field, settings_cls).env[0]),
+        SecretFiles(init, lambda field: declared(field, settings_cls).where),
+        SecretFiles(env, lambda field: declared(field, settings_cls).env[0]),
         *others,
     ]
     path = config_path(given)
@@ -58,10 +92,9 @@ def ordered_sources(
 
 def config_path(given: Mapping[str, Any]) -> Path | None:
     """The config file: ``--config`` (an init argument, by field or env name), else ``ZDLOGS_CONFIG``, else none."""
-    info = setting_info(CONFIG_FIELD)
-    names = {CONFIG_FIELD, *(name.lower() for name in info.env)}
+    names = {CONFIG_FIELD, CONFIG_ENV.lower()}
     flagged = [value for key, value in given.items() if key.lower() in names and value]
-    from_env = [value for key, value in os.environ.items() if key.upper() in info.env and value]
+    from_env = [value for key, value in os.environ.items() if key.upper() == CONFIG_ENV and value]
     chosen = (flagged or from_env or [None])[0]
     return Path(str(chosen)).expanduser() if chosen else None
 
@@ -105,7 +138,7 @@ class SecretFiles(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         values = dict(self.source())
         for twin, secret in secret_twins(self.settings_cls).items():
-            twin_key, secret_key = (setting_info(name, self.settings_cls).env[0] for name in (twin, secret))
+            twin_key, secret_key = (declared(name, self.settings_cls).env[0] for name in (twin, secret))
             path = values.pop(twin_key, None)
             if not path:
                 continue
@@ -117,14 +150,6 @@ class SecretFiles(PydanticBaseSettingsSource):
             if not _is_set(self.current_state.get(secret_key)):
                 values[secret_key] = read_secret(Path(str(path)).expanduser(), self.name(twin))
         return values
-
-
-def secret_twins(settings_cls: type[BaseSettings]) -> dict[str, str]:
-    """``{"api_token_file": "api_token", ...}``: the fields ``config.secret_file`` declared, and their secret."""
-    extras = {
-        name: cast("dict[str, Any]", info.json_schema_extra or {}) for name, info in settings_cls.model_fields.items()
-    }
-    return {name: extra["secret_file_of"] for name, extra in extras.items() if "secret_file_of" in extra}
 
 
 def read_secret(path: Path, name: str) -> str:
@@ -154,7 +179,7 @@ def _is_set(value: Any) -> bool:
 
 
 def _where_config() -> str:
-    return setting_info(CONFIG_FIELD).where
+    return f"{CONFIG_ENV} ({CONFIG_FLAG})"
 
 
 # ------------------------------------------------------------------ reading the file
@@ -206,7 +231,7 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 def config_keys() -> list[str]:
     """Every setting a config file may hold: the fields of the collector's and the analyst's settings."""
-    fields = [*Settings.model_fields, *AnalysisSettings.model_fields]
+    fields = dict.fromkeys(name for owner in settings_classes() for name in owner.model_fields)
     return [name for name in fields if name != CONFIG_FIELD]
 
 
@@ -222,7 +247,7 @@ def check_keys(path: Path, data: Mapping[Any, Any]) -> None:
 
 def _suggestion(key: str, valid: list[str]) -> str:
     """``: did you mean 'max_pages'?``: the field whose env name the key is (``MAX_PAGES``), else the nearest."""
-    by_env = {env.lower(): field for field in valid for env in setting_info(field, _owner(field)).env}
+    by_env = {env.lower(): field for field in valid for env in _info(field).env}
     typed = key.strip().lower().replace("-", "_")
     near = [by_env[typed]] if typed in by_env else difflib.get_close_matches(typed, valid, n=1)
     if near:
@@ -230,8 +255,12 @@ def _suggestion(key: str, valid: list[str]) -> str:
     return ": the settings are the field names of docs/config.schema.json (zdlogs run --help lists them)"
 
 
-def _owner(field: str) -> type[BaseSettings]:
-    return Settings if field in Settings.model_fields else AnalysisSettings
+def owner_of(field: str) -> type[BaseSettings]:
+    return next(owner for owner in settings_classes() if field in owner.model_fields)
+
+
+def _info(field: str) -> SettingInfo:
+    return declared(field, owner_of(field))
 
 
 def expand(path: Path, key: str, value: Any) -> Any:
@@ -253,41 +282,3 @@ def expand(path: Path, key: str, value: Any) -> Any:
     if "${" in _VARIABLE.sub("", value):
         raise ConfigError(f"{path}: {key} has a '${{' that starts no ${{NAME}}: write ${{NAME}}, or $${{ for a '${{'")
     return expanded
-
-
-# ------------------------------------------------------------------ the published schema
-
-
-def config_schema() -> dict[str, Any]:
-    """The JSON Schema of a config file, from the settings' fields: what docs/config.schema.json holds."""
-    properties: dict[str, Any] = {}
-    for name in config_keys():
-        owner = _owner(name)
-        prop = owner.model_json_schema(by_alias=False)["properties"][name]
-        extra = cast("dict[str, Any]", owner.model_fields[name].json_schema_extra or {})
-        for key in ("env", "flags", "shown_default", "secret_file_of", "title"):
-            prop.pop(key, None)
-        if "shown_default" in extra:  # the value pydantic knows is not the one that applies (output: "")
-            prop.pop("default", None)
-        info = setting_info(name, owner)
-        default = "" if info.default.startswith(NOT_SET) else f" Default: {info.default}."
-        prop["description"] = f"{info.help}. Environment: {' or '.join(info.env)}.{default}"
-        properties[name] = prop
-    return {
-        "$schema": SCHEMA_URL,
-        "title": "zdlogs config file",
-        "description": "Settings by field name (README, 'A config file, and secrets from files'); ${VAR} in a "
-        "value is taken from the environment. Flags and the environment win over the file.",
-        "type": "object",
-        "properties": properties,
-        "additionalProperties": False,
-    }
-
-
-def schema_text() -> str:
-    """docs/config.schema.json as committed: regenerate it with ``python -m zdlogs.config_file``."""
-    return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-if __name__ == "__main__":
-    print(schema_text(), end="")
