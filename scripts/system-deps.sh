@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages some tests need, installed only when missing: the HTML report test opens the report in
-# a real headless browser (chromium + chromium-driver); the deploy script is checked with shellcheck.
+# a real headless browser (chromium + chromium-driver); the deploy script is checked with shellcheck; the
+# systemd unit files with systemd-analyze verify.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing Debian packages for the tests: ${missing[*]}"
 sudo=""
