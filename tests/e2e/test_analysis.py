@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import os
@@ -176,8 +177,11 @@ def readme_examples() -> list[tuple[str, list[str]]]:
 
 def shape(line: str) -> str:
     """A line with its data abstracted: every run of words, numbers and times is ``x``, a table row is its
-    cells, rules of any length are one; what stays is the layout (boxes, columns, labels' punctuation)."""
+    cells, a CSV row its fields, rules of any length are one; what stays is the layout (boxes, columns,
+    labels' punctuation)."""
     line = line.strip()
+    if re.match(r"\d{4}-\d\d-\d\dT[^,]*,", line):  # a CSV row: its fields, whatever punctuation they hold
+        return "csv" + "," * (len(next(csv.reader([line]))) - 1)
     if line.startswith("│"):
         return "│" * line.count("│")
     line = re.sub(r"[━─]+", "─", line)
