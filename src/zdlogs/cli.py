@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import structlog
@@ -48,6 +49,7 @@ from zdlogs.progress import Stop
 from zdlogs.times import iso_z, parse_utc
 
 if TYPE_CHECKING:
+    from zdlogs.fleet import TenantResult
     from zdlogs.simulator import SimConfig, Simulator
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -223,8 +225,26 @@ def _env_only_settings() -> str:
 
 @app.command("run", cls=SettingsCommand)
 @settings_options()
-def run_command(ctx: typer.Context, **flags: Any) -> None:
-    """Collect every configured stream once (what the Cloud Run function does each hour)."""
+def run_command(
+    ctx: typer.Context,
+    tenant: Annotated[
+        list[str] | None, Opt("--tenant", help="With a fleet's --config: collect this tenant (repeatable)")
+    ] = None,
+    shard: Annotated[
+        str | None,
+        Opt(help="With a fleet: the tenants of shard I/N (position in name order modulo N), or auto / auto/N"),
+    ] = None,
+    parallel: Annotated[int, Opt(help="With a fleet: tenants collected at once in this process", min=1)] = 1,
+    **flags: Any,
+) -> None:
+    """Collect every configured stream once (what the Cloud Run function does each hour); with a fleet's config
+    file (tenants:), every tenant's (docs/FLEET.md)."""
+    fleet_path = fleet_file(flags)
+    if fleet_path is not None:
+        run_fleet(ctx, fleet_path, tenant or [], shard, parallel, flags)
+        return
+    if tenant or shard:
+        raise ConfigError(f"{'--tenant' if tenant else '--shard'} needs a fleet: a --config file with tenants:")
     settings = load_settings(**flags)
     logs.protect(settings)
     settings.require_zendesk()
@@ -234,6 +254,54 @@ def run_command(ctx: typer.Context, **flags: Any) -> None:
     print_summary(summary)
     if summary.interrupted:
         _exit(summary.interruption(), stop.exit_code)
+
+
+def fleet_file(flags: dict[str, Any]) -> Path | None:
+    """The config file (``--config`` or ``ZDLOGS_CONFIG``) when it is a fleet's, else None."""
+    from zdlogs.config_file import config_path, is_fleet_file
+
+    path = config_path({key: value for key, value in flags.items() if value is not None})
+    return path if path is not None and path.is_file() and is_fleet_file(path) else None
+
+
+def run_fleet(
+    ctx: typer.Context, path: Path, names: list[str], shard: str | None, parallel: int, flags: dict[str, Any]
+) -> None:
+    """Every chosen tenant collected, ``parallel`` at a time; the exit code summarises (0, 4 some, 1 all)."""
+    from zdlogs.config_file import read_yaml
+    from zdlogs.fleet import chosen, collect_fleet, fleet_failure, load_fleet
+
+    own = {key: value for key, value in flags.items() if key != "config_file"}
+    fleet = load_fleet(path, read_yaml(path), own)
+    picked = chosen(fleet, names, shard)
+    log.info("fleet_run", config=str(path), tenants=picked, of=len(fleet.tenants), parallel=parallel)
+    stop = Stop()
+    with stop_on_signals(stop):
+        results = collect_fleet(fleet, picked, parallel=parallel, stop=stop)
+    print_fleet_summary(results)
+    if stop.is_set():
+        _exit(f"interrupted by {stop.reason}: what each tenant stored is checkpointed", stop.exit_code)
+    failure = fleet_failure(results)
+    if failure is not None:
+        raise failure
+
+
+def print_fleet_summary(results: list[TenantResult]) -> None:
+    """One ``fleet_summary`` log line; on a terminal a table of tenants by streams."""
+    log.info("fleet_summary", tenants={r.tenant: r.problem() or "ok" for r in results})
+    if not sys.stdout.isatty():
+        return
+    table = Table(title=f"zdlogs run: {len(results)} tenants")
+    for column in ("tenant", "stream", "status", "records", "requests", "429s", "error"):
+        table.add_column(column, justify="right" if column in ("records", "requests", "429s") else "left")
+    for result in results:
+        streams = result.summary.streams if result.summary else []
+        if not streams:
+            table.add_row(result.tenant, "—", "failed" if result.error else "ok", "0", "0", "0", result.error)
+        for item in streams:
+            counts = (f"{item.records:,}", f"{item.requests:,}", f"{item.rate_limited:,}")
+            table.add_row(result.tenant, item.stream, item.status, *counts, item.error)
+    Console().print(table)
 
 
 @contextmanager

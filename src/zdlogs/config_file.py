@@ -34,6 +34,7 @@ CONFIG_FIELD = "config_file"  # the setting that names the file: never set insid
 CONFIG_ENV, CONFIG_FLAG = "ZDLOGS_CONFIG", "--config"  # its names, declared with them in zdlogs.config
 _VARIABLE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")  # ${NAME}; $${NAME} is a literal ${NAME}
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+FLEET_KEYS = ("defaults", "tenants")  # the top of a fleet's file (zdlogs.fleet)
 
 
 # ------------------------------------------------------------------ the sources, in priority order
@@ -91,8 +92,11 @@ def ordered_sources(
 
 
 def config_path(given: Mapping[str, Any]) -> Path | None:
-    """The config file: ``--config`` (an init argument, by field or env name), else ``ZDLOGS_CONFIG``, else none."""
+    """The config file: ``--config`` (an init argument, by field or env name), else ``ZDLOGS_CONFIG``, else none;
+    an init argument of ``""`` means none, whatever the environment says."""
     names = {CONFIG_FIELD, CONFIG_ENV.lower()}
+    if any(key.lower() in names and value == "" for key, value in given.items()):
+        return None  # told: no file (a fleet's tenant, whose settings the fleet read from it)
     flagged = [value for key, value in given.items() if key.lower() in names and value]
     from_env = [value for key, value in os.environ.items() if key.upper() == CONFIG_ENV and value]
     chosen = (flagged or from_env or [None])[0]
@@ -205,6 +209,23 @@ class _Loader(yaml.SafeLoader):
 def read_config(path: Path) -> dict[str, Any]:
     """The settings the file holds, by field name, ``${VAR}`` replaced (a ``key:`` without a value is a null,
     which only the settings that may be unset accept, as the schema says)."""
+    data = read_yaml(path)
+    if any(key in data for key in FLEET_KEYS):
+        raise ConfigError(
+            f"{path} holds tenants: (a fleet's file): zdlogs run and zdlogs status read it (with --tenant NAME for "
+            "one); other commands take a file of one account's settings"
+        )
+    check_keys(path, data)
+    return {key: expand(path, key, value) for key, value in data.items()}
+
+
+def is_fleet_file(path: Path) -> bool:
+    """A config file with ``tenants:`` or ``defaults:`` at its top is a fleet's (zdlogs.fleet reads it)."""
+    return any(key in read_yaml(path) for key in FLEET_KEYS)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """The file's top mapping as YAML gives it (empty for an empty file); not YAML or not a mapping is an error."""
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except UnicodeDecodeError:
@@ -218,8 +239,7 @@ def read_config(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         kind = "list" if isinstance(data, list) else "single value"
         raise ConfigError(f"{path}: holds a {kind}, not settings: write one 'setting: value' per line")
-    check_keys(path, data)
-    return {key: expand(path, key, value) for key, value in data.items()}
+    return data
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:

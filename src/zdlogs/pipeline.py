@@ -50,7 +50,16 @@ def run_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def run(
+def run(settings: Settings, **parts: Any) -> RunSummary:
+    """Collect every configured stream once; raise PartialFailure/CollectionFailed if any stream failed
+    (``collect``'s parts and summary)."""
+    summary = collect(settings, **parts)
+    if not summary.interrupted:
+        _raise_for_failures(summary)
+    return summary
+
+
+def collect(
     settings: Settings,
     *,
     client: ZendeskClient | None = None,
@@ -60,7 +69,7 @@ def run(
     stop: Stop | None = None,
     observer: Observer | None = None,
 ) -> RunSummary:
-    """Collect every configured stream once; raise PartialFailure/first error if any stream failed.
+    """Collect every configured stream once; a stream that failed is in the summary (``run`` raises for it).
 
     ``destination`` and ``state_store`` default to what ``--output`` names (``zdlogs.destinations``). ``stop``
     (asked by the CLI's signal handlers) ends the run within moments, what is stored committed: the summary
@@ -85,8 +94,6 @@ def run(
             if own_client:
                 client.close()
     summary.interrupted = stop.reason if stop.is_set() else ""
-    if not summary.interrupted:
-        _raise_for_failures(summary)
     return summary
 
 

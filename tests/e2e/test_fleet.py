@@ -1,0 +1,128 @@
+"""A fleet through the real parts: `zdlogs run --config FLEET` as a process, one simulator per tenant over HTTP,
+each with its own credentials and data; a tenant whose Zendesk refuses its credential fails alone."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.helpers import audit_ids, duplicates, sim_config, zdlogs
+from zdlogs.simulator import Simulator
+
+TENANTS = ("acme", "globex", "initech")
+
+
+@pytest.fixture
+def sims() -> Iterator[dict[str, Simulator]]:
+    """One simulated account per tenant: its own seed (so its own records) and its own credentials."""
+    started: dict[str, Simulator] = {}
+    try:
+        for index, name in enumerate(TENANTS):
+            config = sim_config(seed=100 + index, audit_logs=300, tickets=40, email=f"admin@{name}.example.com")
+            config.api_token = f"token-of-{name}"
+            started[name] = Simulator(config).start()
+        yield started
+    finally:
+        for simulator in started.values():
+            simulator.stop()
+
+
+def fleet_file(tmp_path: Path, sims: dict[str, Simulator], tokens: dict[str, str] | None = None) -> Path:
+    """The fleet config a provider would write: shared settings in defaults, the account in each tenant."""
+    tokens = tokens or {}
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(exist_ok=True)
+    tenants = {}
+    for name, simulator in sims.items():
+        (secrets / name).write_text(tokens.get(name, simulator.config.api_token) + "\n")
+        tenants[name] = {
+            "base_url": simulator.url,
+            "email": simulator.config.email,
+            "api_token_file": str(secrets / name),
+        }
+    defaults = {
+        "auth_mode": "token",
+        "output": str(tmp_path / "out"),
+        "lookback_seconds": 40 * 86400,
+        "settle_seconds": 1,
+        "incremental_limit": 10_000,
+        "rate_share": 1.0,
+        "http_timeout": 5,
+    }
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump({"defaults": defaults, "tenants": tenants}))
+    return path
+
+
+def clean_env() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if not key.startswith(("ZENDESK_", "ZDLOGS_"))}
+
+
+def test_every_tenant_is_collected_under_its_own_prefix_from_its_own_account(
+    tmp_path: Path, sims: dict[str, Simulator]
+) -> None:
+    result = zdlogs("run", "--config", str(fleet_file(tmp_path, sims)), "--parallel", "2", env=clean_env())
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    assert sorted(child.name for child in out.iterdir()) == sorted(TENANTS)
+    collected = {name: audit_ids(out / name) for name in TENANTS}
+    for name, simulator in sims.items():
+        assert set(collected[name]) == {record["id"] for record in simulator.truth()["audit_logs"]}, name
+        assert not duplicates(collected[name])
+        assert simulator.stats()["by_status"].get(401, 0) == 0, f"{name} got a credential not its own"
+    assert set(collected["acme"]) != set(collected["globex"]), "each account has its own records"
+    assert (out / "acme" / "_zdlogs" / "state.json").is_file()
+
+
+def test_a_tenant_whose_credential_is_refused_fails_alone_with_exit_4(
+    tmp_path: Path, sims: dict[str, Simulator]
+) -> None:
+    path = fleet_file(tmp_path, sims, tokens={"globex": "a-revoked-token"})
+    result = zdlogs("run", "--config", str(path), env=clean_env())
+    assert result.returncode == 4, result.stderr
+    assert "1 of 3 tenants failed - globex:" in result.stderr
+    assert "a-revoked-token" not in result.stdout + result.stderr
+    for name in ("acme", "initech"):
+        assert audit_ids(tmp_path / "out" / name), name
+
+
+def test_every_tenant_refused_is_exit_1(tmp_path: Path, sims: dict[str, Simulator]) -> None:
+    path = fleet_file(tmp_path, sims, tokens=dict.fromkeys(TENANTS, "wrong"))
+    result = zdlogs("run", "--config", str(path), env=clean_env())
+    assert result.returncode == 1 and "all 3 tenants failed" in result.stderr, result.stderr
+
+
+def test_tenant_and_shard_choose_what_this_process_collects(tmp_path: Path, sims: dict[str, Simulator]) -> None:
+    path = fleet_file(tmp_path, sims)
+    env = {**clean_env(), "CLOUD_RUN_TASK_INDEX": "1", "CLOUD_RUN_TASK_COUNT": "2"}
+    result = zdlogs("run", "--config", str(path), "--shard", "auto", env=env)
+    assert result.returncode == 0, result.stderr
+    assert sorted(child.name for child in (tmp_path / "out").iterdir()) == ["globex"]  # position 1 of 3, mod 2
+    result = zdlogs("run", "--config", str(path), "--tenant", "initech", env=clean_env())
+    assert result.returncode == 0, result.stderr
+    assert sorted(child.name for child in (tmp_path / "out").iterdir()) == ["globex", "initech"]
+
+
+def test_a_bad_fleet_file_is_one_line_per_problem_before_any_request(
+    tmp_path: Path, sims: dict[str, Simulator]
+) -> None:
+    path = tmp_path / "fleet.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "defaults": {"api_token": "shared", "max_pagez": 3},
+                "tenants": {"Acme": {"base_url": sims["acme"].url}, "globex": {"base_url": "http://example.com"}},
+            }
+        )
+    )
+    result = zdlogs("run", "--config", str(path), env=clean_env())
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("{")]
+    assert any("defaults.api_token: names one Zendesk account" in line for line in lines), lines
+    assert any("defaults: unknown setting 'max_pagez': did you mean 'max_pages'?" in line for line in lines), lines
+    assert any("tenant 'Acme': a name is 1 to 63 of a-z" in line for line in lines), lines
+    assert sum(simulator.stats()["requests"] for simulator in sims.values()) == 0
