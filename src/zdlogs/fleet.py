@@ -76,14 +76,13 @@ def load_fleet(path: Path, data: Mapping[str, Any], flags: Mapping[str, Any]) ->
         for key, value in defaults.items()
         if key in Settings.model_fields and key not in _refused_in_defaults()
     }
-    base = {**_from_defaults(path, usable), **given, CONFIG_FIELD: ""}  # "": the file is not read again
+    base = _from_defaults(path, usable)
     built: dict[str, Settings] = {}
     for name, section in tenants.items():
         if not isinstance(section, dict | None) or any(key in FLEET_WIDE for key in section or {}):
             continue  # its problem is listed already
-        settings, lines = _tenant(
-            path, str(name), {k: v for k, v in (section or {}).items() if k in Settings.model_fields}, base
-        )
+        own = {key: value for key, value in (section or {}).items() if key in Settings.model_fields}
+        settings, lines = _tenant(path, str(name), own, (base, given))
         problems += lines
         if settings is not None:
             built[str(name)] = settings
@@ -166,22 +165,25 @@ def _in_environment(field: str) -> bool:
     return field in Settings.model_fields and any(os.environ.get(name) for name in declared(field, Settings).env)
 
 
-def _tenant(
-    path: Path, name: str, section: Mapping[str, Any], base: Mapping[str, Any]
-) -> tuple[Settings | None, list[str]]:
-    """The tenant's settings built from base + its section, its secret files read; or its problems."""
+Built = tuple[Settings | None, list[str]]  # a tenant's settings, or its problems
+
+
+def _tenant(path: Path, name: str, section: Mapping[str, Any], around: tuple[Mapping[str, Any], ...]) -> Built:
+    """The tenant's settings: its section over the defaults (``around[0]``), under the flags (``around[1]``),
+    its secret files read; or its problems. ``config_file: ""``: the file is not read again as one account's."""
     where = f"{path}: tenants.{name}"
     try:
         values = {key: expand(path, f"tenants.{name}.{key}", value) for key, value in section.items()}
         values = _read_secret_files(path, name, values)
-        settings = Settings(**{**base, **values})
+        defaults, flags = around
+        settings = Settings(**{**defaults, **values, **flags, CONFIG_FIELD: ""})
     except ConfigError as exc:
         return None, [f"{where}: {exc}" if not str(exc).startswith(str(path)) else str(exc)]
     except ValidationError as exc:
         return None, [f"{where}{_location(error)}: {_message(error)}" for error in exc.errors(include_input=False)]
     if not settings.base_url:
         return None, [f"{where}: base_url is not set: give the tenant's https://<subdomain>.zendesk.com"]
-    return _placed(settings, name, section, base), []
+    return _placed(settings, name, section), []
 
 
 def _read_secret_files(path: Path, name: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -204,7 +206,7 @@ def _message(error: Mapping[str, Any]) -> str:
     return str(error.get("msg", "")).removeprefix("Value error, ")
 
 
-def _placed(settings: Settings, name: str, section: Mapping[str, Any], base: Mapping[str, Any]) -> Settings:
+def _placed(settings: Settings, name: str, section: Mapping[str, Any]) -> Settings:
     """Without an ``output`` of its own, the tenant's objects go under ``OUTPUT/<tenant>/``; a ``secops://``
     output is one instance for all, so there the tenant's checkpoints go under ``SECOPS_STATE/<tenant>/``."""
     if "output" in section:
