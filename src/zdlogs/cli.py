@@ -19,7 +19,7 @@ import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -377,12 +377,15 @@ def status_command(
         str | None,
         Opt("--max-lag", help="Exit 6 when a stream lags more than this (2h, 90m, 1d); unset: lag alone is fine"),
     ] = None,
+    tenant: Annotated[
+        list[str] | None, Opt("--tenant", help="With a fleet's --config: this tenant's streams (repeatable)")
+    ] = None,
     **flags: Any,
 ) -> None:
     """Per stream: the last run, how far it is collected, its lag, pending entries; the lease. Writes nothing.
 
     Exit 0 when every configured stream is fine, 6 when one was never collected, its last run failed, or it lags
-    more than --max-lag."""
+    more than --max-lag. With a fleet's --config, every tenant's (or --tenant's)."""
     from zdlogs.analysis.times import parse_duration
     from zdlogs.errors import NeedsAttention
     from zdlogs.status import read_status, render_json, render_table
@@ -391,11 +394,31 @@ def status_command(
     if fmt not in STATUS_FORMATS:
         raise ConfigError(f"--format {output_format!r} is not a status format: use table or json")
     limit = parse_duration(max_lag, "--max-lag") if max_lag is not None else None
+    fleet_path = fleet_file(flags)
+    if fleet_path is not None:
+        fleet_status(fleet_path, tenant or [], limit, fmt, flags)
+        return
+    if tenant:
+        raise ConfigError("--tenant needs a fleet: a --config file with tenants:")
     settings = load_settings(**flags, **_no_credentials())
     status = read_status(settings, limit)
     typer.echo(render_json(status) if fmt == "json" else render_table(status))
     if not status.healthy:
         raise NeedsAttention(status.verdict())
+
+
+def fleet_status(path: Path, names: list[str], limit: timedelta | None, fmt: str, flags: dict[str, Any]) -> None:
+    """Every chosen tenant's status, read from its own output; exit 6 when one tenant needs attention."""
+    from zdlogs.config_file import read_yaml
+    from zdlogs.errors import NeedsAttention
+    from zdlogs.fleet import chosen, load_fleet
+    from zdlogs.status import fleet_verdict, read_status, render_fleet_json, render_fleet_table
+
+    fleet = load_fleet(path, read_yaml(path), {key: value for key, value in flags.items() if key != "config_file"})
+    statuses = {name: read_status(fleet.tenants[name], limit) for name in chosen(fleet, names, None)}
+    typer.echo(render_fleet_json(statuses) if fmt == "json" else render_fleet_table(statuses))
+    if not all(status.healthy for status in statuses.values()):
+        raise NeedsAttention(fleet_verdict(statuses))
 
 
 def _no_credentials() -> dict[str, str]:

@@ -334,3 +334,28 @@ def _notes(status: Status) -> list[str]:
     if status.healthy:
         notes.append(f"All {sum(item.configured for item in status.streams)} configured streams are fine.")
     return notes
+
+
+# -- a fleet ------------------------------------------------------------------------------------------------
+
+
+def render_fleet_json(statuses: dict[str, Status]) -> str:
+    """``{"format", "healthy", "tenants": {name: <one output's status>}}``: docs/STATUS.md."""
+    document = {
+        "format": STATUS_FORMAT,
+        "healthy": all(status.healthy for status in statuses.values()),
+        "tenants": {name: status.to_json() for name, status in statuses.items()},
+    }
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2).decode()
+
+
+def render_fleet_table(statuses: dict[str, Status], width: int | None = None) -> str:
+    """Each tenant's table under a ``tenant NAME`` line."""
+    return "\n\n".join(f"tenant {name}\n{render_table(status, width)}" for name, status in statuses.items())
+
+
+def fleet_verdict(statuses: dict[str, Status]) -> str:
+    """The one line of exit 6 for a fleet: which tenants need attention, and why."""
+    unwell = {name: status for name, status in statuses.items() if not status.healthy}
+    reasons = "; ".join(f"{name}: {status.verdict()}" for name, status in unwell.items())
+    return f"{len(unwell)} of {len(statuses)} tenants need attention - {reasons}"

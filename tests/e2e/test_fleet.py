@@ -3,6 +3,7 @@ each with its own credentials and data; a tenant whose Zendesk refuses its crede
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,3 +127,20 @@ def test_a_bad_fleet_file_is_one_line_per_problem_before_any_request(
     assert any("defaults: unknown setting 'max_pagez': did you mean 'max_pages'?" in line for line in lines), lines
     assert any("tenant 'Acme': a name is 1 to 63 of a-z" in line for line in lines), lines
     assert sum(simulator.stats()["requests"] for simulator in sims.values()) == 0
+
+
+def test_status_reads_every_tenant_and_names_the_one_that_needs_attention(
+    tmp_path: Path, sims: dict[str, Simulator]
+) -> None:
+    path = fleet_file(tmp_path, sims, tokens={"globex": "a-revoked-token"})
+    zdlogs("run", "--config", str(path), env=clean_env())
+    shown = zdlogs("status", "--config", str(path), env=clean_env())
+    assert shown.returncode == 6, shown.stderr
+    assert [line for line in shown.stdout.splitlines() if line.startswith("tenant ")] == [
+        f"tenant {n}" for n in TENANTS
+    ]
+    assert "1 of 3 tenants need attention - globex:" in shown.stderr
+    as_json = zdlogs("status", "--config", str(path), "--format", "json", "--tenant", "acme", env=clean_env())
+    document = json.loads(as_json.stdout)
+    assert as_json.returncode == 0 and document["healthy"] is True and list(document["tenants"]) == ["acme"]
+    assert document["tenants"]["acme"]["output"].endswith("/acme")
