@@ -63,8 +63,11 @@ class Fleet:
         return sorted(self.tenants)
 
 
-def load_fleet(path: Path, data: Mapping[str, Any], flags: Mapping[str, Any]) -> Fleet:
-    """Every tenant's settings, or one ConfigError listing every problem of the file (one line each)."""
+def load_fleet(
+    path: Path, data: Mapping[str, Any], flags: Mapping[str, Any], settings_class: type[Settings] = Settings
+) -> Fleet:
+    """Every tenant's settings (``settings_class``: the function's have their own defaults), or one ConfigError
+    listing every problem of the file (one line each)."""
     problems = [f"{path}: {line}" for line in _shape_problems(data)]
     problems += [f"{path}: {line}" for line in _outside_problems({k: v for k, v in flags.items() if v is not None})]
     defaults, tenants = data.get("defaults") or {}, data.get("tenants") or {}
@@ -82,7 +85,7 @@ def load_fleet(path: Path, data: Mapping[str, Any], flags: Mapping[str, Any]) ->
         if not isinstance(section, dict | None) or any(key in FLEET_WIDE for key in section or {}):
             continue  # its problem is listed already
         own = {key: value for key, value in (section or {}).items() if key in Settings.model_fields}
-        settings, lines = _tenant(path, str(name), own, (base, given))
+        settings, lines = _tenant(path, str(name), own, (base, given), settings_class)
         problems += lines
         if settings is not None:
             built[str(name)] = settings
@@ -168,7 +171,9 @@ def _in_environment(field: str) -> bool:
 Built = tuple[Settings | None, list[str]]  # a tenant's settings, or its problems
 
 
-def _tenant(path: Path, name: str, section: Mapping[str, Any], around: tuple[Mapping[str, Any], ...]) -> Built:
+def _tenant(
+    path: Path, name: str, section: Mapping[str, Any], around: tuple[Mapping[str, Any], ...], cls: type[Settings]
+) -> Built:
     """The tenant's settings: its section over the defaults (``around[0]``), under the flags (``around[1]``),
     its secret files read; or its problems. ``config_file: ""``: the file is not read again as one account's."""
     where = f"{path}: tenants.{name}"
@@ -176,7 +181,7 @@ def _tenant(path: Path, name: str, section: Mapping[str, Any], around: tuple[Map
         values = {key: expand(path, f"tenants.{name}.{key}", value) for key, value in section.items()}
         values = _read_secret_files(path, name, values)
         defaults, flags = around
-        settings = Settings(**{**defaults, **values, **flags, CONFIG_FIELD: ""})
+        settings = cls(**{**defaults, **values, **flags, CONFIG_FIELD: ""})
     except ConfigError as exc:
         return None, [f"{where}: {exc}" if not str(exc).startswith(str(path)) else str(exc)]
     except ValidationError as exc:
