@@ -23,8 +23,9 @@ def test_the_committed_schema_is_the_one_the_fields_give() -> None:
     assert committed == schema_text(), fix
     schema = json.loads(committed)
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert list(schema["properties"]) == config_keys() and schema["additionalProperties"] is False
-    assert all(env_name(name) in schema["properties"][name]["description"] for name in config_keys())
+    settings = schema["$defs"]["settings"]
+    assert list(settings["properties"]) == config_keys() and settings["additionalProperties"] is False
+    assert all(env_name(name) in settings["properties"][name]["description"] for name in config_keys())
 
 
 def _readme_example() -> str:
@@ -49,3 +50,13 @@ def test_the_schema_refuses_what_the_loader_refuses() -> None:
     assert not validator.is_valid({"max_page": 3})
     assert not validator.is_valid({"max_pages": 0}) and not validator.is_valid({"auth_mode": "password"})
     assert validator.is_valid({"max_pages": 3, "resources": "audit_logs,users", "since": "2026-01-01"})
+
+
+def test_a_fleet_file_validates_and_what_the_fleet_refuses_the_schema_refuses() -> None:
+    validator = jsonschema.Draft202012Validator(config_schema())
+    tenant = {"base_url": URL, "client_id": "zdlogs", "client_secret_file": "/secrets/acme"}
+    assert validator.is_valid({"defaults": {"auth_mode": "oauth"}, "tenants": {"acme": tenant}})
+    assert not validator.is_valid({"tenants": {"Acme": tenant}})
+    assert not validator.is_valid({"defaults": {"api_token": "shared"}, "tenants": {"acme": tenant}})
+    assert not validator.is_valid({"defaults": {"auth_mode": "oauth"}})
+    assert not validator.is_valid({"tenants": {"acme": {"max_page": 3}}})

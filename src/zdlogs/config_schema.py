@@ -31,13 +31,37 @@ def config_schema() -> dict[str, Any]:
         default = "" if info.default.startswith(NOT_SET) else f" Default: {info.default}."
         prop["description"] = f"{info.help}. Environment: {' or '.join(info.env)}.{default}"
         properties[name] = prop
+    settings = {"type": "object", "properties": properties, "additionalProperties": False}
     return {
         "$schema": SCHEMA_URL,
         "title": "zdlogs config file",
         "description": "Settings by field name (README, 'A config file, and secrets from files'); ${VAR} in a "
-        "value is taken from the environment. Flags and the environment win over the file.",
+        "value is taken from the environment. Flags and the environment win over the file. Or a fleet: defaults "
+        "and tenants, each tenant a Zendesk account's settings (docs/FLEET.md).",
+        "oneOf": [{"$ref": "#/$defs/settings"}, {"$ref": "#/$defs/fleet"}],
+        "$defs": {"settings": settings, "fleet": fleet_schema()},
+    }
+
+
+def fleet_schema() -> dict[str, Any]:
+    """``defaults:`` (no account URL or secret: zdlogs.fleet refuses them there) and ``tenants:`` by name."""
+    from zdlogs.fleet import TENANT_NAME, refused_in_defaults
+
+    return {
         "type": "object",
-        "properties": properties,
+        "properties": {
+            "defaults": {
+                "allOf": [{"$ref": "#/$defs/settings"}],
+                "not": {"anyOf": [{"required": [name]} for name in refused_in_defaults()]},
+            },
+            "tenants": {
+                "type": "object",
+                "minProperties": 1,
+                "patternProperties": {f"^{TENANT_NAME.pattern}$": {"$ref": "#/$defs/settings"}},
+                "additionalProperties": False,
+            },
+        },
+        "required": ["tenants"],
         "additionalProperties": False,
     }
 

@@ -77,7 +77,7 @@ def load_fleet(
     usable = {
         key: value
         for key, value in defaults.items()
-        if key in Settings.model_fields and key not in _refused_in_defaults()
+        if key in Settings.model_fields and key not in refused_in_defaults()
     }
     base = _from_defaults(path, usable)
     built: dict[str, Settings] = {}
@@ -104,7 +104,7 @@ def _shape_problems(data: Mapping[str, Any]) -> list[str]:
     if not isinstance(defaults, dict):
         lines.append("defaults: is not a mapping: write one 'setting: value' per line under it")
     else:
-        lines += _key_problems("defaults", defaults, refused=_refused_in_defaults())
+        lines += _key_problems("defaults", defaults, refused=refused_in_defaults())
     if not isinstance(tenants, dict) or not tenants:
         lines.append("tenants: holds no tenant: write one 'name:' per Zendesk account, its settings under it")
         return lines
@@ -118,7 +118,7 @@ def _shape_problems(data: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _refused_in_defaults() -> tuple[str, ...]:
+def refused_in_defaults() -> tuple[str, ...]:
     return FLEET_WIDE + tuple(field for field in _account_fields() if field not in SHARED_ACCOUNT)
 
 
