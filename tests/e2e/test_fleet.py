@@ -5,31 +5,44 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from tests.e2e.helpers import audit_ids, duplicates, sim_config, zdlogs
-from zdlogs.simulator import Simulator
+from zdlogs.simulator import FaultConfig, Simulator
 
 TENANTS = ("acme", "globex", "initech")
 
 
-@pytest.fixture
-def sims() -> Iterator[dict[str, Simulator]]:
+@contextmanager
+def simulators(names: tuple[str, ...], **overrides: Any) -> Iterator[dict[str, Simulator]]:
     """One simulated account per tenant: its own seed (so its own records) and its own credentials."""
     started: dict[str, Simulator] = {}
     try:
-        for index, name in enumerate(TENANTS):
-            config = sim_config(seed=100 + index, audit_logs=300, tickets=40, email=f"admin@{name}.example.com")
+        for index, name in enumerate(names):
+            values = {"audit_logs": 300, "tickets": 40, **overrides}
+            config = sim_config(seed=100 + index, email=f"admin@{name}.example.com", **values)
             config.api_token = f"token-of-{name}"
             started[name] = Simulator(config).start()
         yield started
     finally:
         for simulator in started.values():
             simulator.stop()
+
+
+@pytest.fixture
+def sims() -> Iterator[dict[str, Simulator]]:
+    with simulators(TENANTS) as started:
+        yield started
 
 
 def fleet_file(tmp_path: Path, sims: dict[str, Simulator], tokens: dict[str, str] | None = None) -> Path:
@@ -144,3 +157,36 @@ def test_status_reads_every_tenant_and_names_the_one_that_needs_attention(
     document = json.loads(as_json.stdout)
     assert as_json.returncode == 0 and document["healthy"] is True and list(document["tenants"]) == ["acme"]
     assert document["tenants"]["acme"]["output"].endswith("/acme")
+
+
+def test_shards_run_as_concurrent_tasks_one_killed_mid_round_lose_and_repeat_nothing(tmp_path: Path) -> None:
+    """A Cloud Run job of 2 tasks: both run at once; task 0 is killed (SIGKILL) while it stores; its retry
+    finishes the round. Every tenant then holds its account's records exactly once, under its own prefix."""
+    names = ("acme", "globex", "initech", "umbrella")
+    slow = FaultConfig(slow_rate=1.0, slow_seconds=0.03)
+    with simulators(names, audit_logs=2500, faults=slow) as sims:
+        path = fleet_file(tmp_path, sims)
+
+        def task(index: int) -> subprocess.Popen:
+            env = {**clean_env(), "CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "2"}
+            command = [sys.executable, "-m", "zdlogs", "run", "--config", str(path), "--shard", "auto"]
+            return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        killed, other = task(0), task(1)
+        first = tmp_path / "out" / "acme" / "zendesk" / "crm" / "audit_logs"
+        deadline = time.monotonic() + 60
+        while not (first.exists() and list(first.rglob("*.ndjson"))) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=10)
+        assert other.wait(timeout=120) == 0, other.stderr.read() if other.stderr else ""
+        assert killed.returncode == -signal.SIGKILL
+        partial = len(audit_ids(tmp_path / "out" / "acme"))
+        assert 0 < partial < 2500, "the kill landed mid-round"
+        retry = task(0)
+        assert retry.wait(timeout=120) == 0, retry.stderr.read() if retry.stderr else ""
+        for name, simulator in sims.items():
+            collected = audit_ids(tmp_path / "out" / name)
+            assert set(collected) == {record["id"] for record in simulator.truth()["audit_logs"]}, name
+            assert not duplicates(collected), name
+            assert simulator.stats()["by_status"].get(401, 0) == 0, name
