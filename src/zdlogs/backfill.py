@@ -23,6 +23,7 @@ workers' waits end at once, and a worker still inside a request is not waited fo
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 import time
@@ -124,7 +125,10 @@ class ParallelBackfill:
         if budget is not None and budget > 0:
             self._tickets.release(budget)
         count = min(self.workers, len(starts))
-        threads = [threading.Thread(target=self._work, args=(starts,), daemon=True) for _ in range(count)]
+        threads = [  # each in a copy of this context: their log lines carry what the run's carry (the tenant)
+            threading.Thread(target=contextvars.copy_context().run, args=(self._work, starts), daemon=True)
+            for _ in range(count)
+        ]
         for thread in threads:
             thread.start()
         try:

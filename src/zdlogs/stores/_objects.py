@@ -6,6 +6,7 @@ Kept apart from both so that neither imports the other's cloud library. The leas
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -209,7 +210,9 @@ class Renewal:
         self._handle = sink._new_handle()  # type: ignore[attr-defined]  # its own client: not thread-safe
         self._name = sink._name(key)
         self._finished = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="zdlogs-lease-renewal", daemon=True)
+        self._thread = threading.Thread(  # in a copy of the run's context: its log lines name the tenant
+            target=contextvars.copy_context().run, args=(self._loop,), name="zdlogs-lease-renewal", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
