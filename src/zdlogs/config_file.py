@@ -107,14 +107,20 @@ class ConfigFileSource(YamlConfigSettingsSource):
     """The YAML file, read by pydantic-settings' own YAML source once ``read_config`` has checked it."""
 
     def __init__(self, settings_cls: type[BaseSettings], path: Path):
-        self.path = path
+        self.path, self.owner = path, settings_cls  # the library reads the file within its __init__
         if not path.is_file():  # the library skips a missing file: here it was asked for, so it is an error
             reason = "is a directory" if path.is_dir() else "does not exist"
             raise ConfigError(f"{_where_config()}: {path} {reason}: give the path of a YAML file of settings")
         super().__init__(settings_cls, yaml_file=path)
 
     def _read_file(self, file_path: Any) -> dict[str, Any]:
-        return read_config(self.path)
+        """A fleet's file gives the analyst's settings (no Zendesk account in them) its ``defaults``."""
+        data = read_yaml(self.path)
+        if "base_url" in self.owner.model_fields or not any(key in data for key in FLEET_KEYS):
+            return read_config(self.path)
+        defaults = data.get("defaults") or {}
+        own = [key for key in defaults if key in self.owner.model_fields]
+        return {key: expand(self.path, f"defaults.{key}", defaults[key]) for key in own}
 
 
 class SecretFiles(PydanticBaseSettingsSource):

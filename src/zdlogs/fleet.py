@@ -324,3 +324,29 @@ def fleet_failure(results: list[TenantResult]) -> ZdlogsError | None:
     if len(failed) == len(results):
         return CollectionFailed(f"all {len(results)} tenants failed - {why}")
     return PartialFailure(f"{len(failed)} of {len(results)} tenants failed - {why}")
+
+
+# ------------------------------------------------------------------ reading what a tenant collected
+
+
+def tenant_location(path: Path, name: str) -> tuple[str, str]:
+    """Where tenant ``name`` of the fleet file stores its data: (output, data prefix), by the same precedence
+    as its run (tenant > environment > defaults > default), without reading or needing any credential — an
+    analyst reading the files need not hold the tenants' secrets."""
+    from zdlogs.config import DEFAULT_DATA_PREFIX, DEFAULT_OUTPUT
+    from zdlogs.config_file import read_yaml
+
+    data = read_yaml(path)
+    tenants, defaults = data.get("tenants") or {}, data.get("defaults") or {}
+    if name not in tenants:
+        raise ConfigError(f"--tenant {name}: no such tenant in {path}: use one of {', '.join(sorted(tenants))}")
+    section = tenants[name] or {}
+
+    def value(field: str, default: str) -> str:
+        env = next((os.environ[env] for env in declared(field, Settings).env if os.environ.get(env)), None)
+        return str(expand(path, field, section.get(field) or env or defaults.get(field) or default))
+
+    prefix = value("data_prefix", DEFAULT_DATA_PREFIX)
+    if section.get("output"):
+        return value("output", DEFAULT_OUTPUT), prefix
+    return under(value("output", DEFAULT_OUTPUT), name), prefix

@@ -190,3 +190,19 @@ def test_shards_run_as_concurrent_tasks_one_killed_mid_round_lose_and_repeat_not
             assert set(collected) == {record["id"] for record in simulator.truth()["audit_logs"]}, name
             assert not duplicates(collected), name
             assert simulator.stats()["by_status"].get(401, 0) == 0, name
+
+
+def test_export_and_report_read_one_tenant_of_the_fleet(tmp_path: Path, sims: dict[str, Simulator]) -> None:
+    path = fleet_file(tmp_path, sims)
+    assert zdlogs("run", "--config", str(path), env=clean_env()).returncode == 0
+    exported = zdlogs("export", "csv", "--config", str(path), "--tenant", "globex", env=clean_env())
+    assert exported.returncode == 0, exported.stderr
+    rows = exported.stdout.splitlines()[1:]
+    assert len(rows) == len(sims["globex"].truth()["audit_logs"])
+    report = zdlogs(
+        "report", "activity", "--tenant", "acme", "--format", "json", env={**clean_env(), "ZDLOGS_CONFIG": str(path)}
+    )
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["summary"]["records"] == len(sims["acme"].truth()["audit_logs"])
+    alone = zdlogs("export", "csv", "--tenant", "acme", env=clean_env())
+    assert alone.returncode == 2 and "--tenant acme needs the fleet's file: give --config FILE" in alone.stderr

@@ -77,6 +77,11 @@ FormatOpt = Annotated[
     str, Opt("--format", "-f", help="table (fitted to the terminal's width), json (summary and rows) or csv (rows)")
 ]
 LimitOpt = Annotated[int, Opt(help="Rows to list (0 = all)")]
+TenantOpt = Annotated[str | None, Opt("--tenant", help="Read this tenant of the fleet's --config file, not --input")]
+ConfigOpt = Annotated[
+    str | None,
+    Opt("--config", envvar="ZDLOGS_CONFIG", help="The config file (a fleet's, for --tenant) [ZDLOGS_CONFIG]"),
+]
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,19 @@ class AuditOptions:
     input_: InputOpt = DEFAULT_OUTPUT
     prefix: PrefixOpt = DEFAULT_DATA_PREFIX
     from_api: FromApiOpt = False
+    tenant: TenantOpt = None
+    config: ConfigOpt = None
     filtering: FilterOptions = field(default_factory=FilterOptions)
+
+    def location(self) -> tuple[str, str]:
+        """--input and --prefix; with --tenant, where that tenant of the fleet file (--config) stores its data."""
+        if self.tenant is None:
+            return self.input_, self.prefix
+        if not self.config:
+            raise ConfigError(f"--tenant {self.tenant} needs the fleet's file: give --config FILE (or ZDLOGS_CONFIG)")
+        from zdlogs.fleet import tenant_location
+
+        return tenant_location(Path(self.config).expanduser(), self.tenant)
 
     @contextmanager
     def open(self, filters: Filters | None = None, *, cached: bool = True) -> Iterator[AuditData]:
@@ -125,11 +142,14 @@ class AuditOptions:
             with spooled_from_api(api_settings(), filters) as files, open_audit(files, filters, memory) as data:
                 yield data.materialize() if cached else data
             return
-        with open_audit(audit_files(self.input_, self.prefix), filters, memory) as data:
+        with open_audit(audit_files(*self.location()), filters, memory) as data:
             yield data.materialize() if cached else data
 
     def describe(self) -> str:
-        return "Zendesk API" if self.from_api else os.path.expanduser(self.input_)  # as typed: ./zendesk-demo
+        if self.from_api:
+            return "Zendesk API"
+        shown = os.path.expanduser(self.location()[0])  # as typed: ./zendesk-demo
+        return f"{shown} (tenant {self.tenant})" if self.tenant else shown
 
 
 def _option_groups(command: Callable[..., Any]) -> Callable[..., Any]:
