@@ -50,7 +50,7 @@ from zdlogs.times import iso_z, parse_utc
 
 if TYPE_CHECKING:
     from zdlogs.fleet import TenantResult
-    from zdlogs.simulator import SimConfig, Simulator
+    from zdlogs.simulator import SimConfig, Simulator, SimulatorFleet
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 Opt = typer.Option
@@ -561,6 +561,12 @@ def _parse_date(flag: str, value: str | None) -> datetime | None:
 
 # ------------------------------------------------------------------ the simulator and the demo
 
+MAX_SIM_TENANTS = 1000
+_TENANTS_HELP = (
+    "Simulated accounts, one port each from --port up, each with its own seed (--seed, --seed + 1, ...) "
+    f"and credentials; 1 to {MAX_SIM_TENANTS}"
+)
+_NOT_ACCOUNT = ("port", "host", "tenants", "fleet_output")
 _PLAN_HELP = (
     "team (200 requests/min), professional (400), enterprise (700) or enterprise_plus (2500); "
     "the audit log answers 403 below enterprise"
@@ -569,8 +575,12 @@ _PLAN_HELP = (
 
 @app.command("simulate")
 def simulate_command(
-    port: Annotated[int, Opt(help="Port to listen on (0 = any free port)")] = 8765,
+    port: Annotated[int, Opt(help="Port to listen on (0 = any free port); with --tenants the first of theirs")] = 8765,
     host: Annotated[str, Opt(help="Interface to bind")] = "127.0.0.1",
+    tenants: Annotated[int, Opt(help=_TENANTS_HELP)] = 1,
+    fleet_output: Annotated[
+        Path | None, Opt("--fleet-file", help="Write the fleet config of the tenants here (else it is printed)")
+    ] = None,
     seed: Annotated[int, Opt(help="Seed of the generated account")] = 42,
     audit_logs: Annotated[int, Opt(help="Audit-log records in the history")] = 5000,
     tickets: Annotated[int, Opt(help="Tickets in the history")] = 500,
@@ -585,13 +595,69 @@ def simulate_command(
     incremental_limit: Annotated[int, Opt(help="Incremental-export requests per minute")] = 10,
     time_scale: Annotated[float, Opt(help="Simulated seconds per real second (rate windows shrink)")] = 1.0,
 ) -> None:
-    """Serve the bundled fake Zendesk over HTTP on localhost (for trying zdlogs without an account)."""
-    account = {name: value for name, value in locals().items() if name not in ("port", "host")}  # before imports
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"--port {port} is not a port: give one from 0 to 65535 (0 = any free port)")
+    """Serve the bundled fake Zendesk over HTTP on localhost (for trying zdlogs without an account); with
+    --tenants N, N accounts from one process (a fleet to collect with zdlogs run --config)."""
+    account = {name: value for name, value in locals().items() if name not in _NOT_ACCOUNT}  # before imports
+    _check_simulate_ports(port, tenants)
+    if tenants > 1 or fleet_output is not None:
+        _simulate_fleet(_sim_config(**account), host, port, tenants, fleet_output)
+        return
     sim = _bind_simulator(_sim_config(**account), host, port)
     _print_how_to_collect(sim)
     sim.serve_forever()
+
+
+def _check_simulate_ports(port: int, tenants: int) -> None:
+    """Refuse a tenant count or a port that cannot be served, before any data is generated: the tenants'
+    ports run from --port up, so the last one must be a port too."""
+    if not 1 <= tenants <= MAX_SIM_TENANTS:
+        raise ConfigError(f"--tenants {tenants} is out of range: give a number of accounts from 1 to {MAX_SIM_TENANTS}")
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port {port} is not a port: give one from 0 to 65535 (0 = any free port)")
+    if port and port + tenants - 1 > 65535:
+        last = port + tenants - 1
+        raise ConfigError(f"--port {port} --tenants {tenants} needs ports up to {last}: give a lower --port, or 0")
+
+
+def _simulate_fleet(base: SimConfig, host: str, port: int, count: int, fleet_output: Path | None) -> None:
+    """Bind every tenant (a port in use is the one-line error of one simulator), say how to collect from
+    them, then serve until Ctrl-C."""
+    from zdlogs.simulator import SimulatorFleet, fleet_configs
+
+    fleet = SimulatorFleet(fleet_configs(base, count), host, port, bind=_bind_simulator)
+    try:
+        if fleet_output is not None:  # before any line: a path that cannot be written is then the only output
+            _write_fleet_file(fleet, fleet_output)
+        _print_fleet(fleet, fleet_output)
+    except BaseException:
+        fleet.stop()
+        raise
+    fleet.serve_forever()
+
+
+def _print_fleet(fleet: SimulatorFleet, fleet_output: Path | None) -> None:
+    """One line per tenant, then the fleet config (printed unless --fleet-file holds it) and how to collect."""
+    typer.echo(f"{len(fleet.members)} Zendesk simulators (Ctrl-C to stop):")
+    for name, sim in fleet.members:
+        typer.echo(f"  {name}  {sim.url}  email {sim.config.email}  api token {sim.config.api_token}")
+    if fleet_output is None:
+        typer.echo("Their fleet config (save it as fleet.yaml):\n")
+        typer.echo(fleet.fleet_yaml())
+    else:
+        typer.echo(f"Their fleet config is in {fleet_output}.")
+    typer.echo("To collect from every tenant:")
+    typer.echo(f"  zdlogs run --config {fleet_output or 'fleet.yaml'} --max-pages 1000")
+
+
+def _write_fleet_file(fleet: SimulatorFleet, path: Path) -> None:
+    """The fleet config at ``path``; a path that cannot be written is one line naming the flag."""
+    try:
+        fleet.fleet_yaml(path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"--fleet-file {path}: cannot write it ({reason}): give a path in a writable directory"
+        ) from None
 
 
 def _sim_config(*, access_log_addon: bool, plan: str, **account: Any) -> SimConfig:
@@ -626,12 +692,14 @@ def _bind_simulator(config: SimConfig, host: str, port: int) -> Simulator:
 
 def _print_how_to_collect(sim: Simulator) -> None:
     """The environment that points ``zdlogs run`` at the simulator, ready to paste."""
+    from zdlogs.simulator import lookback_seconds
+
     config = sim.config
     env = {
         env_name("base_url"): sim.url,
         env_name("email"): config.email,
         env_name("api_token"): config.api_token,
-        env_name("lookback_seconds"): int(config.history_days * 86400),
+        env_name("lookback_seconds"): lookback_seconds(config),
     }
     typer.echo(f"Zendesk simulator on {sim.url} (Ctrl-C to stop). To collect from it:")
     typer.echo("  export " + " ".join(f"{name}={value}" for name, value in env.items()))

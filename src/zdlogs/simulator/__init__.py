@@ -33,10 +33,14 @@ Endpoints and the quirks each one reproduces (details in the endpoint modules):
   ``comment_public`` children unless ``include=comment_events``.
 
 ``/_sim/*`` (``_control``) lets a test in another process append activity and read the truth.
+
+``SimulatorFleet(fleet_configs(base, n))`` (``_fleet``) serves n such accounts from one process, one port
+each, with their own seeds and credentials, and writes the fleet config that collects them all.
 """
 
 from zdlogs.simulator._clock import ScaledClock
 from zdlogs.simulator._config import FaultConfig, SimConfig, SimConfigError
+from zdlogs.simulator._fleet import SimulatorFleet, fleet_configs, lookback_seconds, tenant_names
 from zdlogs.simulator._plans import PLAN_LIMITS, plan_config, plan_limits
 from zdlogs.simulator._simulator import Simulator
 
@@ -47,6 +51,10 @@ __all__ = [
     "SimConfig",
     "SimConfigError",
     "Simulator",
+    "SimulatorFleet",
+    "fleet_configs",
+    "lookback_seconds",
     "plan_config",
     "plan_limits",
+    "tenant_names",
 ]
