@@ -79,7 +79,11 @@ def flag_name(field: str) -> str:
 
 
 def _owner(field: str) -> type[BaseSettings]:
-    return AnalysisSettings if field in AnalysisSettings.model_fields else Settings
+    """The class declaring ``field``: the collector's, the analyst's, or the function's (``fanout_topic``)."""
+    if field in AnalysisSettings.model_fields:
+        return AnalysisSettings
+    only_the_function = field in FunctionSettings.model_fields and field not in Settings.model_fields
+    return FunctionSettings if only_the_function else Settings
 
 
 class Settings(FromSources):
@@ -402,6 +406,14 @@ class FunctionSettings(Settings):
     max_runtime: float | None = _with_default(Settings, "max_runtime", 480.0)  # under the 540 s function timeout
     max_pages: int | None = _with_default(Settings, "max_pages", 20)  # the original function's default
     storage_timeout: float = _with_default(Settings, "storage_timeout", 12.0)  # 4 calls after max_runtime: 48 s < 60 s
+    # checked where it is used (zdlogs.fanout.choose_topic): a check here would fail once per tenant of a fleet
+    fanout_topic: str = setting(
+        "",
+        env="ZDLOGS_FANOUT_TOPIC",
+        flag=False,
+        help="Fleet: the topic the function publishes one message per tenant to (projects/P/topics/T); "
+        "default: the topic of the trigger's event",
+    )
 
 
 class AnalysisSettings(FromSources):

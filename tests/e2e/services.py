@@ -21,6 +21,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "deploy/cloud_function/main.py"
 TOPIC = "zendesk-crm-trigger"
+TOPIC_PATH = f"projects/test/topics/{TOPIC}"  # the emulator's topic, as ZDLOGS_FANOUT_TOPIC names it
 
 
 def free_port() -> int:
@@ -86,6 +87,7 @@ class PubSub:
 
     def __init__(self, port: int):
         self.api = f"http://127.0.0.1:{port}/v1/projects/test"
+        self.host = f"127.0.0.1:{port}"  # what PUBSUB_EMULATOR_HOST is set to for a client of this emulator
 
     def push_to(self, function: Function) -> None:
         httpx.put(f"{self.api}/topics/{TOPIC}").raise_for_status()
