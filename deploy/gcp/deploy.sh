@@ -7,6 +7,9 @@
 # its service account gets a custom role holding only chronicle.logs.import on the SecOps project.
 # Every step looks first (describe) and creates only what is missing, so running it again updates in
 # place. `--dry-run` prints the gcloud commands without running anything.
+# With `--fleet FILE` it deploys instead a Cloud Run job collecting every tenant of a fleet config file
+# (docs/FLEET_DEPLOY.md): the file and each tenant's credential mounted from Secret Manager, the tenants
+# sharded over the job's tasks (`zdlogs run --shard auto`), and a Cloud Scheduler job running it hourly.
 set -Eeuo pipefail
 
 readonly PROG="deploy.sh"
@@ -16,6 +19,17 @@ readonly DEFAULT_PREFIX="zendesk/crm/"
 readonly IMPORT_ROLE_ID="zdlogsLogImporter"   # custom role: chronicle.logs.import only (SecOps project)
 readonly IMPORT_PERMISSION="chronicle.logs.import"
 readonly MAX_RUNTIME=480          # seconds of collection per run; the function's timeout is 540s
+readonly FLEET_CONFIG_PATH="/etc/zdlogs/fleet.yaml"  # where the job's container finds the fleet file
+readonly TENANT_SECRET_PREFIX="zdlogs-"            # /secrets/acme/... is the secret zdlogs-acme
+# Tenants per task for the default --tasks (ceil(tenants / 50), at least 1). An hourly pass of one tenant is
+# a few incremental pages, typically well under a minute, so 50 tenants at --parallel 4 fit in the 3300 s
+# task timeout with a wide margin; a failed or retried task (--max-retries 1) re-runs only its 50; and each
+# task is one container start and one image pull, which far more, smaller tasks would multiply for nothing.
+readonly TENANTS_PER_TASK=50
+readonly FLEET_APIS=(
+  run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com cloudscheduler.googleapis.com
+  secretmanager.googleapis.com iam.googleapis.com logging.googleapis.com
+)
 readonly APIS=(
   cloudfunctions.googleapis.com run.googleapis.com cloudbuild.googleapis.com artifactregistry.googleapis.com
   eventarc.googleapis.com pubsub.googleapis.com cloudscheduler.googleapis.com secretmanager.googleapis.com
@@ -90,6 +104,32 @@ Other:
   --assume-exists                with --dry-run: print the update path (as if every resource existed)
   -h, --help                     this text
 
+A fleet (many Zendesk accounts from one config file, docs/FLEET_DEPLOY.md):
+  deploy/gcp/deploy.sh --fleet FILE --project P --region R [--tasks N] [--parallelism T] [--parallel K] ...
+
+  Deploys, from this checkout's Dockerfile (gcloud run jobs deploy --source), the Cloud Run job NAME running
+  `zdlogs run --config /etc/zdlogs/fleet.yaml --shard auto --parallel K` in each of its N tasks; FILE is
+  stored as the secret zdlogs-fleet-config and mounted at /etc/zdlogs/fleet.yaml; the Cloud Scheduler job
+  NAME-schedule runs the job (POST .../jobs/NAME:run as zdlogs-collector@P.iam.gserviceaccount.com).
+  Every tenant's api_token_file / client_secret_file / bearer_token_file in FILE must be
+  /secrets/DIR/FILE (one directory per secret: Cloud Run mounts one secret per directory); it is mounted
+  from the Secret Manager secret zdlogs-DIR (latest version).
+  Must exist first: each secret zdlogs-DIR, with the credential as its latest version, e.g.
+    gcloud secrets create zdlogs-acme --project=P --data-file=./acme-client-secret
+  and, for a gs:// output, the bucket (pass --bucket B to give the collector's account objectAdmin on it).
+  The tenants' outputs and all other settings come from FILE; the flags of one account do not apply.
+
+  --fleet FILE                   the fleet config file (defaults: and tenants:)
+  --tasks N                      tasks of the job, each collecting every Nth tenant (default
+                                 ceil(tenants / 50), at least 1; at most the number of tenants)
+  --parallelism T                tasks running at once (default N; at most N)
+  --parallel K                   tenants collected at once in a task (default 4)
+  --task-timeout S               seconds a task may run (default 3300: it ends before the next hourly run)
+  --job-name NAME                default zdlogs-fleet
+  --config-secret NAME           default zdlogs-fleet-config
+  --bucket B                     optional: grant the collector's account objectAdmin on gs://B
+  --schedule CRON, --scheduler-job NAME, --dry-run, --assume-exists: as above
+
 Exit codes: 0 done, 1 a gcloud step failed (re-run after fixing: every step is idempotent), 2 bad arguments.
 EOF
 }
@@ -107,6 +147,8 @@ PROJECT="" REGION="" BUCKET="" BASE_URL="" AUTH_MODE="oauth" EMAIL="" CLIENT_ID=
 PREFIX="" SCHEDULE="0 * * * *" FUNCTION_NAME="zendesk-crm-to-gcs" TOPIC="zendesk-crm-trigger"
 SCHEDULER_JOB="" SECOPS_SA="" SECOPS_CAN_DELETE=0 RESOURCES="audit_logs,incremental_tickets" MAX_PAGES=100
 SINCE="" STAGING_DIR="" DRY_RUN=0 ASSUME_EXISTS=0 INGESTION="feed" SECOPS_INSTANCE="" SECOPS_ENDPOINT=""
+FLEET_FILE="" TASKS="" PARALLELISM="" PARALLEL=4 TASK_TIMEOUT=3300 JOB_NAME="zdlogs-fleet"
+CONFIG_SECRET="zdlogs-fleet-config" ONE_ACCOUNT_FLAGS=() FLEET_FLAGS=()
 
 parse_args() {
   local opt value
@@ -117,7 +159,7 @@ parse_args() {
       -h | --help) usage; exit 0 ;;
       --dry-run) DRY_RUN=1; shift; continue ;;
       --assume-exists) ASSUME_EXISTS=1; shift; continue ;;
-      --secops-can-delete) SECOPS_CAN_DELETE=1; shift; continue ;;
+      --secops-can-delete) SECOPS_CAN_DELETE=1; ONE_ACCOUNT_FLAGS+=("$1"); shift; continue ;;
       --*=*) value=${opt#*=}; opt=${opt%%=*}; shift ;;
       --*)
         (($# >= 2)) || die "$opt needs a value: pass $opt <value>"
@@ -127,6 +169,13 @@ parse_args() {
       *) die "unexpected argument (not shown, it may be a secret): every option starts with -- (see --help)" ;;
     esac
     case $opt in
+      --fleet) FLEET_FILE=$value ;;
+      --tasks) TASKS=$value ;;
+      --parallelism) PARALLELISM=$value ;;
+      --parallel) PARALLEL=$value ;;
+      --task-timeout) TASK_TIMEOUT=${value%s} ;;
+      --job-name) JOB_NAME=$value ;;
+      --config-secret) CONFIG_SECRET=$value ;;
       --project) PROJECT=$value ;;
       --region) REGION=$value ;;
       --bucket) BUCKET=$value ;;
@@ -152,6 +201,11 @@ parse_args() {
         die "$opt is not accepted (command lines are visible to other users): put the secret in a file and pass --secret-file PATH" ;;
       *) die "unknown option $opt: see --help" ;;
     esac
+    case $opt in
+      --fleet | --project | --region | --bucket | --schedule | --scheduler-job) ;;
+      --tasks | --parallelism | --parallel | --task-timeout | --job-name | --config-secret) FLEET_FLAGS+=("$opt") ;;
+      *) ONE_ACCOUNT_FLAGS+=("$opt") ;;
+    esac
   done
 }
 
@@ -160,6 +214,7 @@ require() {  # require VALUE FLAG HINT
 }
 
 validate_args() {
+  ((${#FLEET_FLAGS[@]} == 0)) || die "${FLEET_FLAGS[0]} only applies to a fleet: add --fleet FILE (see --help)"
   require "$PROJECT" --project "<your GCP project id>"
   require "$REGION" --region "<region, e.g. us-central1>"
   require "$BUCKET" --bucket "<bucket name, e.g. zendesk-crm-logs>"
@@ -552,8 +607,242 @@ summary() {
   note "Checkpoint: gs://$BUCKET/$STATE_KEY (outside the feed's prefix). Run now: gcloud scheduler jobs run $SCHEDULER_JOB --project=$PROJECT --location=$REGION"
 }
 
+# ---------------------------------------------------------------- --fleet: a Cloud Run job for many tenants
+
+TENANT_COUNT=0 FLEET_MOUNTS=() FLEET_SECRETS=() JOB_URI=""
+
+fleet_python() {  # the interpreter that reads FILE: this checkout's virtualenv (it has PyYAML), else python3
+  local python
+  for python in "$REPO_ROOT/.venv/bin/python" python3; do
+    if command -v "$python" >/dev/null && "$python" -c 'import yaml' 2>/dev/null; then
+      printf '%s' "$python"
+      return 0
+    fi
+  done
+  die "no python3 with PyYAML to read --fleet FILE: run 'make dev' (the .venv) or 'pip install pyyaml'"
+}
+
+# Prints "tenants N", then "mount PATH SECRET" for each credential file; or one line "error: ..." (exit 2).
+# Only the shape deploy needs is checked here: zdlogs checks the whole file when the job starts.
+read -r -d '' FLEET_READER <<'PY' || true
+import re, sys
+import yaml
+
+path, prefix, config_secret = sys.argv[1:4]
+problems, mounts = [], {}
+
+def fail(message):
+    print(f"error: {path}: {message}")
+    sys.exit(2)
+
+try:
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+except (OSError, UnicodeDecodeError) as exc:
+    fail(f"cannot be read ({exc.__class__.__name__}): give the path of the fleet config file")
+except yaml.YAMLError as exc:
+    mark = getattr(exc, "problem_mark", None)
+    fail(f"is not YAML{f' (line {mark.line + 1})' if mark else ''}: fix the file (zdlogs reads it as YAML)")
+tenants = data.get("tenants") if isinstance(data, dict) else None
+if not isinstance(tenants, dict) or not tenants:
+    fail("tenants: holds no tenant: a fleet file has tenants: with one 'name:' per Zendesk account")
+by_dir = {}
+for name, section in tenants.items():
+    for key, value in (section or {}).items() if isinstance(section, dict) else ():
+        if key not in ("api_token_file", "client_secret_file", "bearer_token_file"):
+            continue
+        where = f"tenants.{name}.{key}"
+        match = re.fullmatch(r"/secrets/([A-Za-z0-9_-]{1,200})/([A-Za-z0-9._-]+)", str(value))
+        if not str(value).startswith("/secrets/"):
+            problems.append(f"{where}: {value!r} is outside /secrets/: the job mounts credentials only under "
+                            f"/secrets/ - use /secrets/{name}/{key.removesuffix('_file').replace('_', '-')}")
+        elif not match:
+            problems.append(f"{where}: {value!r} is not /secrets/DIR/FILE: Cloud Run mounts one secret per "
+                            f"directory - use /secrets/{name}/{key.removesuffix('_file').replace('_', '-')}")
+        elif by_dir.setdefault(match[1], str(value)) != str(value):
+            problems.append(f"{where}: {value!r} shares /secrets/{match[1]}/ with {by_dir[match[1]]!r}: Cloud Run "
+                            f"mounts one secret per directory - give each credential its own directory")
+        elif prefix + match[1] == config_secret:
+            problems.append(f"{where}: /secrets/{match[1]}/ would be the secret {config_secret}, which holds "
+                            "the fleet file: rename the directory (or pass another --config-secret)")
+        else:
+            mounts[str(value)] = prefix + match[1]
+if problems:
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    fail(problems[0] + more)
+print(f"tenants {len(tenants)}")
+for mount, secret in sorted(mounts.items()):
+    print(f"mount {mount} {secret}")
+PY
+
+validate_fleet_args() {
+  ((${#ONE_ACCOUNT_FLAGS[@]} == 0)) ||
+    die "${ONE_ACCOUNT_FLAGS[0]} does not apply with --fleet: each tenant's settings are in FILE (drop the flag)"
+  require "$PROJECT" --project "<your GCP project id>"
+  require "$REGION" --region "<region, e.g. us-central1>"
+  [[ $PROJECT =~ ^[a-z][a-z0-9-]{4,28}[a-z0-9]$ ]] ||
+    die "--project '$PROJECT' is not a project id: use the id (lowercase, 6-30 chars), not the display name or number"
+  [[ $REGION =~ ^[a-z]+-[a-z]+[0-9]+$ ]] || die "--region '$REGION' is not a region: use e.g. us-central1 or europe-west1"
+  BUCKET=${BUCKET#gs://}
+  BUCKET=${BUCKET%/}
+  [[ -z $BUCKET || $BUCKET =~ ^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$ ]] ||
+    die "--bucket '$BUCKET' is not a bucket name: 3-63 lowercase letters, digits, '-', '_' or '.', no gs:// path"
+  [[ -f $FLEET_FILE && -r $FLEET_FILE ]] || die "--fleet '$FLEET_FILE' is not a readable file: check the path"
+  [[ $JOB_NAME =~ ^[a-z]([a-z0-9-]{0,47}[a-z0-9])?$ ]] ||
+    die "--job-name '$JOB_NAME' is not valid: lowercase letters, digits and '-', at most 49 chars, a letter first"
+  [[ $CONFIG_SECRET =~ ^[A-Za-z0-9_-]{1,255}$ ]] ||
+    die "--config-secret '$CONFIG_SECRET' is not a secret id: letters, digits, '-' and '_' only"
+  SCHEDULER_JOB=${SCHEDULER_JOB:-$JOB_NAME-schedule}
+  [[ $SCHEDULER_JOB =~ ^[A-Za-z0-9_-]{1,500}$ ]] ||
+    die "--scheduler-job '$SCHEDULER_JOB' is not valid: letters, digits, '-' and '_' only"
+  local fields
+  read -r -a fields <<<"$SCHEDULE"
+  ((${#fields[@]} == 5)) || die "--schedule '$SCHEDULE' is not a 5-field cron expression: e.g. \"0 * * * *\" (hourly)"
+  [[ $PARALLEL =~ ^[1-9][0-9]{0,2}$ ]] || die "--parallel '$PARALLEL' is not a positive integer: e.g. --parallel 4"
+  [[ $TASK_TIMEOUT =~ ^[1-9][0-9]{1,5}$ ]] ||
+    die "--task-timeout '$TASK_TIMEOUT' is not a number of seconds: e.g. --task-timeout 3300"
+  # an hourly (or more frequent) schedule: a task still running at the next run would overlap it
+  [[ ${fields[1]} != "*" ]] || ((TASK_TIMEOUT < 3600)) ||
+    die "--task-timeout $TASK_TIMEOUT reaches the next run of the schedule '$SCHEDULE': use less than 3600 (default 3300)"
+  ((!ASSUME_EXISTS || DRY_RUN)) || die "--assume-exists only applies to --dry-run: add --dry-run"
+  read_fleet
+  [[ -z $TASKS ]] || [[ $TASKS =~ ^[1-9][0-9]{0,4}$ ]] || die "--tasks '$TASKS' is not a positive integer: e.g. --tasks 2"
+  TASKS=${TASKS:-$(((TENANT_COUNT + TENANTS_PER_TASK - 1) / TENANTS_PER_TASK))}
+  ((TASKS <= TENANT_COUNT)) ||
+    die "--tasks $TASKS is more than the $TENANT_COUNT tenants of $FLEET_FILE: some tasks would collect none (use at most $TENANT_COUNT)"
+  [[ -z $PARALLELISM ]] || [[ $PARALLELISM =~ ^[1-9][0-9]{0,4}$ ]] ||
+    die "--parallelism '$PARALLELISM' is not a positive integer: e.g. --parallelism $TASKS"
+  PARALLELISM=${PARALLELISM:-$TASKS}
+  ((PARALLELISM <= TASKS)) || die "--parallelism $PARALLELISM is more than --tasks $TASKS: Cloud Run needs at most $TASKS"
+  ((DRY_RUN)) || command -v gcloud >/dev/null || die "gcloud not found: install the Google Cloud SDK (or use --dry-run)"
+}
+
+read_fleet() {  # TENANT_COUNT, and FLEET_MOUNTS[i] (a path under /secrets/) mounted from FLEET_SECRETS[i]
+  local python output line kind
+  python=$(fleet_python)
+  output=$("$python" -c "$FLEET_READER" "$FLEET_FILE" "$TENANT_SECRET_PREFIX" "$CONFIG_SECRET") || {
+    [[ $output == error:* ]] || output="error: --fleet $FLEET_FILE could not be read: run $python on it to see why"
+    die "${output#error: }"
+  }
+  while read -r kind line; do
+    case $kind in
+      tenants) TENANT_COUNT=$line ;;
+      mount) FLEET_MOUNTS+=("${line%% *}") FLEET_SECRETS+=("${line#* }") ;;
+    esac
+  done <<<"$output"
+}
+
+HAVE_CONFIG_SECRET=0 MISSING_SECRETS=()
+
+discover_fleet() {  # look before changing anything; --dry-run looks nowhere and assumes per --assume-exists
+  STEP="look up existing resources"
+  if ((DRY_RUN)); then
+    HAVE_SA=$ASSUME_EXISTS HAVE_CONFIG_SECRET=$ASSUME_EXISTS HAVE_JOB=$ASSUME_EXISTS
+    ((ASSUME_EXISTS)) || note "a real run first checks that the secrets ${FLEET_SECRETS[*]:-(none)} exist"
+    return 0
+  fi
+  if exists gcloud iam service-accounts describe "$SA_EMAIL" --project="$PROJECT" --format='value(email)'; then
+    HAVE_SA=1
+  fi
+  if exists gcloud secrets describe "$CONFIG_SECRET" --project="$PROJECT" --format='value(name)'; then
+    HAVE_CONFIG_SECRET=1
+  fi
+  if exists gcloud scheduler jobs describe "$SCHEDULER_JOB" --project="$PROJECT" --location="$REGION" \
+    --format='value(name)'; then
+    HAVE_JOB=1
+  fi
+  local secret
+  for secret in "${FLEET_SECRETS[@]}"; do
+    exists gcloud secrets versions describe latest --secret="$secret" --project="$PROJECT" --format='value(name)' ||
+      MISSING_SECRETS+=("$secret")
+  done
+  ((${#MISSING_SECRETS[@]} == 0)) ||
+    die "secret ${MISSING_SECRETS[0]} (of $FLEET_FILE) has no version in $PROJECT: create it first, e.g. gcloud secrets create ${MISSING_SECRETS[0]} --project=$PROJECT --data-file=FILE (${#MISSING_SECRETS[@]} missing: ${MISSING_SECRETS[*]})"
+}
+
+ensure_fleet_account() {
+  STEP="service account $SA_EMAIL"
+  if ((HAVE_SA)); then
+    note "service account $SA_EMAIL exists: kept"
+  else
+    run gcloud iam service-accounts create "$SA_ID" --project="$PROJECT" --display-name="zdlogs Zendesk collector" \
+      --description="Cloud Run job $JOB_NAME: collects the Zendesk fleet of $(basename "$FLEET_FILE")"
+  fi
+  STEP="roles of $SA_EMAIL"
+  run_iam gcloud projects add-iam-policy-binding "$PROJECT" --member="serviceAccount:$SA_EMAIL" \
+    --role=roles/logging.logWriter --condition=None --format=none
+  [[ -z $BUCKET ]] || run_iam gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" \
+    --member="serviceAccount:$SA_EMAIL" --role=roles/storage.objectAdmin --format=none
+}
+
+ensure_fleet_secrets() {  # the fleet file as a secret (a new version each run), and read access to every secret
+  STEP="secret $CONFIG_SECRET"
+  ((HAVE_CONFIG_SECRET)) ||
+    run gcloud secrets create "$CONFIG_SECRET" --project="$PROJECT" --replication-policy=automatic
+  run gcloud secrets versions add "$CONFIG_SECRET" --project="$PROJECT" --data-file="$FLEET_FILE"
+  local secret
+  for secret in "$CONFIG_SECRET" "${FLEET_SECRETS[@]}"; do
+    STEP="read access to secret $secret"
+    run_iam gcloud secrets add-iam-policy-binding "$secret" --project="$PROJECT" \
+      --member="serviceAccount:$SA_EMAIL" --role=roles/secretmanager.secretAccessor --format=none
+  done
+}
+
+deploy_fleet_job() {  # one --set-secrets per mount: each is a file in its own directory (one secret per directory)
+  STEP="Cloud Run job $JOB_NAME"
+  local secrets=("--set-secrets=$FLEET_CONFIG_PATH=$CONFIG_SECRET:latest") index
+  for index in "${!FLEET_MOUNTS[@]}"; do
+    secrets+=("--set-secrets=${FLEET_MOUNTS[index]}=${FLEET_SECRETS[index]}:latest")
+  done
+  run gcloud run jobs deploy "$JOB_NAME" --project="$PROJECT" --region="$REGION" --source="$REPO_ROOT" \
+    --service-account="$SA_EMAIL" --tasks="$TASKS" --parallelism="$PARALLELISM" \
+    --task-timeout="${TASK_TIMEOUT}s" --max-retries=1 --cpu=1 --memory=1Gi \
+    --args="--log-format,json,run,--config,$FLEET_CONFIG_PATH,--shard,auto,--parallel,$PARALLEL" "${secrets[@]}"
+  STEP="invoker role on $JOB_NAME"
+  # Cloud Scheduler calls the Cloud Run Admin API as the collector's account: it needs run.jobs.run on the job.
+  run_iam gcloud run jobs add-iam-policy-binding "$JOB_NAME" --project="$PROJECT" --region="$REGION" \
+    --member="serviceAccount:$SA_EMAIL" --role=roles/run.invoker
+}
+
+ensure_fleet_schedule() {
+  STEP="scheduler job $SCHEDULER_JOB"
+  local verb=create
+  ((!HAVE_JOB)) || verb=update
+  JOB_URI="https://run.googleapis.com/v2/projects/$PROJECT/locations/$REGION/jobs/$JOB_NAME:run"
+  run gcloud scheduler jobs "$verb" http "$SCHEDULER_JOB" --project="$PROJECT" --location="$REGION" \
+    --schedule="$SCHEDULE" --time-zone=Etc/UTC --uri="$JOB_URI" --http-method=POST \
+    --oauth-service-account-email="$SA_EMAIL" \
+    --description="Runs the Cloud Run job $JOB_NAME (zdlogs): one incremental pass over every tenant of the fleet"
+}
+
+fleet_summary() {
+  local verb="Deployed"
+  ((!DRY_RUN)) || verb="Dry run (nothing was changed) for"
+  note "$verb the Cloud Run job $JOB_NAME in $PROJECT/$REGION: $TENANT_COUNT tenants over $TASKS tasks ($PARALLELISM at once, $PARALLEL tenants at once per task), run by $SCHEDULER_JOB on \"$SCHEDULE\" (UTC)."
+  note "Run now: gcloud run jobs execute $JOB_NAME --project=$PROJECT --region=$REGION"
+}
+
+main_fleet() {
+  validate_fleet_args
+  SA_EMAIL="$SA_ID@$PROJECT.iam.gserviceaccount.com"
+  export CLOUDSDK_CORE_DISABLE_PROMPTS=1
+  trap 'on_error $?' ERR
+  STEP="enable APIs"
+  run gcloud services enable "${FLEET_APIS[@]}" --project="$PROJECT"
+  discover_fleet
+  ensure_fleet_account
+  ensure_fleet_secrets
+  deploy_fleet_job
+  ensure_fleet_schedule
+  fleet_summary
+}
+
 main() {
   parse_args "$@"
+  if [[ -n $FLEET_FILE ]]; then
+    main_fleet
+    return 0
+  fi
   validate_args
   derive_names
   export CLOUDSDK_CORE_DISABLE_PROMPTS=1
