@@ -48,7 +48,7 @@ log = structlog.get_logger(__name__)
 TENANT_NAME = re.compile(r"[a-z0-9-]{1,63}")
 ACCOUNT = ("base_url", "email", "client_id", "auth_mode", "api_token", "bearer_token", "client_secret")
 SHARED_ACCOUNT = ("email", "client_id", "auth_mode")  # may be a default; the URL and the secrets may not
-FLEET_WIDE = (CONFIG_FIELD, "metrics_file")  # one per run of the fleet, not per tenant
+FLEET_WIDE = (CONFIG_FIELD, "metrics_file", "fanout_topic")  # one per run of the fleet, not per tenant
 
 
 @dataclass(frozen=True)
