@@ -13,13 +13,17 @@ import subprocess
 import sys
 import termios
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import orjson
+import yaml
 
 from tests.conftest import CANARY_EMAIL, CANARY_TOKEN, leaked
 from zdlogs.config import Settings, load_settings
-from zdlogs.simulator import SimConfig
+from zdlogs.simulator import SimConfig, Simulator
 
 DATA_PREFIX = "zendesk/crm/"
 
@@ -134,3 +138,53 @@ def on_a_terminal(
 def plain(shown: str) -> str:
     """Terminal output without its colour and cursor escapes, with plain newlines."""
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07", "", shown).replace("\r\n", "\n")
+
+
+@contextmanager
+def fleet_simulators(names: tuple[str, ...], seed: int = 100, **overrides: Any) -> Iterator[dict[str, Simulator]]:
+    """One simulated account per tenant: its own seed (so its own records) and its own credentials."""
+    started: dict[str, Simulator] = {}
+    try:
+        for index, name in enumerate(names):
+            values = {"audit_logs": 300, "tickets": 40, **overrides}
+            config = sim_config(seed=seed + index, email=f"admin@{name}.example.com", **values)
+            config.api_token = f"token-of-{name}"
+            started[name] = Simulator(config).start()
+        yield started
+    finally:
+        for simulator in started.values():
+            simulator.stop()
+
+
+def fleet_file(tmp_path: Path, sims: dict[str, Simulator], tokens: dict[str, str] | None = None) -> Path:
+    """The fleet config a provider would write: shared settings in defaults, each tenant's account and token
+    file in its own section; ``tokens`` gives a tenant a token its account refuses."""
+    tokens = tokens or {}
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(exist_ok=True)
+    tenants = {}
+    for name, simulator in sims.items():
+        (secrets / name).write_text(tokens.get(name, simulator.config.api_token) + "\n")
+        tenants[name] = {
+            "base_url": simulator.url,
+            "email": simulator.config.email,
+            "api_token_file": str(secrets / name),
+        }
+    defaults = {
+        "auth_mode": "token",
+        "output": str(tmp_path / "out"),
+        "lookback_seconds": 40 * 86400,
+        "settle_seconds": 1,
+        "max_pages": 10_000,
+        "incremental_limit": 10_000,
+        "rate_share": 1.0,
+        "http_timeout": 5,
+    }
+    path = tmp_path / "fleet.yaml"
+    path.write_text(yaml.safe_dump({"defaults": defaults, "tenants": tenants}))
+    return path
+
+
+def no_account_env() -> dict[str, str]:
+    """This process's environment without any ZENDESK_ or ZDLOGS_ variable: a fleet refuses an account there."""
+    return {key: value for key, value in os.environ.items() if not key.startswith(("ZENDESK_", "ZDLOGS_"))}

@@ -5,7 +5,6 @@ same topic; each tenant is collected by its own execution; duplicates and a refu
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,9 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.e2e.helpers import audit_ids, duplicates, sim_config, ticket_versions
+from tests.e2e.helpers import (
+    audit_ids,
+    duplicates,
+    fleet_file,
+    no_account_env,
+    sim_config,
+    ticket_versions,
+)
 from tests.e2e.services import TOPIC_PATH, Function, PubSub, pubsub_emulator
 from zdlogs.simulator import Simulator
 
@@ -48,36 +53,9 @@ def wait_until(done: Callable[[], bool], timeout: float = 90) -> None:
         time.sleep(0.5)
 
 
-def fleet_file(tmp_path: Path, sims: dict[str, Simulator], tokens: dict[str, str]) -> Path:
-    """Shared settings in defaults, each tenant's account and token file in its own section."""
-    secrets = tmp_path / "secrets"
-    secrets.mkdir()
-    tenants = {}
-    for name, simulator in sims.items():
-        (secrets / name).write_text(tokens.get(name, simulator.config.api_token) + "\n")
-        tenants[name] = {
-            "base_url": simulator.url,
-            "email": simulator.config.email,
-            "api_token_file": str(secrets / name),
-        }
-    defaults = {
-        "auth_mode": "token",
-        "output": str(tmp_path / "out"),
-        "lookback_seconds": 40 * 86400,
-        "settle_seconds": 1,
-        "max_pages": 10_000,
-        "incremental_limit": 10_000,
-        "rate_share": 1.0,
-        "http_timeout": 5,
-    }
-    path = tmp_path / "fleet.yaml"
-    path.write_text(yaml.safe_dump({"defaults": defaults, "tenants": tenants}))
-    return path
-
-
 def function_env(config: Path, pubsub: PubSub) -> dict[str, str]:
     """No account in the environment (a fleet refuses one there): the fleet file, the emulator, the topic."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ZENDESK_", "ZDLOGS_"))}
+    env = no_account_env()
     env.update(ZDLOGS_CONFIG=str(config), PUBSUB_EMULATOR_HOST=pubsub.host, ZDLOGS_FANOUT_TOPIC=TOPIC_PATH)
     return env
 

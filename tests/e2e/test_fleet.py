@@ -4,82 +4,39 @@ each with its own credentials and data; a tenant whose Zendesk refuses its crede
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
-from tests.e2e.helpers import audit_ids, duplicates, sim_config, zdlogs
+from tests.e2e.helpers import (
+    audit_ids,
+    duplicates,
+    fleet_file,
+    fleet_simulators,
+    no_account_env,
+    zdlogs,
+)
 from zdlogs.simulator import FaultConfig, Simulator
 
 TENANTS = ("acme", "globex", "initech")
 
 
-@contextmanager
-def simulators(names: tuple[str, ...], **overrides: Any) -> Iterator[dict[str, Simulator]]:
-    """One simulated account per tenant: its own seed (so its own records) and its own credentials."""
-    started: dict[str, Simulator] = {}
-    try:
-        for index, name in enumerate(names):
-            values = {"audit_logs": 300, "tickets": 40, **overrides}
-            config = sim_config(seed=100 + index, email=f"admin@{name}.example.com", **values)
-            config.api_token = f"token-of-{name}"
-            started[name] = Simulator(config).start()
-        yield started
-    finally:
-        for simulator in started.values():
-            simulator.stop()
-
-
 @pytest.fixture
 def sims() -> Iterator[dict[str, Simulator]]:
-    with simulators(TENANTS) as started:
+    with fleet_simulators(TENANTS) as started:
         yield started
-
-
-def fleet_file(tmp_path: Path, sims: dict[str, Simulator], tokens: dict[str, str] | None = None) -> Path:
-    """The fleet config a provider would write: shared settings in defaults, the account in each tenant."""
-    tokens = tokens or {}
-    secrets = tmp_path / "secrets"
-    secrets.mkdir(exist_ok=True)
-    tenants = {}
-    for name, simulator in sims.items():
-        (secrets / name).write_text(tokens.get(name, simulator.config.api_token) + "\n")
-        tenants[name] = {
-            "base_url": simulator.url,
-            "email": simulator.config.email,
-            "api_token_file": str(secrets / name),
-        }
-    defaults = {
-        "auth_mode": "token",
-        "output": str(tmp_path / "out"),
-        "lookback_seconds": 40 * 86400,
-        "settle_seconds": 1,
-        "incremental_limit": 10_000,
-        "rate_share": 1.0,
-        "http_timeout": 5,
-    }
-    path = tmp_path / "fleet.yaml"
-    path.write_text(yaml.safe_dump({"defaults": defaults, "tenants": tenants}))
-    return path
-
-
-def clean_env() -> dict[str, str]:
-    return {key: value for key, value in os.environ.items() if not key.startswith(("ZENDESK_", "ZDLOGS_"))}
 
 
 def test_every_tenant_is_collected_under_its_own_prefix_from_its_own_account(
     tmp_path: Path, sims: dict[str, Simulator]
 ) -> None:
-    result = zdlogs("run", "--config", str(fleet_file(tmp_path, sims)), "--parallel", "2", env=clean_env())
+    result = zdlogs("run", "--config", str(fleet_file(tmp_path, sims)), "--parallel", "2", env=no_account_env())
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
     assert sorted(child.name for child in out.iterdir()) == sorted(TENANTS)
@@ -96,7 +53,7 @@ def test_a_tenant_whose_credential_is_refused_fails_alone_with_exit_4(
     tmp_path: Path, sims: dict[str, Simulator]
 ) -> None:
     path = fleet_file(tmp_path, sims, tokens={"globex": "a-revoked-token"})
-    result = zdlogs("run", "--config", str(path), env=clean_env())
+    result = zdlogs("run", "--config", str(path), env=no_account_env())
     assert result.returncode == 4, result.stderr
     assert "1 of 3 tenants failed - globex:" in result.stderr
     assert "a-revoked-token" not in result.stdout + result.stderr
@@ -107,17 +64,17 @@ def test_a_tenant_whose_credential_is_refused_fails_alone_with_exit_4(
 
 def test_every_tenant_refused_is_exit_1(tmp_path: Path, sims: dict[str, Simulator]) -> None:
     path = fleet_file(tmp_path, sims, tokens=dict.fromkeys(TENANTS, "wrong"))
-    result = zdlogs("run", "--config", str(path), env=clean_env())
+    result = zdlogs("run", "--config", str(path), env=no_account_env())
     assert result.returncode == 1 and "all 3 tenants failed" in result.stderr, result.stderr
 
 
 def test_tenant_and_shard_choose_what_this_process_collects(tmp_path: Path, sims: dict[str, Simulator]) -> None:
     path = fleet_file(tmp_path, sims)
-    env = {**clean_env(), "CLOUD_RUN_TASK_INDEX": "1", "CLOUD_RUN_TASK_COUNT": "2"}
+    env = {**no_account_env(), "CLOUD_RUN_TASK_INDEX": "1", "CLOUD_RUN_TASK_COUNT": "2"}
     result = zdlogs("run", "--config", str(path), "--shard", "auto", env=env)
     assert result.returncode == 0, result.stderr
     assert sorted(child.name for child in (tmp_path / "out").iterdir()) == ["globex"]  # position 1 of 3, mod 2
-    result = zdlogs("run", "--config", str(path), "--tenant", "initech", env=clean_env())
+    result = zdlogs("run", "--config", str(path), "--tenant", "initech", env=no_account_env())
     assert result.returncode == 0, result.stderr
     assert sorted(child.name for child in (tmp_path / "out").iterdir()) == ["globex", "initech"]
 
@@ -134,7 +91,7 @@ def test_a_bad_fleet_file_is_one_line_per_problem_before_any_request(
             }
         )
     )
-    result = zdlogs("run", "--config", str(path), env=clean_env())
+    result = zdlogs("run", "--config", str(path), env=no_account_env())
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if not line.startswith("{")]
     assert any("defaults.api_token: names one Zendesk account" in line for line in lines), lines
@@ -147,14 +104,14 @@ def test_status_reads_every_tenant_and_names_the_one_that_needs_attention(
     tmp_path: Path, sims: dict[str, Simulator]
 ) -> None:
     path = fleet_file(tmp_path, sims, tokens={"globex": "a-revoked-token"})
-    zdlogs("run", "--config", str(path), env=clean_env())
-    shown = zdlogs("status", "--config", str(path), env=clean_env())
+    zdlogs("run", "--config", str(path), env=no_account_env())
+    shown = zdlogs("status", "--config", str(path), env=no_account_env())
     assert shown.returncode == 6, shown.stderr
     assert [line for line in shown.stdout.splitlines() if line.startswith("tenant ")] == [
         f"tenant {n}" for n in TENANTS
     ]
     assert "1 of 3 tenants need attention - globex:" in shown.stderr
-    as_json = zdlogs("status", "--config", str(path), "--format", "json", "--tenant", "acme", env=clean_env())
+    as_json = zdlogs("status", "--config", str(path), "--format", "json", "--tenant", "acme", env=no_account_env())
     document = json.loads(as_json.stdout)
     assert as_json.returncode == 0 and document["healthy"] is True and list(document["tenants"]) == ["acme"]
     assert document["tenants"]["acme"]["output"].endswith("/acme")
@@ -165,11 +122,11 @@ def test_shards_run_as_concurrent_tasks_one_killed_mid_round_lose_and_repeat_not
     finishes the round. Every tenant then holds its account's records exactly once, under its own prefix."""
     names = ("acme", "globex", "initech", "umbrella")
     slow = FaultConfig(slow_rate=1.0, slow_seconds=0.03)
-    with simulators(names, audit_logs=2500, faults=slow) as sims:
+    with fleet_simulators(names, audit_logs=2500, faults=slow) as sims:
         path = fleet_file(tmp_path, sims)
 
         def task(index: int) -> subprocess.Popen:
-            env = {**clean_env(), "CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "2"}
+            env = {**no_account_env(), "CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "2"}
             command = [sys.executable, "-m", "zdlogs", "run", "--config", str(path), "--shard", "auto"]
             return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -195,15 +152,21 @@ def test_shards_run_as_concurrent_tasks_one_killed_mid_round_lose_and_repeat_not
 
 def test_export_and_report_read_one_tenant_of_the_fleet(tmp_path: Path, sims: dict[str, Simulator]) -> None:
     path = fleet_file(tmp_path, sims)
-    assert zdlogs("run", "--config", str(path), env=clean_env()).returncode == 0
-    exported = zdlogs("export", "csv", "--config", str(path), "--tenant", "globex", env=clean_env())
+    assert zdlogs("run", "--config", str(path), env=no_account_env()).returncode == 0
+    exported = zdlogs("export", "csv", "--config", str(path), "--tenant", "globex", env=no_account_env())
     assert exported.returncode == 0, exported.stderr
     rows = exported.stdout.splitlines()[1:]
     assert len(rows) == len(sims["globex"].truth()["audit_logs"])
     report = zdlogs(
-        "report", "activity", "--tenant", "acme", "--format", "json", env={**clean_env(), "ZDLOGS_CONFIG": str(path)}
+        "report",
+        "activity",
+        "--tenant",
+        "acme",
+        "--format",
+        "json",
+        env={**no_account_env(), "ZDLOGS_CONFIG": str(path)},
     )
     assert report.returncode == 0, report.stderr
     assert json.loads(report.stdout)["summary"]["records"] == len(sims["acme"].truth()["audit_logs"])
-    alone = zdlogs("export", "csv", "--tenant", "acme", env=clean_env())
+    alone = zdlogs("export", "csv", "--tenant", "acme", env=no_account_env())
     assert alone.returncode == 2 and "--tenant acme needs the fleet's file: give --config FILE" in alone.stderr
