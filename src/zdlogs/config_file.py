@@ -268,10 +268,10 @@ def check_keys(path: Path, data: Mapping[Any, Any]) -> None:
         if key == CONFIG_FIELD:
             raise ConfigError(f"{path}: {key} names the config file itself: give it with {_where_config()} instead")
         if key not in valid:
-            raise ConfigError(f"{path}: unknown setting {str(key)!r}{_suggestion(str(key), valid)}")
+            raise ConfigError(f"{path}: unknown setting {str(key)!r}{suggestion(str(key), valid)}")
 
 
-def _suggestion(key: str, valid: list[str]) -> str:
+def suggestion(key: str, valid: list[str]) -> str:
     """``: did you mean 'max_pages'?``: the field whose env name the key is (``MAX_PAGES``), else the nearest."""
     by_env = {env.lower(): field for field in valid for env in _info(field).env}
     typed = key.strip().lower().replace("-", "_")

@@ -37,7 +37,7 @@ from pydantic import ValidationError
 
 from zdlogs import logs
 from zdlogs.config import Settings
-from zdlogs.config_file import CONFIG_FIELD, FLEET_KEYS, config_keys, expand, read_secret
+from zdlogs.config_file import CONFIG_FIELD, FLEET_KEYS, config_keys, expand, read_secret, suggestion
 from zdlogs.declare import declared, secret_twins
 from zdlogs.errors import CollectionFailed, ConfigError, PartialFailure, ZdlogsError
 from zdlogs.pipeline import collect
@@ -68,23 +68,19 @@ def load_fleet(
 ) -> Fleet:
     """Every tenant's settings (``settings_class``: the function's have their own defaults), or one ConfigError
     listing every problem of the file (one line each)."""
-    problems = [f"{path}: {line}" for line in _shape_problems(data)]
-    problems += [f"{path}: {line}" for line in _outside_problems({k: v for k, v in flags.items() if v is not None})]
+    given = {key: value for key, value in flags.items() if value is not None}
+    problems = [f"{path}: {line}" for line in [*_shape_problems(data), *_outside_problems(given)]]
     defaults, tenants = data.get("defaults") or {}, data.get("tenants") or {}
     if not isinstance(defaults, dict) or not isinstance(tenants, dict):
         raise ConfigError("\n".join(problems))
-    given = {key: value for key, value in flags.items() if value is not None}
-    usable = {
-        key: value
-        for key, value in defaults.items()
-        if key in Settings.model_fields and key not in refused_in_defaults()
-    }
+    fields = settings_class.model_fields
+    usable = {key: value for key, value in defaults.items() if key in fields and key not in refused_in_defaults()}
     base = _from_defaults(path, usable)
     built: dict[str, Settings] = {}
     for name, section in tenants.items():
         if not isinstance(section, dict | None) or any(key in FLEET_WIDE for key in section or {}):
             continue  # its problem is listed already
-        own = {key: value for key, value in (section or {}).items() if key in Settings.model_fields}
+        own = {key: value for key, value in (section or {}).items() if key in fields}
         settings, lines = _tenant(path, str(name), own, (base, given), settings_class)
         problems += lines
         if settings is not None:
@@ -123,14 +119,12 @@ def refused_in_defaults() -> tuple[str, ...]:
 
 
 def _key_problems(where: str, section: Mapping[str, Any], refused: tuple[str, ...]) -> list[str]:
-    from zdlogs.config_file import _suggestion
-
     valid, lines = config_keys(), []
     for key in section:
         if key in refused:
             lines.append(f"{where}.{key}: {_why_refused(str(key), where)}")
         elif key not in valid and key != CONFIG_FIELD:
-            lines.append(f"{where}: unknown setting {str(key)!r}{_suggestion(str(key), valid)}")
+            lines.append(f"{where}: unknown setting {str(key)!r}{suggestion(str(key), valid)}")
     return lines
 
 
