@@ -63,8 +63,10 @@ def test_each_tenant_is_one_path_segment_below_the_shared_output(output: str, ex
 def test_a_tenant_s_own_output_is_kept_and_a_secops_output_splits_the_state_instead() -> None:
     own = fleet({"tenants": {"acme": {**ACME, "output": "gs://acme-only/"}}}).tenants["acme"]
     assert own.output == "gs://acme-only/"
-    secops = fleet({"defaults": {"output": "secops://p/us/i"}, "tenants": {"acme": ACME}}).tenants["acme"]
+    data = {"defaults": {"output": "secops://p/us/i", "secops_labels": "team=soc"}, "tenants": {"acme": ACME}}
+    secops = fleet(data).tenants["acme"]
     assert secops.output == "secops://p/us/i" and secops.secops_state.rstrip("/").endswith("/acme")
+    assert secops.secops_labels == {"zdlogs_tenant": "acme", "team": "soc"}
 
 
 def test_a_secret_file_is_read_and_named_by_tenant_and_key_when_missing(tmp_path: Path) -> None:

@@ -52,6 +52,10 @@ _NAMES_SCHEMA: JsonDict = {"anyOf": [{"type": "array", "items": {"type": "string
 _TIME_SCHEMA: JsonDict = {
     "anyOf": [{"type": "string", "examples": ["2026-01-01", "2026-01-01T08:00:00+02:00"]}, {"type": "null"}]
 }
+_LABELS_SCHEMA: JsonDict = {
+    "description": "KEY=VALUE[,KEY=VALUE...], or a mapping of KEY: VALUE",
+    "anyOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"type": "string"}}],
+}
 
 
 def _with_default(settings_class: type[BaseSettings], field: str, default: Any) -> Any:
@@ -210,6 +214,15 @@ class Settings(FromSources):
     secops_forwarder: str = setting(
         "", env="ZDLOGS_SECOPS_FORWARDER", help="secops:// output: forwarder id or resource name to tag logs"
     )
+    secops_namespace: str = setting(
+        "",
+        env="ZDLOGS_SECOPS_NAMESPACE",
+        help="secops:// output: environment namespace of every entry (the data domain SecOps tags it with)",
+        pattern=r"^[A-Za-z0-9._-]*$",
+    )
+    secops_labels: Annotated[dict[str, str], NoDecode, WithJsonSchema(_LABELS_SCHEMA)] = setting(
+        {}, env="ZDLOGS_SECOPS_LABELS", help="secops:// output: labels of every entry, KEY=VALUE[,KEY=VALUE...]"
+    )
     secops_batch_bytes: int = setting(
         DEFAULT_SECOPS_BATCH_BYTES,
         env="ZDLOGS_SECOPS_BATCH_BYTES",
@@ -237,6 +250,17 @@ class Settings(FromSources):
             return cls(**given)
         except ValidationError as exc:
             raise ConfigError(_describe(exc, cls, given)) from None
+
+    @field_validator("secops_labels", mode="before")
+    @classmethod
+    def _split_labels(cls, value: Any) -> Any:
+        """``team=soc,region=eu`` (the environment's and a flag's form) as a mapping; a YAML mapping as it is."""
+        if not isinstance(value, str):
+            return value
+        pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+        if any(not key.strip() or not sep for key, sep, _ in pairs):
+            raise ValueError(f"{value!r} is not KEY=VALUE[,KEY=VALUE...]: write e.g. team=soc,region=eu")
+        return {key.strip(): label.strip() for key, _, label in pairs}
 
     @field_validator("resources", mode="before")
     @classmethod

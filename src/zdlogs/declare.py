@@ -85,7 +85,7 @@ def shown_value(value: Any) -> str:
     """A default as the help and the README write it: nothing set is a dash, booleans lower case."""
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
-    if value in ("", None):
+    if value in ("", None) or value == {}:
         return NOT_SET
     if isinstance(value, bool):
         return str(value).lower()

@@ -48,6 +48,7 @@ log = structlog.get_logger(__name__)
 TENANT_NAME = re.compile(r"[a-z0-9-]{1,63}")
 ACCOUNT = ("base_url", "email", "client_id", "auth_mode", "api_token", "bearer_token", "client_secret")
 SHARED_ACCOUNT = ("email", "client_id", "auth_mode")  # may be a default; the URL and the secrets may not
+TENANT_LABEL = "zdlogs_tenant"  # the SecOps label naming a fleet's tenant on each of its entries
 FLEET_WIDE = (CONFIG_FIELD, "metrics_file", "fanout_topic")  # one per run of the fleet, not per tenant
 
 
@@ -206,14 +207,15 @@ def _message(error: Mapping[str, Any]) -> str:
 
 
 def _placed(settings: Settings, name: str, section: Mapping[str, Any]) -> Settings:
-    """Without an ``output`` of its own, the tenant's objects go under ``OUTPUT/<tenant>/``; a ``secops://``
-    output is one instance for all, so there the tenant's checkpoints go under ``SECOPS_STATE/<tenant>/``."""
-    if "output" in section:
+    """Without an ``output`` of its own, the tenant's objects go under ``OUTPUT/<tenant>/``. A ``secops://``
+    output is one instance for all, so there the tenant's checkpoints go under ``SECOPS_STATE/<tenant>/`` and its
+    entries carry the label ``zdlogs_tenant: <tenant>`` (beside its own ``secops_labels``)."""
+    if "output" in section and not settings.output.startswith("secops://"):
         return settings
     if settings.output.startswith("secops://"):
-        if "secops_state" in section:
-            return settings
-        return settings.model_copy(update={"secops_state": under(settings.secops_state, name)})
+        labels = {TENANT_LABEL: name, **settings.secops_labels}  # SecOps searches tell the tenants apart
+        state = settings.secops_state if "secops_state" in section else under(settings.secops_state, name)
+        return settings.model_copy(update={"secops_state": state, "secops_labels": labels})
     return settings.model_copy(update={"output": under(settings.output, name)})
 
 

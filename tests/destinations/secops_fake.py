@@ -10,7 +10,8 @@ It serves the two endpoints a ``secops://`` output talks to:
 * ``POST /v1alpha/projects/P/locations/L/instances/I/logTypes/T/logs:import``: checks the documented
   request (the path, a bearer token it issued, ``Content-Type: application/json``, a body no larger than
   the limit, ``{"inlineSource": {"logs": [...], "forwarder"?}}`` with only documented fields, each log's
-  ``data`` strict base64 of one JSON record on one line, RFC 3339 ``logEntryTime`` <= ``collectionTime``)
+  ``data`` strict base64 of one JSON record on one line, RFC 3339 ``logEntryTime`` <= ``collectionTime``,
+  ``environmentNamespace`` a string, ``labels`` a map of LogLabel)
   and records the accepted entries. A request that breaks the shape is answered 400 and listed in
   :attr:`FakeSecOps.violations` (tests assert it stays empty).
 
@@ -154,6 +155,11 @@ class FakeSecOps:
         with self._lock:
             return [item["record"] for item in self.accepted]
 
+    def tags(self) -> list[tuple[str, dict[str, Any]]]:
+        """Each accepted entry's namespace and labels, as sent."""
+        with self._lock:
+            return [(item["namespace"], item["labels"]) for item in self.accepted]
+
     def accepted_calls(self) -> list[ImportCall]:
         with self._lock:
             return [call for call in self.calls if call.status == 200]
@@ -280,7 +286,29 @@ def _check_log(item: Any) -> tuple[str, dict[str, Any]]:
         times.append(datetime.fromisoformat(value.replace("Z", "+00:00")))
     if times[1] < times[0]:
         return "collectionTime is before logEntryTime", {}
-    return "", {"record": record, "log_entry_time": item["logEntryTime"], "collection_time": item["collectionTime"]}
+    problem = _tags_problem(item)
+    if problem:
+        return problem, {}
+    times_of = {"log_entry_time": item["logEntryTime"], "collection_time": item["collectionTime"]}
+    tags = {"namespace": item.get("environmentNamespace", ""), "labels": item.get("labels", {})}
+    return "", {"record": record, **times_of, **tags}
+
+
+def _tags_problem(item: dict[str, Any]) -> str:
+    """``environmentNamespace`` a string; ``labels`` a map of LogLabel ``{"value": str, "rbacEnabled": bool}``."""
+    if not isinstance(item.get("environmentNamespace", ""), str):
+        return "environmentNamespace is not a string"
+    labels = item.get("labels", {})
+    if not isinstance(labels, dict):
+        return "labels is not a map"
+    for key, label in labels.items():
+        if (
+            not isinstance(label, dict)
+            or set(label) - {"value", "rbacEnabled"}
+            or not isinstance(label.get("value"), str)
+        ):
+            return f"labels.{key} is not a LogLabel {{'value': string}}"
+    return ""
 
 
 class _Server(ThreadingHTTPServer):

@@ -78,6 +78,26 @@ def test_a_forwarder_id_is_sent_as_its_resource_name_under_the_instance(
         make_destination(secops_fake, tmp_path, forwarder="projects/other/locations/us/instances/x/forwarders/y")
 
 
+def test_namespace_and_labels_go_on_every_entry_and_are_absent_unless_set(
+    secops_fake: FakeSecOps, tmp_path: Path
+) -> None:
+    make_destination(secops_fake, tmp_path / "plain").deliver(StoredPage(KEY, page(audit(2))))
+    tagged = make_destination(secops_fake, tmp_path / "tagged", namespace="emea", labels={"zdlogs_tenant": "acme"})
+    tagged.deliver(StoredPage(KEY, page(audit(3))))
+    assert secops_fake.violations == []
+    assert secops_fake.tags() == [("", {})] * 2 + [("emea", {"zdlogs_tenant": {"value": "acme"}})] * 3
+
+
+def test_labels_are_read_from_the_environment_s_key_value_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zdlogs.config import load_settings
+
+    monkeypatch.setenv("ZDLOGS_SECOPS_LABELS", "team=soc, region=eu")
+    assert load_settings().secops_labels == {"team": "soc", "region": "eu"}
+    monkeypatch.setenv("ZDLOGS_SECOPS_LABELS", "team")
+    with pytest.raises(ConfigError, match=r"ZDLOGS_SECOPS_LABELS.*is not KEY=VALUE"):
+        load_settings()
+
+
 def test_a_gzipped_page_is_sent_as_plain_record_lines(secops_fake: FakeSecOps, tmp_path: Path) -> None:
     records = audit(20)
     make_destination(secops_fake, tmp_path).deliver(StoredPage(KEY + ".gz", gzip.compress(page(records), mtime=0)))

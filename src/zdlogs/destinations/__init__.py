@@ -52,6 +52,8 @@ def open_destination(settings: Settings, state_store: ObjectStore) -> Destinatio
         state=state_store,
         log_type=settings.secops_log_type,
         forwarder=settings.secops_forwarder,
+        namespace=settings.secops_namespace,
+        labels=settings.secops_labels,
         endpoint=settings.secops_endpoint,
         batch_bytes=settings.secops_batch_bytes,
     )

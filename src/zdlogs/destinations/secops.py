@@ -140,6 +140,8 @@ class SecOpsDestination:
         state: ObjectStore,
         log_type: str = DEFAULT_SECOPS_LOG_TYPE,
         forwarder: str = "",
+        namespace: str = "",
+        labels: dict[str, str] | None = None,
         endpoint: str = "",
         batch_bytes: int = DEFAULT_SECOPS_BATCH_BYTES,
         timeout: float = 60.0,
@@ -163,6 +165,7 @@ class SecOpsDestination:
         self.import_url = f"{origin}/{API_VERSION}/{self.parent}/logTypes/{log_type}/logs:import"
         self.forwarder = _forwarder_name(forwarder, self.parent)
         self._envelope = _envelope(self.forwarder)
+        self._tags = _tags(namespace, labels or {})
         self._credentials = credentials or _default_credentials(self.url)
         self._auth_request = AuthRequest()
         self._token_lock = threading.Lock()
@@ -228,7 +231,7 @@ class SecOpsDestination:
         empty = len(self._envelope[0]) + len(self._envelope[1])  # the request body around no entry
         size = empty
         for line in lines:
-            entry = _entry(line, collected)
+            entry = _entry(line, collected, self._tags)
             if group and size + len(entry) + 1 > self.batch_bytes:
                 batches.append(self._batch(group))
                 group, size = [], empty
@@ -352,16 +355,28 @@ def _lines(key: str, data: bytes) -> list[bytes]:
     return [line for line in data.split(b"\n") if line.strip()]
 
 
-def _entry(line: bytes, collected: datetime) -> bytes:
-    """One ``Log``: the raw line, when the record happened (never after it was collected), when collected."""
+def _entry(line: bytes, collected: datetime, tags: dict[str, Any]) -> bytes:
+    """One ``Log``: the raw line, when the record happened (never after it was collected), when collected, and
+    the namespace and labels every entry of this output carries."""
     happened = min(_record_time(line) or collected, collected)
     return orjson.dumps(
         {
             "data": base64.b64encode(line).decode("ascii"),
             "logEntryTime": rfc3339(happened),
             "collectionTime": rfc3339(collected),
+            **tags,
         }
     )
+
+
+def _tags(namespace: str, labels: dict[str, str]) -> dict[str, Any]:
+    """The Log's ``environmentNamespace`` (the data domain SecOps indexes and enriches the entry under) and
+    ``labels`` (``{"KEY": {"value": "VALUE"}}``, the LogLabel form): only those given, so an output without them
+    sends the entries it always sent."""
+    tags: dict[str, Any] = {"environmentNamespace": namespace} if namespace else {}
+    if labels:
+        tags["labels"] = {key: {"value": value} for key, value in labels.items()}
+    return tags
 
 
 def _record_time(line: bytes) -> datetime | None:
