@@ -307,7 +307,8 @@ def _collect_tenant(name: str, settings: Settings, stop: Stop) -> TenantResult:
             log.error("tenant_failed", error=logs.redact(str(exc)), exit_code=exc.exit_code)
             return TenantResult(name, None, logs.redact(str(exc)))
         except Exception as exc:  # a bug met by one tenant is that tenant's failure, with its type
-            log.exception("tenant_failed", error=type(exc).__name__)
+            log.error("tenant_failed", error=type(exc).__name__)
+            log.debug("tenant_failed_traceback", exc_info=True)  # the traceback only with --debug
             return TenantResult(name, None, f"unexpected {type(exc).__name__} (run with --debug for its traceback)")
 
 
