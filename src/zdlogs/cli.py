@@ -43,6 +43,7 @@ from zdlogs.config import (
     settings_infos,
 )
 from zdlogs.declare import NOT_SET
+from zdlogs.detections.cli import detect_app
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
 from zdlogs.progress import Stop
@@ -726,3 +727,4 @@ def demo_command(
 
 app.add_typer(export_app, name="export")
 app.add_typer(report_app, name="report")
+app.add_typer(detect_app, name="detect")
