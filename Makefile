@@ -38,9 +38,10 @@ reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 
 	$(BIN)/python -m reliability.faults --hours 24 --resources all --storage s3
 	$(BIN)/python -m reliability.faults --hours 24 --resources all --storage secops
 
-bench: $(BIN)/zdlogs  # the tables of docs/PERFORMANCE.md: zdlogs against the original function, then every stream and sink (~15 minutes)
+bench: $(BIN)/zdlogs  # the tables of docs/PERFORMANCE.md: zdlogs against the original function, then every stream and sink, then a fleet's round (~21 minutes)
 	$(BIN)/python -m benchmarks.vs_original
 	$(BIN)/python -m benchmarks.streams_and_sinks
+	$(BIN)/python -m benchmarks.fleet_round
 
 lint: $(BIN)/zdlogs
 	$(BIN)/ruff check src tests
