@@ -24,6 +24,7 @@ the file, the tenant and the key, all of them in one ConfigError.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping
@@ -330,14 +331,41 @@ def tenant_location(path: Path, name: str) -> tuple[str, str]:
     """Where tenant ``name`` of the fleet file stores its data: (output, data prefix), by the same precedence
     as its run (tenant > environment > defaults > default), without reading or needing any credential — an
     analyst reading the files need not hold the tenants' secrets."""
-    from zdlogs.config import DEFAULT_DATA_PREFIX, DEFAULT_OUTPUT
     from zdlogs.config_file import read_yaml
 
     data = read_yaml(path)
-    tenants, defaults = data.get("tenants") or {}, data.get("defaults") or {}
+    tenants = data.get("tenants") or {}
     if name not in tenants:
         raise ConfigError(f"--tenant {name}: no such tenant in {path}: use one of {', '.join(sorted(tenants))}")
-    section = tenants[name] or {}
+    return _stored_at(path, data, name)
+
+
+def tenant_locations(path: Path, names: list[str] | None = None) -> dict[str, tuple[str, str]]:
+    """:func:`tenant_location` of each of ``names`` (every tenant of the file, in name order, when None), the
+    file read once; an unknown name is refused naming the nearest tenant, so a typo is fixed in one go."""
+    from zdlogs.config_file import read_yaml
+
+    data = read_yaml(path)
+    tenants = sorted(data.get("tenants") or {})
+    for name in names or []:
+        if name not in tenants:
+            raise ConfigError(f"--tenant {name}: no such tenant in {path}{_nearest(name, tenants)}")
+    return {name: _stored_at(path, data, name) for name in (tenants if names is None else dict.fromkeys(names))}
+
+
+def _nearest(name: str, tenants: list[str]) -> str:
+    """``: did you mean 'acme'?``, else the tenants there are (the first ten)."""
+    near = difflib.get_close_matches(name, tenants, n=1)
+    if near:
+        return f": did you mean {near[0]!r}?"
+    shown = ", ".join(tenants[:10]) + (f" and {len(tenants) - 10} more" if len(tenants) > 10 else "")
+    return f": use one of {shown}"
+
+
+def _stored_at(path: Path, data: Mapping[str, Any], name: str) -> tuple[str, str]:
+    from zdlogs.config import DEFAULT_DATA_PREFIX, DEFAULT_OUTPUT
+
+    section, defaults = (data.get("tenants") or {})[name] or {}, data.get("defaults") or {}
 
     def value(field: str, default: str) -> str:
         env = next((os.environ[env] for env in declared(field, Settings).env if os.environ.get(env)), None)

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
 
 from zdlogs.analysis.csv_export import CsvOptions, export_csv
 from zdlogs.analysis.engine import AuditData, open_audit
 from zdlogs.analysis.filters import Filters, build_filters
-from zdlogs.analysis.inputs import audit_files
+from zdlogs.analysis.inputs import audit_files, tenant_files, tenants_files
 from zdlogs.analysis.times import parse_duration, parse_moment
 from zdlogs.config import DEFAULT_DATA_PREFIX, DEFAULT_OUTPUT, AnalysisSettings, env_name, setting_info
 from zdlogs.errors import ConfigError
@@ -77,7 +78,13 @@ FormatOpt = Annotated[
     str, Opt("--format", "-f", help="table (fitted to the terminal's width), json (summary and rows) or csv (rows)")
 ]
 LimitOpt = Annotated[int, Opt(help="Rows to list (0 = all)")]
-TenantOpt = Annotated[str | None, Opt("--tenant", help="Read this tenant of the fleet's --config file, not --input")]
+TenantOpt = Annotated[
+    list[str] | None,
+    Opt("--tenant", help="Read this tenant of the fleet's --config file, not --input (repeatable: a tenant column)"),
+]
+AllTenantsOpt = Annotated[
+    bool, Opt("--all-tenants", help="Read every tenant of the fleet's --config file (with a tenant column)")
+]
 ConfigOpt = Annotated[
     str | None,
     Opt("--config", envvar="ZDLOGS_CONFIG", help="The config file (a fleet's, for --tenant) [ZDLOGS_CONFIG]"),
@@ -110,24 +117,51 @@ class RequestFilterOptions(FilterOptions):
 
 @dataclass(frozen=True)
 class AuditOptions:
-    """Where the records come from (--input and --prefix, or --from-api), then the filters."""
+    """Where the records come from (--input and --prefix, --from-api, or tenants of a fleet file: --tenant,
+    --all-tenants), then the filters. ``tenant`` is the list of --tenant names (a single name is taken too)."""
 
     input_: InputOpt = DEFAULT_OUTPUT
     prefix: PrefixOpt = DEFAULT_DATA_PREFIX
     from_api: FromApiOpt = False
     tenant: TenantOpt = None
+    all_tenants: AllTenantsOpt = False
     config: ConfigOpt = None
     filtering: FilterOptions = field(default_factory=FilterOptions)
 
-    def location(self) -> tuple[str, str]:
-        """--input and --prefix; with --tenant, where that tenant of the fleet file (--config) stores its data."""
-        if self.tenant is None:
-            return self.input_, self.prefix
-        if not self.config:
-            raise ConfigError(f"--tenant {self.tenant} needs the fleet's file: give --config FILE (or ZDLOGS_CONFIG)")
-        from zdlogs.fleet import tenant_location
+    def __post_init__(self) -> None:
+        if isinstance(self.tenant, str):  # AuditOptions(tenant="acme"), as before --tenant repeated
+            object.__setattr__(self, "tenant", [self.tenant])
 
-        return tenant_location(Path(self.config).expanduser(), self.tenant)
+    @functools.cached_property
+    def tenant_locations(self) -> dict[str, tuple[str, str]]:
+        """Each tenant read and where it stores its data (output, prefix), worked out from the fleet file
+        without its credentials; empty when reading --input or the API."""
+        if not (self.tenant or self.all_tenants):
+            return {}
+        self._check_tenant_options()
+        from zdlogs.fleet import tenant_locations
+
+        return tenant_locations(Path(str(self.config)).expanduser(), None if self.all_tenants else self.tenant)
+
+    def _check_tenant_options(self) -> None:
+        asked = "--all-tenants" if self.all_tenants else f"--tenant {(self.tenant or [''])[0]}"
+        if self.tenant and self.all_tenants:
+            raise ConfigError("--tenant and --all-tenants: give one (--all-tenants reads every tenant of the file)")
+        if not self.config:
+            raise ConfigError(f"{asked} needs the fleet's file: give --config FILE (or ZDLOGS_CONFIG)")
+        if _given_on_command_line("input_"):
+            raise ConfigError(f"{asked} reads where the fleet file says: drop --input (or drop {asked.split()[0]})")
+        if self.from_api:
+            raise ConfigError(f"{asked} reads collected data: drop --from-api (it reads one account's API)")
+
+    def location(self) -> tuple[str, str]:
+        """--input and --prefix; with one --tenant, where that tenant of the fleet file (--config) stores its data."""
+        locations = self.tenant_locations
+        if not locations:
+            return self.input_, self.prefix
+        if len(locations) > 1:
+            raise ConfigError(f"this command reads one input: give one --tenant, not {len(locations)}")
+        return next(iter(locations.values()))
 
     @contextmanager
     def open(self, filters: Filters | None = None, *, cached: bool = True) -> Iterator[AuditData]:
@@ -136,20 +170,48 @@ class AuditOptions:
         export reads the files once, straight through)."""
         filters = self.filtering.build() if filters is None else filters
         memory = AnalysisSettings.load().analysis_memory
+        if self.tenant or self.all_tenants:
+            self._check_tenant_options()  # before --from-api is taken: the two are refused together
         if self.from_api:
             from zdlogs.analysis.api_input import api_settings, spooled_from_api
 
             with spooled_from_api(api_settings(), filters) as files, open_audit(files, filters, memory) as data:
                 yield data.materialize() if cached else data
             return
-        with open_audit(audit_files(*self.location()), filters, memory) as data:
+        files, by_tenant = self._files()
+        with open_audit(files, filters, memory, by_tenant) as data:
             yield data.materialize() if cached else data
 
+    def _files(self) -> tuple[list[Path], dict[str, list[Path]] | None]:
+        """The input's files; across several tenants, each tenant's (one that collected nothing: a warning)."""
+        locations = self.tenant_locations
+        if len(locations) <= 1:
+            name = next(iter(locations), "")
+            return (
+                tenant_files(str(self.config), name, self.location()) if name else audit_files(*self.location())
+            ), None
+        return [], tenants_files(str(self.config), locations, _warn)
+
     def describe(self) -> str:
+        """The input as the header of a report names it: a directory, a tenant's, or the tenants read."""
         if self.from_api:
             return "Zendesk API"
+        locations = self.tenant_locations
+        if len(locations) > 1:
+            return f"{self.config} (tenants {', '.join(locations)})"
         shown = os.path.expanduser(self.location()[0])  # as typed: ./zendesk-demo
-        return f"{shown} (tenant {self.tenant})" if self.tenant else shown
+        return f"{shown} (tenant {next(iter(locations))})" if locations else shown
+
+
+def _given_on_command_line(name: str) -> bool:
+    """Whether the option ``name`` was typed (not its default, nor its environment variable: ZDLOGS_OUTPUT is a
+    fleet's default output, which the tenants' locations already take into account)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"zdlogs: warning: {message}", err=True)
 
 
 def _option_groups(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -7,7 +7,8 @@ window by window: hours grouped into windows of at most ``WINDOW_ROWS`` records,
 Quoting is Python's ``csv`` module (RFC 4180): a field with a comma, a quote or a line break is
 quoted and its quotes doubled, so a change description like ``Title changed to "VIP, urgent"`` survives
 a round trip. ``excel=True`` adds what Excel needs to open UTF-8 correctly (a BOM, CRLF line ends) and
-defuses cells that Excel would run as formulas (see :func:`defuse`).
+defuses cells that Excel would run as formulas (see :func:`defuse`). Several tenants of a fleet read at once
+get a first column, ``tenant``: the tenant each record was read from.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ BATCH_ROWS = 10_000
 WINDOW_ROWS = 50_000
 _TIMED = "WHERE created_at IS NOT NULL"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+TENANT_COLUMN = Column("tenant", "tenant")  # first, when several tenants of a fleet are read
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ def export_csv(
     """Write the filtered records to ``destination`` (a path, or ``-`` for stdout); return the row count.
     ``progress(written, total)`` is told after each batch (the live progress on a terminal)."""
     data, columns = _columns_for(data, options)
+    columns = [TENANT_COLUMN, *columns] if data.tenants else columns
     data.materialize()
     on_batch = _counter(data, progress)
     select = ", ".join(f"{column.sql} AS c{i}" for i, column in enumerate(columns))
@@ -51,7 +54,9 @@ def export_csv(
         writer.writerow([column.name for column in columns])
         count = 0
         for where, params in time_windows(data):
-            cursor = data.execute(f"SELECT {select} FROM {{audit}} WHERE {where} ORDER BY created_at, id", params)
+            cursor = data.execute(
+                f"SELECT {select} FROM {{audit}} WHERE {where} ORDER BY created_at, tenant, id", params
+            )
             count += _write_batches(cursor, writer, columns, options.excel, on_batch)
         return count
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 MEMORY_LIMIT = DEFAULT_ANALYSIS_MEMORY
 _TABLES = itertools.count(1)
 _SOURCE = "read_json($files, columns=$columns, format='newline_delimited', compression='auto')"
+NO_TENANT = "CAST(NULL AS VARCHAR)"  # one input: every record's tenant, so one query serves both cases
 
 
 def _duckdb() -> Any:
@@ -40,7 +41,12 @@ def _duckdb() -> Any:
 
 
 class AuditData:
-    """The filtered audit records of some NDJSON files, queried by SQL that names them ``{audit}``."""
+    """The filtered audit records of some NDJSON files, queried by SQL that names them ``{audit}``.
+
+    Every record has a ``tenant`` column: the fleet tenant whose files it came from when ``by_tenant`` maps
+    several tenants to their files (each tenant's files read with its name as a literal, so a record is
+    attributed by where it was read, whatever bucket or output each tenant uses), else NULL. Reports group by
+    (tenant, actor): an actor id is only unique within one Zendesk account."""
 
     def __init__(
         self,
@@ -48,17 +54,33 @@ class AuditData:
         files: list[Path],
         filters: Filters,
         fields: dict[str, str] = AUDIT_FIELDS,
+        by_tenant: Mapping[str, list[Path]] | None = None,
     ):
         self.con = con
-        self.files = [str(path) for path in files]
+        self.by_tenant = {name: [str(path) for path in paths] for name, paths in (by_tenant or {}).items()}
+        self.files = [path for paths in self.by_tenant.values() for path in paths] or [str(path) for path in files]
         self.filters = filters
-        self.fields = fields
+        self.fields = {name: kind for name, kind in fields.items() if name != "tenant"}  # ours, not a record's
         where, self._params = filters.sql()
-        others = ", ".join('"' + name.replace('"', '""') + '"' for name in fields if name != "created_at")
+        others = ", ".join('"' + name.replace('"', '""') + '"' for name in self.fields if name != "created_at")
         self._relation = (
-            f"(SELECT * FROM (SELECT {others}, TRY_CAST(created_at AS TIMESTAMPTZ) AS created_at "
-            f"FROM {_SOURCE}) WHERE {where})"
+            f"(SELECT * FROM (SELECT tenant, {others}, TRY_CAST(created_at AS TIMESTAMPTZ) AS created_at "
+            f"FROM {self._source()}) WHERE {where})"
         )
+
+    @property
+    def tenants(self) -> list[str]:
+        """The tenants read, in order; empty for one input (no tenant column in what is shown)."""
+        return list(self.by_tenant)
+
+    def _source(self) -> str:
+        if not self.by_tenant:
+            return f"(SELECT {NO_TENANT} AS tenant, * FROM {_SOURCE})"
+        parts = [
+            f"SELECT $tenant_{i} AS tenant, * FROM {_SOURCE.replace('$files', f'$files_{i}')}"
+            for i in range(len(self.by_tenant))
+        ]
+        return "(" + " UNION ALL ".join(parts) + ")"
 
     def sql(self, query: str) -> str:
         """``query`` with ``{audit}`` replaced by the filtered records."""
@@ -66,9 +88,15 @@ class AuditData:
 
     def params(self, query: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """The parameters ``query`` names (DuckDB refuses unused ones), from the filters and ``extra``."""
-        given = {"files": self.files, "columns": self.fields, **self._params, **(extra or {})}
+        given = {"files": self.files, "columns": self.fields, **self._tenant_params(), **self._params, **(extra or {})}
         used = set(re.findall(r"\$(\w+)", query))
         return {name: value for name, value in given.items() if name in used}
+
+    def _tenant_params(self) -> dict[str, Any]:
+        names = enumerate(self.by_tenant.items())
+        return {
+            key: value for i, (name, paths) in names for key, value in ((f"tenant_{i}", name), (f"files_{i}", paths))
+        }
 
     def materialize(self) -> AuditData:
         """Parse the JSON once into a DuckDB table (columnar, on disk in the temp directory) for the many
@@ -82,11 +110,17 @@ class AuditData:
 
     def with_fields(self, fields: dict[str, str]) -> AuditData:
         """The same records read with a wider schema (``--all-columns``)."""
-        return AuditData(self.con, [Path(name) for name in self.files], self.filters, fields)
+        return AuditData(self.con, self._paths(), self.filters, fields, self._paths_by_tenant())
 
     def unfiltered(self) -> AuditData:
         """Every record of the same files, whatever the filters: what the input covers."""
-        return AuditData(self.con, [Path(name) for name in self.files], Filters(), self.fields)
+        return AuditData(self.con, self._paths(), Filters(), self.fields, self._paths_by_tenant())
+
+    def _paths(self) -> list[Path]:
+        return [Path(name) for name in self.files]
+
+    def _paths_by_tenant(self) -> dict[str, list[Path]]:
+        return {name: [Path(path) for path in paths] for name, paths in self.by_tenant.items()}
 
     def extent(self) -> tuple[int, Any, Any]:
         """(records, first and last ``created_at``) of the filtered records."""
@@ -121,8 +155,14 @@ class AuditData:
 
 
 @contextmanager
-def open_audit(files: list[Path], filters: Filters, memory_limit: str = MEMORY_LIMIT) -> Iterator[AuditData]:
-    """A private DuckDB in a temporary directory (removed after): UTC, bounded memory, spilling to disk."""
+def open_audit(
+    files: list[Path],
+    filters: Filters,
+    memory_limit: str = MEMORY_LIMIT,
+    by_tenant: Mapping[str, list[Path]] | None = None,
+) -> Iterator[AuditData]:
+    """A private DuckDB in a temporary directory (removed after): UTC, bounded memory, spilling to disk;
+    ``by_tenant``: several tenants' files, each record attributed to its tenant (``files`` then unused)."""
     duckdb = _duckdb()
     with tempfile.TemporaryDirectory(prefix="zdlogs-duckdb-") as spill:
         database = str(Path(spill) / "audit.duckdb")
@@ -130,7 +170,7 @@ def open_audit(files: list[Path], filters: Filters, memory_limit: str = MEMORY_L
         try:
             con.execute("SET TimeZone = 'UTC'")
             con.execute("SET enable_progress_bar = false")
-            yield AuditData(con, files, filters)
+            yield AuditData(con, files, filters, by_tenant=by_tenant)
         finally:
             con.close()
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from zdlogs._version import __version__
 from zdlogs.analysis import svg
-from zdlogs.analysis.reports.base import Report
+from zdlogs.analysis.reports.base import Report, actor_label, tenant_prefix
 from zdlogs.analysis.terminal import HEADERS
 from zdlogs.analysis.times import BusinessHours
 from zdlogs.errors import StorageError
@@ -82,12 +82,12 @@ def _charts(report: Report, context: dict[str, Any]) -> str:
 
 def _activity_charts(report: Report, _context: dict[str, Any]) -> str:
     summary = report.summary
-    series = [(row["actor_name"] or str(row["actor_id"]), row["series"]) for row in report.rows[:7]]
+    series = [(actor_label(row), row["series"]) for row in report.rows[:7]]
     shown = [sum(values[i] for _, values in series) for i in range(len(summary["periods"]))]
     others = [total - part for total, part in zip(summary["records_per_period"], shown, strict=True)]
     if any(others):
         series.append(("others", others))
-    per_actor = [(row["actor_name"] or str(row["actor_id"]), row["changes"]) for row in report.rows]
+    per_actor = [(actor_label(row), row["changes"]) for row in report.rows]
     return svg.stacked_bars(f"Records per {summary['period']} by actor", summary["periods"], series) + svg.hbars(
         "Changes per actor (sign-ins excluded)", per_actor
     )
@@ -101,7 +101,7 @@ def _offhours_charts(report: Report, context: dict[str, Any]) -> str:
         WEEKDAY_NAMES,
         lambda day, hour: hours is not None and not _in_hours(hours, day + 1, hour),
     )
-    flagged = [(item["actor_name"] or str(item["actor_id"]), item["flagged"]) for item in report.summary["by_actor"]]
+    flagged = [(actor_label(item), item["flagged"]) for item in report.summary["by_actor"]]
     return heat + svg.hbars("Flagged changes per actor", flagged, svg.HIGHLIGHT)
 
 
@@ -118,7 +118,8 @@ def _rules_charts(report: Report, _context: dict[str, Any]) -> str:
     days = [item["day"] for item in per_day]
     counts = [item["changes"] for item in per_day]
     most = [
-        (item["source_label"] or str(item["source_id"]), item["changes"]) for item in report.summary["most_changed"]
+        (tenant_prefix(item) + (item["source_label"] or str(item["source_id"])), item["changes"])
+        for item in report.summary["most_changed"]
     ]
     return svg.stacked_bars("Rule changes per day", days, [("rule changes", counts)]) + svg.hbars(
         "Most changed rules", most
@@ -128,16 +129,14 @@ def _rules_charts(report: Report, _context: dict[str, Any]) -> str:
 def _incident_chart(report: Report) -> str:
     if not report.summary["window_seconds"]:
         return ""
-    points = [
-        (row["offset_seconds"], row["actor_name"] or str(row["actor_id"]), row["is_rule"], _tip(row))
-        for row in report.rows
-    ]
+    points = [(row["offset_seconds"], actor_label(row), row["is_rule"], _tip(row)) for row in report.rows]
     span = report.summary["window_seconds"]
     return svg.timeline("Records around the incident time (orange diamonds: rule changes)", points, span)
 
 
 def _tip(row: dict[str, Any]) -> str:
-    return f"{row['offset']} {row['created_at']} {row['action']} {row['source_label']}: {row['change_description']}"
+    what = f"{row['action']} {row['source_label']}: {row['change_description']}"
+    return f"{row['offset']} {tenant_prefix(row)}{row['created_at']} {what}"
 
 
 def _table(report: Report) -> str:

@@ -3,10 +3,14 @@
 ``zdlogs run -o DIR`` writes ``DIR/<data prefix>audit_logs/YYYY/MM/DD/*.ndjson[.gz]``; analysts pass the
 same ``DIR``. A path straight to an ``audit_logs`` folder or to one NDJSON file is accepted too, so a
 copy made with ``cp``, ``gcloud storage rsync`` or ``aws s3 sync`` works without recreating the layout.
+
+A fleet's tenants are read from where each stores its data (``zdlogs.fleet.tenant_locations``); one that has
+collected nothing yet is named as such, and beside others it is a warning, not a failure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -16,6 +20,10 @@ from zdlogs.errors import ConfigError
 STREAM = "audit_logs"
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz", ".json.gz")
 COPY_FIRST = ("gs", "s3")  # bucket outputs: copied locally first (see copy_command)
+
+
+class NothingCollected(ConfigError):
+    """The input holds no audit-log file (yet): for a fleet's tenant, it has not collected any."""
 
 
 def audit_files(location: str, prefix: str = DEFAULT_DATA_PREFIX) -> list[Path]:
@@ -31,7 +39,9 @@ def audit_files(location: str, prefix: str = DEFAULT_DATA_PREFIX) -> list[Path]:
     folder = _audit_folder(root, prefix)
     files = sorted(path for path in folder.rglob("*") if path.is_file() and path.name.endswith(SUFFIXES))
     if not files:
-        raise ConfigError(f"no audit-log files under {folder}: run `zdlogs run -o {location}` first, or fix --input")
+        raise NothingCollected(
+            f"no audit-log files under {folder}: run `zdlogs run -o {location}` first, or fix --input"
+        )
     return files
 
 
@@ -81,7 +91,7 @@ def _file_path(location: str) -> Path:
 
 def _existing(path: Path, location: str) -> Path:
     if not path.exists():
-        raise ConfigError(
+        raise NothingCollected(
             f"--input {location} does not exist: pass the directory `zdlogs run -o` wrote to (the default is "
             f"{DEFAULT_OUTPUT}, or {env_name('output')}; `zdlogs demo` writes ./zendesk-demo)"
         )
@@ -95,7 +105,41 @@ def _audit_folder(root: Path, prefix: str) -> Path:
         return folder
     if root.name == STREAM or (root / STREAM).is_dir():
         return root if root.name == STREAM else root / STREAM
-    raise ConfigError(
+    raise NothingCollected(
         f"--input {root} holds no {prefix.strip('/')}/{STREAM}/ folder: pass the directory `zdlogs run -o` "
         f"wrote to (or set --prefix / {env_name('data_prefix')} to the data prefix it used)"
     )
+
+
+def tenant_files(config: str, name: str, location: tuple[str, str]) -> list[Path]:
+    """Tenant ``name``'s audit-log files at ``location`` (output, data prefix); a tenant that has collected
+    none yet is one line naming it and the run that collects it."""
+    try:
+        return audit_files(*location)
+    except NothingCollected:
+        raise NothingCollected(
+            f"tenant {name} has collected no audit logs yet (none under {location[0]}): "
+            f"run `zdlogs run --config {config} --tenant {name}` first"
+        ) from None
+
+
+def tenants_files(
+    config: str, locations: Mapping[str, tuple[str, str]], warn: Callable[[str], None]
+) -> dict[str, list[Path]]:
+    """Every tenant's files, by tenant. One that has collected nothing yet is a warning (told to ``warn``) and
+    is left out, so the others are still read; when none has, that is the error, naming them."""
+    found: dict[str, list[Path]] = {}
+    empty: dict[str, NothingCollected] = {}
+    for name, location in locations.items():
+        try:
+            found[name] = tenant_files(config, name, location)
+        except NothingCollected as exc:
+            empty[name] = exc
+    if not found:
+        raise NothingCollected(
+            f"no tenant read has collected audit logs yet ({', '.join(empty)}): run `zdlogs run --config {config}` "
+            "first, or check their output"
+        )
+    for problem in empty.values():
+        warn(f"{problem}; reading the other tenants")
+    return found

@@ -47,7 +47,7 @@ HEADERS = {
 }
 NUMERIC = {"total", "changes", "sign_ins", "active_periods", "actor_id"}
 TIMES = {"created_at", "first_seen", "last_seen", "local_time"}
-FIXED = {*TIMES, *NUMERIC, "offset", "ip_address", "action"}  # never cut nor wrapped
+FIXED = {*TIMES, *NUMERIC, "offset", "ip_address", "action", "tenant"}  # never cut nor wrapped
 MIN_TEXT = 12  # a text column narrower than this is a column of word fragments: a block reads better
 MIN_WIDTH = {"kind": 10, "reasons": 10, "source_label": 20, "change_description": 24, "timeline": 8}
 FLEX = {"source_label": 2, "change_description": 3}  # the long texts take most of the width left over
@@ -131,6 +131,8 @@ def _csv_value(value: Any) -> str:
 
 def print_report(report: Report, console: Console | None = None) -> None:
     console = console or Console()
+    if report.tenants:
+        console.print(f"Tenants read: {', '.join(report.tenants)}", highlight=False, style="dim")
     renderables = render(report, console.width) if report.rows else [Text(report.title, style="italic")]
     for renderable in renderables:
         console.print(renderable, crop=False)

@@ -6,6 +6,7 @@ renderers need no knowledge of DuckDB, and tests compare them to hand-computed v
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ DEFAULT_LIMIT = 100
 TABLE_COLUMNS = [name for name in CSV_COLUMNS if name != "actor_id"]
 RECORD_FIELDS = [*CSV_COLUMNS, "id"]  # a report's record is the analyst's CSV row, and its id
 RECORD_SELECT = ", ".join(RECORD_FIELDS)
+TENANT = "tenant"  # the first column of every report over several tenants of a fleet
 
 
 @dataclass
@@ -38,16 +40,21 @@ class Report:
     fields: list[str] = field(default_factory=list)  # every key of a row, in order: the CSV's columns
     empty: str = "Nothing matched"  # what a report without rows found, in its own words ("No rule changes")
     coverage: dict[str, Any] | None = None  # set on a report without rows: what the data covers instead
+    tenants: list[str] = field(default_factory=list)  # the fleet's tenants read, when several (else empty)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "report": self.name,
-            "title": self.title,
-            "description": self.description,
-            "summary": self.summary,
-            "total_rows": self.total_rows,
-            "rows": self.rows,
-        } | ({"coverage": self.coverage} if self.coverage else {})
+        return (
+            {
+                "report": self.name,
+                "title": self.title,
+                "description": self.description,
+                "summary": self.summary,
+                "total_rows": self.total_rows,
+                "rows": self.rows,
+            }
+            | ({"tenants": self.tenants} if self.tenants else {})
+            | ({"coverage": self.coverage} if self.coverage else {})
+        )
 
 
 def explain_empty(report: Report, data: AuditData, source: str) -> None:
@@ -95,3 +102,45 @@ def record_row(values: tuple, columns: tuple[str, ...] = (*CSV_COLUMNS, "id")) -
 def limit_sql(limit: int) -> str:
     """``LIMIT n`` (0 means every row)."""
     return f"LIMIT {int(limit)}" if limit > 0 else ""
+
+
+def with_tenant(data: AuditData, names: Sequence[str]) -> list[str]:
+    """``names`` led by ``tenant`` when several tenants are read, so each row says whose record or actor it is;
+    one input's reports stay as they were."""
+    return [TENANT, *names] if data.tenants else list(names)
+
+
+def tenant_row(data: AuditData, tenant: str | None, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` led by its tenant when several tenants are read."""
+    return {TENANT: tenant, **row} if data.tenants else row
+
+
+def by_tenant(data: AuditData, query: str, params: dict[str, Any] | None = None) -> dict[str, int]:
+    """The rows of ``query`` (a query over ``{audit}`` keeping its ``tenant`` column) per tenant read, zeros
+    included: a report's breakdown across a fleet. Empty for one input."""
+    if not data.tenants:
+        return {}
+    counts = dict(data.rows(f"SELECT tenant, count(*) FROM ({query}) GROUP BY 1", params))
+    return {name: int(counts.get(name, 0)) for name in data.tenants}
+
+
+def tenant_summary(data: AuditData, query: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``{"by_tenant": ...}`` (see :func:`by_tenant`) to add to a report's summary; nothing for one input."""
+    breakdown = by_tenant(data, query, params)
+    return {"by_tenant": breakdown} if breakdown else {}
+
+
+def tenant_notes(summary: dict[str, Any]) -> list[str]:
+    """``Per tenant: acme 120, globex 0.`` from a summary's ``by_tenant``, or nothing for one input."""
+    breakdown = summary.get("by_tenant") or {}
+    return [f"Per tenant: {', '.join(f'{name} {n}' for name, n in breakdown.items())}."] if breakdown else []
+
+
+def tenant_prefix(item: dict[str, Any]) -> str:
+    """``acme: `` before an actor or record of tenant acme across a fleet; nothing for one input."""
+    return f"{item[TENANT]}: " if item.get(TENANT) else ""
+
+
+def actor_label(item: dict[str, Any]) -> str:
+    """An actor as charts name it: its name (else its id), after its tenant across a fleet."""
+    return tenant_prefix(item) + (item.get("actor_name") or str(item.get("actor_id")))

@@ -3,7 +3,8 @@
 When tickets start behaving oddly, the first question is "what changed just before?". Rows are ordered
 by distance from the incident time (ties: earlier first), rule changes are flagged for highlighting,
 and the summary names the IP addresses first seen inside the window — a new address next to a burst
-of changes is what a compromised admin account looks like.
+of changes is what a compromised admin account looks like. Across several tenants of a fleet, an address is new
+to its tenant (seen before only elsewhere still counts), and actors are counted per tenant.
 """
 
 from __future__ import annotations
@@ -13,7 +14,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from zdlogs.analysis.engine import AuditData
-from zdlogs.analysis.reports.base import RECORD_FIELDS, RECORD_SELECT, TABLE_COLUMNS, Report, limit_sql, record_row
+from zdlogs.analysis.reports.base import (
+    RECORD_FIELDS,
+    RECORD_SELECT,
+    TABLE_COLUMNS,
+    Report,
+    limit_sql,
+    record_row,
+    tenant_notes,
+    tenant_prefix,
+    tenant_row,
+    tenant_summary,
+    with_tenant,
+)
 from zdlogs.analysis.schema import RULE_SOURCE_TYPES
 from zdlogs.analysis.times import signed_offset
 from zdlogs.times import iso_z
@@ -24,10 +37,11 @@ SELECT *, epoch(created_at) - epoch($around) AS offset_seconds,
 FROM {audit} WHERE created_at BETWEEN $start AND $stop
 """
 _NEW_IPS = """
-SELECT ip_address, min(created_at), count(*) FROM ({window}) w
+SELECT tenant, ip_address, min(created_at), count(*) FROM ({window}) w
 WHERE ip_address IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM {audit} a WHERE a.ip_address = w.ip_address AND a.created_at < $start)
-GROUP BY 1 ORDER BY 2
+  AND NOT EXISTS (SELECT 1 FROM {audit} a WHERE a.ip_address = w.ip_address AND a.created_at < $start
+                  AND a.tenant IS NOT DISTINCT FROM w.tenant)
+GROUP BY 1, 2 ORDER BY 3, 1, 2
 """
 
 
@@ -41,8 +55,8 @@ class IncidentOptions:
 def incident_report(data: AuditData, options: IncidentOptions) -> Report:
     params = _params(options)
     found = data.rows(
-        f"SELECT {RECORD_SELECT}, offset_seconds, is_rule FROM ({_WINDOW}) "
-        f"ORDER BY abs(offset_seconds), created_at, id {limit_sql(options.limit)}",
+        f"SELECT tenant, {RECORD_SELECT}, offset_seconds, is_rule FROM ({_WINDOW}) "
+        f"ORDER BY abs(offset_seconds), created_at, tenant, id {limit_sql(options.limit)}",
         params,
     )
     summary = _summary(data, params, options)
@@ -51,14 +65,15 @@ def incident_report(data: AuditData, options: IncidentOptions) -> Report:
         title=f"Changes around {iso_z(options.around)}",
         description=f"Everything within {_span(options.window)} before and after {iso_z(options.around)}, "
         "closest first; rule changes highlighted.",
-        columns=["offset", *TABLE_COLUMNS],
-        fields=["offset", "offset_seconds", *RECORD_FIELDS, "is_rule"],
+        columns=with_tenant(data, ["offset", *TABLE_COLUMNS]),
+        fields=with_tenant(data, ["offset", "offset_seconds", *RECORD_FIELDS, "is_rule"]),
         empty=f"No records within {_span(options.window)} of {iso_z(options.around)}",
-        rows=[_row(values) for values in found],
+        rows=[_row(data, values) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({_WINDOW})", params)),
         summary=summary,
         highlight="is_rule",
-        notes=_notes(summary),
+        notes=_notes(summary) + tenant_notes(summary),
+        tenants=data.tenants,
     )
 
 
@@ -71,10 +86,11 @@ def _params(options: IncidentOptions) -> dict[str, Any]:
     }
 
 
-def _row(values: tuple) -> dict[str, Any]:
-    *record, offset, is_rule = values
+def _row(data: AuditData, values: tuple) -> dict[str, Any]:
+    tenant, *record, offset, is_rule = values
     row = record_row(tuple(record))
-    return {"offset": signed_offset(offset), "offset_seconds": int(offset), **row, "is_rule": bool(is_rule)}
+    shown = {"offset": signed_offset(offset), "offset_seconds": int(offset), **row, "is_rule": bool(is_rule)}
+    return tenant_row(data, tenant, shown)
 
 
 def _summary(data: AuditData, params: dict[str, Any], options: IncidentOptions) -> dict[str, Any]:
@@ -84,7 +100,8 @@ def _summary(data: AuditData, params: dict[str, Any], options: IncidentOptions) 
         params,
     )[0]
     actors = data.rows(
-        f"SELECT arg_max(actor_name, created_at), actor_id, count(*) FROM ({_WINDOW}) GROUP BY 2 ORDER BY 3 DESC, 2",
+        f"SELECT tenant, arg_max(actor_name, created_at), actor_id, count(*) FROM ({_WINDOW}) "
+        "GROUP BY tenant, actor_id ORDER BY 4 DESC, 3, 1",
         params,
     )
     new_ips = data.rows(_NEW_IPS.replace("{window}", _WINDOW), params)
@@ -94,15 +111,23 @@ def _summary(data: AuditData, params: dict[str, Any], options: IncidentOptions) 
         "before": before,
         "after": after,
         "rule_changes": rules,
-        "actors": [{"actor_name": name, "actor_id": actor, "records": n} for name, actor, n in actors],
-        "new_ips": [{"ip_address": ip, "first_seen": iso_z(first), "records": n} for ip, first, n in new_ips],
-    }
+        "actors": [
+            tenant_row(data, tenant, {"actor_name": name, "actor_id": actor, "records": n})
+            for tenant, name, actor, n in actors
+        ],
+        "new_ips": [
+            tenant_row(data, tenant, {"ip_address": ip, "first_seen": iso_z(first), "records": n})
+            for tenant, ip, first, n in new_ips
+        ],
+    } | tenant_summary(data, _WINDOW, params)
 
 
 def _notes(summary: dict[str, Any]) -> list[str]:
     if not summary["before"] + summary["after"]:
         return []  # explain_empty says what the data covers
-    actors = ", ".join(f"{actor['actor_name']} ({actor['records']})" for actor in summary["actors"][:5])
+    actors = ", ".join(
+        f"{tenant_prefix(actor)}{actor['actor_name']} ({actor['records']})" for actor in summary["actors"][:5]
+    )
     notes = [
         f"{summary['before']} records before, {summary['after']} at or after; {summary['rule_changes']} rule changes."
         + (f" Actors: {actors}." if actors else "")

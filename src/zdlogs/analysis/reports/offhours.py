@@ -3,7 +3,8 @@
 Times are judged in the business's zone (``--timezone``), daylight saving included, through DuckDB's
 ICU time zones. Sign-ins are left out by default (agents sign in at all hours; a sign-in changes
 nothing) and so is Zendesk's own system actor (scheduled deletions run at night by design); both can
-be brought back. A change can have several reasons: ``off-hours``, ``non-workday``, ``not-allow-listed``.
+be brought back. A change can have several reasons: ``off-hours``, ``non-workday``, ``not-allow-listed``. Across
+several tenants of a fleet, the hours and the allow-list apply to each, and actors are counted per tenant.
 """
 
 from __future__ import annotations
@@ -16,7 +17,19 @@ from typing import Any
 
 from zdlogs.analysis.engine import AuditData
 from zdlogs.analysis.filters import split_actors
-from zdlogs.analysis.reports.base import RECORD_FIELDS, RECORD_SELECT, TABLE_COLUMNS, Report, limit_sql, record_row
+from zdlogs.analysis.reports.base import (
+    RECORD_FIELDS,
+    RECORD_SELECT,
+    TABLE_COLUMNS,
+    Report,
+    limit_sql,
+    record_row,
+    tenant_notes,
+    tenant_prefix,
+    tenant_row,
+    tenant_summary,
+    with_tenant,
+)
 from zdlogs.analysis.schema import SYSTEM_ACTOR_IDS
 from zdlogs.analysis.times import BusinessHours, parse_hours, parse_workdays, parse_zone
 from zdlogs.errors import ConfigError
@@ -85,7 +98,7 @@ def offhours_report(data: AuditData, options: OffHoursOptions) -> Report:
     flagged = f"SELECT * FROM ({_FLAGS.replace('{judged}', _JUDGED)}) WHERE NOT in_hours OR unexpected"
     params = _params(options)
     found = data.rows(
-        f"SELECT {RECORD_SELECT}, strftime(local_time, '%Y-%m-%d %H:%M'), non_workday, in_hours, unexpected "
+        f"SELECT tenant, {RECORD_SELECT}, strftime(local_time, '%Y-%m-%d %H:%M'), non_workday, in_hours, unexpected "
         f"FROM ({flagged}) ORDER BY created_at DESC, id DESC {limit_sql(options.limit)}",
         params,
     )
@@ -94,14 +107,15 @@ def offhours_report(data: AuditData, options: OffHoursOptions) -> Report:
         name="offhours",
         title="Off-hours and unexpected changes",
         description=_description(options),
-        columns=["local_time", *TABLE_COLUMNS[1:], "reasons"],  # created_at (UTC) stays in the JSON rows
-        fields=[*RECORD_FIELDS, "local_time", "reasons"],
+        columns=with_tenant(data, ["local_time", *TABLE_COLUMNS[1:], "reasons"]),  # created_at (UTC): JSON rows
+        fields=with_tenant(data, [*RECORD_FIELDS, "local_time", "reasons"]),
         empty="No change outside business hours"
         + (" or by an actor off the allow-list" if options.has_allow_list else ""),
-        rows=[_row(values) for values in found],
+        rows=[_row(data, values) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({flagged})", params)),
         summary=summary,
-        notes=_notes(summary),
+        notes=_notes(summary) + tenant_notes(summary),
+        tenants=data.tenants,
     )
 
 
@@ -121,12 +135,12 @@ def _params(options: OffHoursOptions) -> dict[str, Any]:
     }
 
 
-def _row(values: tuple) -> dict[str, Any]:
-    *record, local_time, non_workday, in_hours, unexpected = values
+def _row(data: AuditData, values: tuple) -> dict[str, Any]:
+    tenant, *record, local_time, non_workday, in_hours, unexpected = values
     row = record_row(tuple(record))
     row["local_time"] = local_time
     row["reasons"] = reasons(non_workday=non_workday, in_hours=in_hours, unexpected=unexpected)
-    return row
+    return tenant_row(data, tenant, row)
 
 
 def reasons(*, non_workday: bool, in_hours: bool, unexpected: bool) -> list[str]:
@@ -144,8 +158,8 @@ def _summary(data: AuditData, options: OffHoursOptions, flagged: str, params: di
         params,
     )[0]
     by_actor = data.rows(
-        f"SELECT arg_max(actor_name, created_at), actor_id, count(*) FROM ({flagged}) "
-        "GROUP BY actor_id ORDER BY 3 DESC, 2 LIMIT 10",
+        f"SELECT tenant, arg_max(actor_name, created_at), actor_id, count(*) FROM ({flagged}) "
+        "GROUP BY tenant, actor_id ORDER BY 4 DESC, 3, 1 LIMIT 10",
         params,
     )
     return {
@@ -155,9 +169,12 @@ def _summary(data: AuditData, options: OffHoursOptions, flagged: str, params: di
         "off_hours": counts[1],
         "non_workday": counts[2],
         "not_allow_listed": counts[3],
-        "by_actor": [{"actor_name": name, "actor_id": actor, "flagged": n} for name, actor, n in by_actor],
+        "by_actor": [
+            tenant_row(data, tenant, {"actor_name": name, "actor_id": actor, "flagged": n})
+            for tenant, name, actor, n in by_actor
+        ],
         "heatmap": _heatmap(data, params),
-    }
+    } | tenant_summary(data, flagged, params)
 
 
 def _heatmap(data: AuditData, params: dict[str, Any]) -> list[list[int]]:
@@ -176,7 +193,7 @@ def _notes(summary: dict[str, Any]) -> list[str]:
     ]
     if summary["by_actor"]:
         top = summary["by_actor"][0]
-        notes.append(f"Most flagged: {top['actor_name']} ({top['flagged']}).")
+        notes.append(f"Most flagged: {tenant_prefix(top)}{top['actor_name']} ({top['flagged']}).")
     return notes
 
 

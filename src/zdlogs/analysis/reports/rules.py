@@ -2,7 +2,8 @@
 
 Zendesk records all of these under ``source_type`` "rule"; the kind is read from the label when it
 carries one ("Trigger: Notify requester...") and falls back to the source type. ``--source-type``
-replaces the default set, e.g. to add ``ticket_field`` or ``account_setting``.
+replaces the default set, e.g. to add ``ticket_field`` or ``account_setting``. Across several tenants of a fleet a
+rule is (tenant, source type, source id): rule ids, like actor ids, are only unique within one account.
 """
 
 from __future__ import annotations
@@ -11,7 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from zdlogs.analysis.engine import AuditData
-from zdlogs.analysis.reports.base import Report, limit_sql, record_row
+from zdlogs.analysis.reports.base import (
+    Report,
+    limit_sql,
+    record_row,
+    tenant_notes,
+    tenant_row,
+    tenant_summary,
+    with_tenant,
+)
 from zdlogs.analysis.schema import RULE_KINDS, RULE_SOURCE_TYPES
 from zdlogs.times import iso_z
 
@@ -37,7 +46,8 @@ class RulesOptions:
 def rules_report(data: AuditData, options: RulesOptions) -> Report:
     params = {"rule_types": list(RULE_SOURCE_TYPES), "any_type": bool(data.filters.source_types)}
     found = data.rows(
-        f"SELECT {', '.join(_COLUMNS)} FROM ({_CHANGES}) ORDER BY created_at DESC, id DESC {limit_sql(options.limit)}",
+        f"SELECT tenant, {', '.join(_COLUMNS)} FROM ({_CHANGES}) "
+        f"ORDER BY created_at DESC, id DESC {limit_sql(options.limit)}",
         params,
     )
     types = ", ".join(data.filters.source_types or RULE_SOURCE_TYPES)
@@ -46,13 +56,14 @@ def rules_report(data: AuditData, options: RulesOptions) -> Report:
         name="rules",
         title="Business-rule changes",
         description=f"Changes to source types {types}, newest first.",
-        columns=["created_at", "actor_name", "action", "kind", "source_label", "change_description"],
-        fields=list(_COLUMNS),
+        columns=with_tenant(data, ["created_at", "actor_name", "action", "kind", "source_label", "change_description"]),
+        fields=with_tenant(data, _COLUMNS),
         empty=f"No changes to {types}",
-        rows=[record_row(values, _COLUMNS) for values in found],
+        rows=[tenant_row(data, values[0], record_row(values[1:], _COLUMNS)) for values in found],
         total_rows=int(data.scalar(f"SELECT count(*) FROM ({_CHANGES})", params)),
         summary=summary,
-        notes=_notes(summary),
+        notes=_notes(summary) + tenant_notes(summary),
+        tenants=data.tenants,
     )
 
 
@@ -71,7 +82,7 @@ def _summary(data: AuditData, params: dict[str, Any], options: RulesOptions) -> 
             )
         ],
         "most_changed": _most_changed(data, params, options.top_rules),
-    }
+    } | tenant_summary(data, _CHANGES, params)
 
 
 def _notes(summary: dict[str, Any]) -> list[str]:
@@ -89,20 +100,24 @@ def _notes(summary: dict[str, Any]) -> list[str]:
 def _most_changed(data: AuditData, params: dict[str, Any], top: int) -> list[dict[str, Any]]:
     """The rules changed most often, with who touched them and whether one was deleted."""
     rows = data.rows(
-        f"SELECT arg_max(source_label, created_at), any_value(kind), source_id, count(*), max(created_at), "
+        f"SELECT tenant, arg_max(source_label, created_at), any_value(kind), source_id, count(*), max(created_at), "
         f"list(DISTINCT actor_name ORDER BY actor_name), bool_or(action = 'destroy') FROM ({_CHANGES}) "
-        f"GROUP BY source_type, source_id ORDER BY 4 DESC, 5 DESC {limit_sql(top)}",
+        f"GROUP BY tenant, source_type, source_id ORDER BY 5 DESC, 6 DESC {limit_sql(top)}",
         params,
     )
     return [
-        {
-            "source_label": label,
-            "kind": kind,
-            "source_id": source_id,
-            "changes": n,
-            "last_change": iso_z(last) if last else None,
-            "actors": actors,
-            "deleted": deleted,
-        }
-        for label, kind, source_id, n, last, actors, deleted in rows
+        tenant_row(
+            data,
+            tenant,
+            {
+                "source_label": label,
+                "kind": kind,
+                "source_id": source_id,
+                "changes": n,
+                "last_change": iso_z(last) if last else None,
+                "actors": actors,
+                "deleted": deleted,
+            },
+        )
+        for tenant, label, kind, source_id, n, last, actors, deleted in rows
     ]
