@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from zdlogs.simulator._clock import ScaledClock
 
 RETRY_AFTER_FORMS = ("seconds", "http-date", "mixed")
+PROFILES = ("default", "detections")  # what the history holds: see `_profiles`
+DETECTIONS_MINIMUM = {"history_days": 20, "audit_logs": 100, "access_logs": 100}
 
 
 class SimConfigError(ValueError):
@@ -78,6 +80,11 @@ class SimConfig:
     `access_logs_addon` is the Advanced Data Privacy and Protection add-on that the access log
     needs. `users_cursor_limit` and `access_logs_limit` are those endpoints' own limits per
     rate window (Zendesk: 20 and 50 per minute).
+
+    `profile` chooses the history: "default" is the analysts' account (off-hours changes, token
+    creations, a compromised admin's night); "detections" is a history benign to every detection rule
+    with exactly one planted incident per rule, its record ids given by `Simulator.planted()`. The
+    detections profile needs 20 days of history (its new-IP incident, on the last workday, needs a 14-day baseline).
     """
 
     seed: int = 42
@@ -107,6 +114,7 @@ class SimConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     clock: Callable[[], float] = time.time
     time_scale: float = 1.0
+    profile: str = "default"
 
     def __post_init__(self) -> None:
         self._check_ranges()
@@ -126,3 +134,13 @@ class SimConfig:
         for name in ("history_days", "rate_window_seconds", "time_scale"):
             if getattr(self, name) <= 0:
                 raise SimConfigError(name, "> 0", getattr(self, name))
+        self._check_profile()
+
+    def _check_profile(self) -> None:
+        """An unknown profile, or a detections history too small to hold its incidents and their baseline."""
+        if self.profile not in PROFILES:
+            raise SimConfigError("profile", f"one of {', '.join(PROFILES)}", self.profile)
+        if self.profile == "detections":
+            for name, low in DETECTIONS_MINIMUM.items():
+                if getattr(self, name) < low:
+                    raise SimConfigError(name, f">= {low} with the detections profile", getattr(self, name))

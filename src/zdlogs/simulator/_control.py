@@ -23,6 +23,7 @@ def handle_control(req: Request, app: SimApp) -> Response:
     routes = {
         ("POST", "/_sim/append"): _append,
         ("GET", "/_sim/truth"): lambda r, a: json_response(200, a.account.truth()),
+        ("GET", "/_sim/planted"): lambda r, a: json_response(200, a.account.planted()),
         ("GET", "/_sim/stats"): lambda r, a: json_response(200, a.stats.snapshot()),
         ("GET", "/_sim/summary"): lambda r, a: json_response(200, a.account.summary()),
         ("POST", "/_sim/faults"): _faults,

@@ -22,6 +22,7 @@ from zdlogs.simulator import _directory as directory
 from zdlogs.simulator import _generate as gen
 from zdlogs.simulator import _ticket_events as events
 from zdlogs.simulator._config import SimConfig
+from zdlogs.simulator._profiles import PROFILES
 from zdlogs.simulator._sorted_log import Item, Key, Predicate, SortedLog, Window
 from zdlogs.simulator._versioned import VersionedStream, time_slice
 
@@ -49,11 +50,14 @@ class Account:
         start = min(end, now - int(config.history_days * 86400))
         history_rng = random.Random(seed)
         self._rng = random.Random(seed * 7919 + 1)  # live changes, independent of history size
+        self._profile = PROFILES[config.profile]
+        self._planted: dict[str, list[int | str]] = {}
         self._audit: SortedLog[gen.Row] = SortedLog(self._audit_record)
         self._last_audit_id = gen.AUDIT_ID_BASE
-        for epoch, audit_row in gen.audit_rows(history_rng, config.audit_logs, start, end):
+        for epoch, audit_row, rule in self._profile.audit_history(history_rng, config.audit_logs, start, end):
             self._last_audit_id += history_rng.randrange(1, 4000)
             self._audit.insert((epoch, self._last_audit_id), audit_row)
+            self._plant(rule, self._last_audit_id)
         self._tickets = VersionedStream(self._clock, lambda ticket: ticket["generated_timestamp"])
         tickets = gen.history_tickets(history_rng, base_url, config.tickets, start, end)
         for ticket in tickets:
@@ -64,8 +68,10 @@ class Account:
         for epoch, event_row in events.history(random.Random(f"{seed}/ticket-events"), tickets):
             self._store_event(epoch, event_row)
         self._access: SortedLog[access.Row] = SortedLog(access.record)
-        for key, access_row in access.history(random.Random(f"{seed}/access-logs"), config.access_logs, start, end):
+        access_rng = random.Random(f"{seed}/access-logs")
+        for key, access_row, rule in self._profile.access_history(access_rng, config.access_logs, start, end):
             self._access.insert(key, access_row)
+            self._plant(rule, key[1])
         self._organizations = VersionedStream(self._clock, _updated_epoch)
         directory_rng = random.Random(f"{seed}/directory")
         for org in directory.history_organizations(directory_rng, base_url, config.organizations, start, end):
@@ -81,6 +87,10 @@ class Account:
 
     def _audit_record(self, key: Key, row: gen.Row) -> dict:
         return gen.audit_record(self._base, key[1], key[0], row)
+
+    def _plant(self, rule: str | None, record_id: int | str) -> None:
+        if rule is not None:
+            self._planted.setdefault(rule, []).append(record_id)
 
     def _store_event(self, epoch: int, row: events.Row) -> None:
         self._last_event_id += events.ID_STEP
@@ -104,7 +114,7 @@ class Account:
             when = int(self._clock()) if epoch is None else epoch
             rows: list[gen.Row] = []
             while len(rows) < n:
-                rows.extend(gen.random_event(self._rng)[: n - len(rows)])
+                rows.extend(self._profile.audit_live(self._rng)[: n - len(rows)])
             out = []
             for row in rows:
                 self._last_audit_id += self._rng.randrange(1, 4000)
@@ -122,7 +132,7 @@ class Account:
         with self._lock:
             when = int(self._clock()) if epoch is None else epoch
             out = []
-            for key, row in access.live(self._access_rng, n, when):
+            for key, row in self._profile.access_live(self._access_rng, n, when):
                 self._access.insert(key, row)
                 out.append(access.record(key, row))
             return out
@@ -315,6 +325,12 @@ class Account:
             return [events.record(log.keys[i], log.rows[i], comments) for i in range(lo, hi)]
 
     # ------------------------------------------------------------ ground truth
+
+    def planted(self) -> dict[str, list[int | str]]:
+        """The ids of the records planted for each detection rule (audit ids, access-log ULIDs), in time
+        order; empty for the default profile, which plants nothing."""
+        with self._lock:
+            return {rule: list(ids) for rule, ids in self._planted.items()}
 
     def truth(self) -> dict:
         """Everything a perfect collector could have seen, for end-to-end comparisons.

@@ -143,6 +143,10 @@ class Simulator:
     def truth(self) -> dict:
         return self._app.account.truth()
 
+    def planted(self) -> dict[str, list[int | str]]:
+        """Detection rule id -> the ids of the records planted to fire it (the detections profile)."""
+        return self._app.account.planted()
+
     def stats(self) -> dict:
         return self._app.stats.snapshot()
 
