@@ -420,8 +420,16 @@ class Hour:
     minimum: dict[str, int]
 
     def tenant_wall(self, tenant: str) -> float:
-        moments = [datetime.fromisoformat(event["timestamp"]) for event in self.run.tenant_events(tenant)]
-        return (max(moments) - min(moments)).total_seconds() if moments else 0.0
+        """The seconds the tenant's streams took (their ``stream_summary`` lines): its own time, not its wait
+        for a worker of the pool."""
+        events = self.run.tenant_events(tenant)
+        return sum(float(event["seconds"]) for event in events if event.get("event") == "stream_summary")
+
+    def done_at(self, tenant: str) -> float:
+        """Seconds from the run's first log line to the tenant's last: when, in the round, it was done."""
+        moments = [datetime.fromisoformat(event["timestamp"]) for event in self.run.events if "timestamp" in event]
+        own = [datetime.fromisoformat(event["timestamp"]) for event in self.run.tenant_events(tenant)]
+        return (max(own) - min(moments)).total_seconds() if own else 0.0
 
     def failed(self) -> set[str]:
         summary = next((e for e in self.run.events if e.get("event") == "fleet_summary"), {})
@@ -496,8 +504,8 @@ def print_hours(rig: Rig, broken: dict[str, str], healthy: Hour, faulty: Hour) -
         result = "failed" if name in faulty.failed() else "ok"
         print(
             f"  {name} | {broken.get(name, '-')} | {healthy.requests[name]} / {healthy.minimum[name]}, "
-            f"{healthy.tenant_wall(name):.2f} | {faulty.requests[name]} / {faulty.minimum[name]}, "
-            f"{faulty.tenant_wall(name):.2f} | {result}"
+            f"{healthy.tenant_wall(name):.2f}, {healthy.done_at(name):.2f} | {faulty.requests[name]} / "
+            f"{faulty.minimum[name]}, {faulty.tenant_wall(name):.2f}, {faulty.done_at(name):.2f} | {result}"
         )
     error = faulty.run.err.strip().splitlines()[-1] if faulty.run.err.strip() else ""
     print(f"  the faulty hour's last line: {error[:300]}")
