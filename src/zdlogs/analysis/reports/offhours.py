@@ -95,8 +95,7 @@ def read_allow_file(path: Path | None) -> list[str]:
 
 
 def offhours_report(data: AuditData, options: OffHoursOptions) -> Report:
-    flagged = f"SELECT * FROM ({_FLAGS.replace('{judged}', _JUDGED)}) WHERE NOT in_hours OR unexpected"
-    params = _params(options)
+    flagged, params = flagged_query(options)
     found = data.rows(
         f"SELECT tenant, {RECORD_SELECT}, strftime(local_time, '%Y-%m-%d %H:%M'), non_workday, in_hours, unexpected "
         f"FROM ({flagged}) ORDER BY created_at DESC, id DESC {limit_sql(options.limit)}",
@@ -117,6 +116,12 @@ def offhours_report(data: AuditData, options: OffHoursOptions) -> Report:
         notes=_notes(summary) + tenant_notes(summary),
         tenants=data.tenants,
     )
+
+
+def flagged_query(options: OffHoursOptions) -> tuple[str, dict[str, Any]]:
+    """The records this report lists, as SQL over ``{audit}`` (each with ``local_time``, ``non_workday``,
+    ``in_hours``, ``unexpected``) and its parameters: ``zdlogs detect``'s off-hours rule runs the same query."""
+    return f"SELECT * FROM ({_FLAGS.replace('{judged}', _JUDGED)}) WHERE NOT in_hours OR unexpected", _params(options)
 
 
 def _params(options: OffHoursOptions) -> dict[str, Any]:
