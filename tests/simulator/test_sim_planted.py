@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -54,23 +54,31 @@ def _is_admin_role(role: str | None) -> bool:
 
 
 SINGLE: dict[str, Callable[[Record], bool]] = {
-    "zendesk_account_owner_changed": lambda r: r["source_type"] == "account"
-    and r["action"] == "update"
-    and (r["change_description"] or "").startswith("Owner changed from "),
-    "zendesk_api_token_created": lambda r: r["source_type"] in ("api_token", "apitoken")
-    and r["action"] in ("create", "destroy"),
+    "zendesk_account_owner_changed": lambda r: (
+        r["source_type"] == "account"
+        and r["action"] == "update"
+        and (r["change_description"] or "").startswith("Owner changed from ")
+    ),
+    "zendesk_api_token_created": lambda r: (
+        r["source_type"] in ("api_token", "apitoken") and r["action"] in ("create", "destroy")
+    ),
     "zendesk_admin_role_granted": lambda r: _is_admin_role(_new_role(r)),
     "zendesk_user_role_changed": lambda r: _new_role(r) is not None and not _is_admin_role(_new_role(r)),
     "zendesk_mfa_disabled": lambda r: _setting(r, *MFA_LABELS) and _field(r, "change_description") == "disabled",
-    "zendesk_user_assumption": lambda r: _setting(r, "account assumption", "assumption duration")
-    and r["action"] in ("create", "update"),
-    "zendesk_redaction_disabled": lambda r: _setting(r, "credit card redaction")
-    and _field(r, "change_description") == "disabled",
-    "zendesk_mobile_app_access_changed": lambda r: _setting(r, "zendesk support mobile app access")
-    and r["action"] in ("create", "update"),
-    "zendesk_user_suspended": lambda r: r["source_type"] in ("user_setting", "user")
-    and r["action"] in ("create", "update")
-    and "suspended" in _field(r, "change_description"),
+    "zendesk_user_assumption": lambda r: (
+        _setting(r, "account assumption", "assumption duration") and r["action"] in ("create", "update")
+    ),
+    "zendesk_redaction_disabled": lambda r: (
+        _setting(r, "credit card redaction") and _field(r, "change_description") == "disabled"
+    ),
+    "zendesk_mobile_app_access_changed": lambda r: (
+        _setting(r, "zendesk support mobile app access") and r["action"] in ("create", "update")
+    ),
+    "zendesk_user_suspended": lambda r: (
+        r["source_type"] in ("user_setting", "user")
+        and r["action"] in ("create", "update")
+        and "suspended" in _field(r, "change_description")
+    ),
     "zendesk_data_export": lambda r: r["action"] == "exported",
 }
 
