@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 from zdlogs import logs
 from zdlogs.cli import app
-from zdlogs.demo import MARKER, incident_time, invoked_as, run_demo
+from zdlogs.demo import MARKER, PLANTED_FILE, incident_time, invoked_as, run_demo
 from zdlogs.errors import ConfigError
 
 
@@ -89,3 +90,25 @@ def test_the_printed_commands_use_the_program_as_it_was_run(monkeypatch: pytest.
     for other in (["pytest"], ["/venv/lib/python3.11/site-packages/pytest/__main__.py"]):
         monkeypatch.setattr(sys, "argv", other)
         assert invoked_as() == "zdlogs"
+
+
+def test_the_detections_profile_writes_its_planted_ids_and_each_is_collected(tmp_path: Path) -> None:
+    """``--profile detections``: the ground truth next to the data, every planted record among the collected."""
+    lines: list[str] = []
+    run_demo(str(tmp_path / "demo"), audit_logs=300, tickets=4, seed=42, echo=lines.append, profile="detections")
+    truth = json.loads((tmp_path / "demo" / PLANTED_FILE).read_text())
+    assert truth["profile"] == "detections" and len(truth["planted"]) == 14
+    collected = {
+        json.loads(line)["id"]
+        for path in (tmp_path / "demo" / "zendesk" / "crm").rglob("*.ndjson")
+        for line in path.read_text().splitlines()
+    }
+    assert all(set(ids) <= collected for ids in truth["planted"].values())
+    assert not any(line.startswith("The history hides a compromised admin") for line in lines)
+    assert f"Find them: zdlogs detect --input {tmp_path}/demo" in lines
+
+
+def test_a_profile_the_simulator_refuses_is_one_line_naming_the_option(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--audit-logs 50: give a value >= 100 with the detections profile"):
+        run_demo(str(tmp_path / "demo"), audit_logs=50, tickets=2, seed=1, echo=lambda _l: None, profile="detections")
+    assert not (tmp_path / "demo").exists()

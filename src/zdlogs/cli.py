@@ -568,6 +568,10 @@ _TENANTS_HELP = (
     f"and credentials; 1 to {MAX_SIM_TENANTS}"
 )
 _NOT_ACCOUNT = ("port", "host", "tenants", "fleet_output")
+_PROFILE_HELP = (
+    "default (the analysts' history, with a compromised admin's night) or detections (benign, with one "
+    "planted incident per detection rule; their ids at /_sim/planted)"
+)
 _PLAN_HELP = (
     "team (200 requests/min), professional (400), enterprise (700) or enterprise_plus (2500); "
     "the audit log answers 403 below enterprise"
@@ -595,6 +599,7 @@ def simulate_command(
     append_interval: Annotated[float, Opt(help="Append new records every N seconds (0 = never)")] = 0.0,
     incremental_limit: Annotated[int, Opt(help="Incremental-export requests per minute")] = 10,
     time_scale: Annotated[float, Opt(help="Simulated seconds per real second (rate windows shrink)")] = 1.0,
+    profile: Annotated[str, Opt(help=_PROFILE_HELP)] = "default",
 ) -> None:
     """Serve the bundled fake Zendesk over HTTP on localhost (for trying zdlogs without an account); with
     --tenants N, N accounts from one process (a fleet to collect with zdlogs run --config)."""
@@ -716,13 +721,16 @@ def demo_command(
     audit_logs: Annotated[int, Opt(help="Audit-log records in the simulated history")] = 3000,
     tickets: Annotated[int, Opt(help="Tickets in the simulated history")] = 400,
     seed: Annotated[int, Opt(help="Seed of the simulated account")] = 42,
+    profile: Annotated[str, Opt(help=_PROFILE_HELP + "; the planted ids go to OUTPUT/planted-incidents.json")] = (
+        "default"
+    ),
 ) -> None:
     """Start the bundled simulator, collect from it twice into a local directory, show what landed where."""
     from zdlogs.demo import run_demo
 
     options = cli_options(ctx)
     logs.configure(options.log_format, options.debug, quiet=not options.debug)  # the demo prints its own report
-    run_demo(output, audit_logs=audit_logs, tickets=tickets, seed=seed, echo=typer.echo)
+    run_demo(output, audit_logs=audit_logs, tickets=tickets, seed=seed, echo=typer.echo, profile=profile)
 
 
 app.add_typer(export_app, name="export")

@@ -5,6 +5,10 @@ after new activity, collects exactly the new records and nothing twice. The simu
 the demo runs, so the night of its compromised admin moves with the clock: the demo ends by finding it in
 what it collected and printing the exact ``report incident`` command, which the README can then describe
 instead of giving a date that would go stale.
+
+With ``--profile detections`` the history is instead benign to every detection rule but for one planted
+incident per rule (``zdlogs.simulator._planted``); the demo writes their record ids, rule by rule, to
+``planted-incidents.json`` next to the data, the ground truth ``zdlogs detect`` is measured against.
 """
 
 from __future__ import annotations
@@ -27,12 +31,15 @@ from zdlogs.simulator._generate import INCIDENT_IP
 from zdlogs.times import iso_z, parse_utc
 
 MARKER = ".zdlogs-demo"
+PLANTED_FILE = "planted-incidents.json"
 SETTLE_SECONDS = 2
 
 
-def run_demo(output: str, *, audit_logs: int, tickets: int, seed: int, echo: Callable[[str], None]) -> None:
+def run_demo(
+    output: str, *, audit_logs: int, tickets: int, seed: int, echo: Callable[[str], None], profile: str = "default"
+) -> None:
+    config = _sim_config(seed=seed, audit_logs=audit_logs, tickets=tickets, profile=profile)
     root = _fresh_directory(Path(output))
-    config = SimConfig(seed=seed, audit_logs=audit_logs, tickets=tickets, recent_exclusion_seconds=1)
     with Simulator(config).start() as sim:
         settings = load_settings(
             base_url=sim.url,
@@ -60,8 +67,31 @@ def run_demo(output: str, *, audit_logs: int, tickets: int, seed: int, echo: Cal
             run(settings),
             echo,
         )
+        planted = sim.planted()
     _show_tree(root, echo)
+    if profile == "detections":
+        _write_planted(output, seed, planted, echo)
     _next_steps(output, root / settings.data_prefix.strip("/") / "audit_logs", echo)
+
+
+def _sim_config(**account: Any) -> SimConfig:
+    """The demo's account; a profile or size the simulator refuses is one line naming the option."""
+    from zdlogs.errors import ConfigError
+    from zdlogs.simulator import SimConfigError
+
+    try:
+        return SimConfig(recent_exclusion_seconds=1, **account)
+    except SimConfigError as exc:
+        raise ConfigError(f"--{exc.field.replace('_', '-')} {exc.value}: give a value {exc.rule}") from None
+
+
+def _write_planted(output: str, seed: int, planted: dict[str, list[int | str]], echo: Callable[[str], None]) -> None:
+    """The ground truth of the detections profile: rule id -> the ids of the records planted to fire it."""
+    path = Path(output) / PLANTED_FILE
+    body = {"profile": "detections", "seed": seed, "planted": planted}
+    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    echo(f"\nThe history is benign but for one planted incident per detection rule ({len(planted)}): ids in {path}.")
+    echo(f"Find them: {invoked_as()} detect --input {shlex.quote(output)}")
 
 
 def _new_activity(sim: Simulator) -> None:
@@ -102,7 +132,8 @@ def _show_tree(root: Path, echo: Callable[[str], None]) -> None:
     shown = data if len(data) <= 6 else [*data[:3], None, *data[-3:]]
     for path in shown:
         echo(f"  {path.relative_to(root)}" if path else "  ...")
-    echo(f"Checkpoints: {[str(p.relative_to(root)) for p in files if p.name.endswith('.json')]}")
+    checkpoints = [str(p.relative_to(root)) for p in files if p.name.endswith(".json") and p.name != PLANTED_FILE]
+    echo(f"Checkpoints: {checkpoints}")
     echo("Each line of an object is one raw Zendesk record.")
 
 
