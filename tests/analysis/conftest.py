@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.analysis.fixtures import write_collected
+from tests.analysis.fixtures import write_collected, write_fleet
 from tests.conftest import CANARY_EMAIL, CANARY_TOKEN
 from tests.e2e.helpers import sim_config
 from zdlogs import logs
@@ -28,9 +28,24 @@ def collected(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def fleet(tmp_path: Path) -> Path:
+    """A fleet file of three tenants: acme and globex collected (the same actor ids), initech not yet."""
+    return write_fleet(tmp_path)
+
+
+@pytest.fixture
 def audit(collected: Path) -> Iterator[AuditData]:
     with open_audit(audit_files(str(collected)), build_filters()) as data:
         yield data
+
+
+@pytest.fixture
+def fleet_audit(fleet: Path) -> Iterator[AuditData]:
+    """acme's and globex's records read together, each with its tenant (initech, empty, left out)."""
+    out = fleet.parent / "out"
+    by_tenant = {name: audit_files(str(out / name)) for name in ("acme", "globex")}
+    with open_audit([], build_filters(), by_tenant=by_tenant) as data:
+        yield data.materialize()
 
 
 def filtered(collected: Path, **filters: object):

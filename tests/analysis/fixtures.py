@@ -85,3 +85,24 @@ def write_collected(root: Path, records: list[dict] = RECORDS, gzip_days: tuple[
     (root / "_zdlogs").mkdir(exist_ok=True)
     (root / "_zdlogs" / "state.json").write_text("{}")  # outside the data prefix: never read as audit data
     return root
+
+
+# A second account, globex, whose users have the same ids as acme's (ids are per Zendesk account) but other
+# names, and whose first records have the same ids as acme's: across a fleet only (tenant, id) tells them apart.
+GLOBEX_NAMES = {ALICE: "Gina Globex", BOB: "Hank Globex", CAROL: "Iris Globex"}
+GLOBEX_RECORDS = [
+    {**record, "actor_name": GLOBEX_NAMES[record["actor_id"]], "url": record["url"].replace("acme", "globex")}
+    for record in RECORDS[:5]
+]
+FLEET_TENANTS = ("acme", "globex", "initech")  # initech has collected nothing yet
+
+
+def write_fleet(root: Path) -> Path:
+    """A fleet file whose tenants keep their data under ``root/out/<tenant>/``, as ``zdlogs run --config``
+    places them: acme holds RECORDS, globex GLOBEX_RECORDS, initech nothing."""
+    write_collected(root / "out" / "acme")
+    write_collected(root / "out" / "globex", GLOBEX_RECORDS)
+    tenants = {name: {"base_url": f"https://{name}.zendesk.com"} for name in FLEET_TENANTS}
+    path = root / "fleet.yaml"
+    path.write_text(orjson.dumps({"defaults": {"output": str(root / "out")}, "tenants": tenants}).decode())
+    return path

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.analysis.fixtures import MALLORY
+from tests.analysis.fixtures import ALICE, GLOBEX_RECORDS, MALLORY, RECORDS
 from zdlogs.cli import app
 
 runner = CliRunner()
@@ -170,3 +170,68 @@ def test_the_analysis_memory_limit_is_a_setting(collected: Path) -> None:
     result = zdlogs("export", "csv", "-i", str(collected), env={"ZDLOGS_ANALYSIS_MEMORY": "a lot"})
     assert result.exit_code == 2
     assert result.stderr == "zdlogs: error: ZDLOGS_ANALYSIS_MEMORY: 'a lot' is not a size: use e.g. 512MB or 2GB\n"
+
+
+# ------------------------------------------------------------------ several tenants of a fleet
+
+
+def test_export_across_tenants_has_a_first_tenant_column_attributing_each_record(fleet: Path) -> None:
+    result = zdlogs("export", "csv", "--config", str(fleet), "--tenant", "globex", "--tenant", "acme", "--all-columns")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+    assert list(rows[0])[:2] == ["tenant", "created_at"]
+    assert sorted((row["tenant"], int(row["id"])) for row in rows) == sorted(
+        [("acme", record["id"]) for record in RECORDS] + [("globex", record["id"]) for record in GLOBEX_RECORDS]
+    )
+    assert all(row["url"].startswith(f"https://{row['tenant']}.zendesk.com/") for row in rows)
+    plain = zdlogs("export", "csv", "--config", str(fleet), "--tenant", "acme", "--tenant", "globex")
+    assert plain.stdout.splitlines()[0] == "tenant,created_at,actor_name,actor_id,action,source_type,source_label," \
+        "change_description,ip_address"  # fmt: skip
+
+
+def test_one_tenant_exports_exactly_what_its_directory_does(fleet: Path) -> None:
+    by_tenant = zdlogs("export", "csv", "--config", str(fleet), "--tenant", "acme")
+    by_input = zdlogs("export", "csv", "-i", str(fleet.parent / "out" / "acme"))
+    assert by_tenant.exit_code == 0 and by_tenant.stdout == by_input.stdout and "tenant" not in by_tenant.stdout
+
+
+def test_all_tenants_reads_every_tenant_and_warns_of_one_that_collected_nothing(fleet: Path) -> None:
+    result = zdlogs("report", "activity", "--all-tenants", "-f", "json", env={"ZDLOGS_CONFIG": str(fleet)})
+    assert result.exit_code == 0, result.output
+    assert "zdlogs: warning: tenant initech has collected no audit logs yet" in result.stderr
+    assert f"run `zdlogs run --config {fleet} --tenant initech` first; reading the other tenants" in result.stderr
+    document = json.loads(result.stdout)
+    assert document["tenants"] == ["acme", "globex"] and document["summary"]["by_tenant"] == {"acme": 12, "globex": 5}
+    ids = [(row["tenant"], row["actor_id"]) for row in document["rows"]]
+    assert ("acme", ALICE) in ids and ("globex", ALICE) in ids  # one id, two accounts: two actors
+
+
+def test_reports_across_tenants_name_them_and_list_the_tenant_first(fleet: Path, tmp_path: Path) -> None:
+    tenants = ["--config", str(fleet), "--tenant", "acme", "--tenant", "globex"]
+    table = zdlogs("report", "rules", *tenants)
+    assert table.exit_code == 0 and "Tenants read: acme, globex" in table.stdout and "Per tenant:" in table.stdout
+    rows = list(csv.reader(io.StringIO(zdlogs("report", "offhours", *tenants, "-f", "csv").stdout)))
+    assert rows[0][0] == "tenant" and {row[0] for row in rows[1:]} == {"acme", "globex"}
+    page = tmp_path / "report.html"
+    assert zdlogs("report", "html", *tenants, "-o", str(page)).exit_code == 0
+    assert f"Source: {fleet} (tenants acme, globex)" in page.read_text()
+
+
+def test_tenant_errors_are_one_line_with_the_fix(fleet: Path) -> None:
+    typo = zdlogs("export", "csv", "--config", str(fleet), "--tenant", "acme", "--tenant", "globx")
+    assert typo.exit_code == 2 and f"--tenant globx: no such tenant in {fleet}: did you mean 'globex'?" in typo.stderr
+    both = zdlogs("report", "rules", "--config", str(fleet), "--tenant", "acme", "-i", str(fleet.parent))
+    assert both.exit_code == 2 and "--tenant acme reads where the fleet file says: drop --input" in both.stderr
+    api = zdlogs("report", "rules", "--config", str(fleet), "--all-tenants", "--from-api")
+    assert api.exit_code == 2 and "--all-tenants reads collected data: drop --from-api" in api.stderr
+    empty = zdlogs("report", "rules", "--config", str(fleet), "--tenant", "initech")
+    assert empty.exit_code == 2 and "tenant initech has collected no audit logs yet" in empty.stderr
+    assert "Traceback" not in typo.output + both.output + api.output + empty.output
+
+
+def test_a_fleet_wide_output_in_the_environment_is_not_taken_for_input(fleet: Path) -> None:
+    """ZDLOGS_OUTPUT is --input's env var and a fleet's default output: it is not --input given with --tenant."""
+    result = zdlogs(
+        "report", "rules", "--config", str(fleet), "--tenant", "acme", env={"ZDLOGS_OUTPUT": str(fleet.parent / "out")}
+    )
+    assert result.exit_code == 0, result.output

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.analysis.conftest import filtered
-from zdlogs.analysis.engine import AuditData
+from zdlogs.analysis.engine import AuditData, open_audit
+from zdlogs.analysis.filters import build_filters
+from zdlogs.analysis.inputs import audit_files
 from zdlogs.errors import StorageError
 
 
@@ -67,3 +69,21 @@ def test_importing_the_analysis_package_does_not_load_duckdb() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_several_tenants_each_record_carries_the_tenant_it_was_read_from(fleet: Path) -> None:
+    out = fleet.parent / "out"
+    by_tenant = {name: audit_files(str(out / name)) for name in ("acme", "globex")}
+    with open_audit([], build_filters(), by_tenant=by_tenant) as data:
+        assert data.tenants == ["acme", "globex"]
+        per_tenant = data.rows("SELECT tenant, count(*), min(url) FROM {audit} GROUP BY 1 ORDER BY 1")
+        assert [(name, n, url.split("/")[2]) for name, n, url in per_tenant] == [
+            ("acme", 12, "acme.zendesk.com"),
+            ("globex", 5, "globex.zendesk.com"),
+        ]
+        narrowed = data.materialize().with_fields({"id": "BIGINT", "created_at": "VARCHAR"}).unfiltered()
+        assert narrowed.rows("SELECT DISTINCT tenant FROM {audit} ORDER BY 1") == [("acme",), ("globex",)]
+
+
+def test_one_input_has_a_null_tenant_and_no_tenants(audit: AuditData) -> None:
+    assert audit.tenants == [] and audit.rows("SELECT DISTINCT tenant FROM {audit}") == [(None,)]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from zdlogs.analysis.inputs import audit_files, copy_command
+from zdlogs.analysis.inputs import NothingCollected, audit_files, copy_command, tenant_files, tenants_files
 from zdlogs.errors import ConfigError
 
 
@@ -92,3 +92,23 @@ def test_an_audit_folder_without_files_says_to_run_first(tmp_path: Path) -> None
     (tmp_path / "zendesk" / "crm" / "audit_logs").mkdir(parents=True)
     with pytest.raises(ConfigError, match="run `zdlogs run -o"):
         audit_files(str(tmp_path))
+
+
+def test_a_tenant_that_has_collected_nothing_is_one_line_naming_it_and_its_run(fleet: Path) -> None:
+    location = (str(fleet.parent / "out" / "initech"), "zendesk/crm/")
+    with pytest.raises(NothingCollected) as caught:
+        tenant_files("fleet.yaml", "initech", location)
+    assert str(caught.value).startswith("tenant initech has collected no audit logs yet (none under ")
+    assert str(caught.value).endswith("run `zdlogs run --config fleet.yaml --tenant initech` first")
+    assert caught.value.exit_code == 2 and "\n" not in str(caught.value)
+
+
+def test_beside_others_an_empty_tenant_is_a_warning_and_the_others_are_read(fleet: Path) -> None:
+    out, warnings = fleet.parent / "out", []
+    locations = {name: (str(out / name), "zendesk/crm/") for name in ("acme", "initech", "globex")}
+    found = tenants_files("fleet.yaml", locations, warnings.append)
+    assert list(found) == ["acme", "globex"] and found["globex"] == audit_files(str(out / "globex"))
+    assert len(warnings) == 1 and warnings[0].startswith("tenant initech has collected no audit logs yet")
+    assert warnings[0].endswith("; reading the other tenants")
+    with pytest.raises(NothingCollected, match=r"no tenant read has collected audit logs yet \(initech\)"):
+        tenants_files("fleet.yaml", {"initech": locations["initech"]}, warnings.append)

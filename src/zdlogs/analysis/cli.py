@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 
 from zdlogs.analysis.csv_export import CsvOptions, export_csv
@@ -149,7 +148,7 @@ class AuditOptions:
             raise ConfigError("--tenant and --all-tenants: give one (--all-tenants reads every tenant of the file)")
         if not self.config:
             raise ConfigError(f"{asked} needs the fleet's file: give --config FILE (or ZDLOGS_CONFIG)")
-        if _given_on_command_line("input_"):
+        if _input_given(self.input_):
             raise ConfigError(f"{asked} reads where the fleet file says: drop --input (or drop {asked.split()[0]})")
         if self.from_api:
             raise ConfigError(f"{asked} reads collected data: drop --from-api (it reads one account's API)")
@@ -203,11 +202,10 @@ class AuditOptions:
         return f"{shown} (tenant {next(iter(locations))})" if locations else shown
 
 
-def _given_on_command_line(name: str) -> bool:
-    """Whether the option ``name`` was typed (not its default, nor its environment variable: ZDLOGS_OUTPUT is a
-    fleet's default output, which the tenants' locations already take into account)."""
-    ctx = click.get_current_context(silent=True)
-    return ctx is not None and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+def _input_given(input_: str) -> bool:
+    """Whether --input was typed: it is neither its default nor its environment variable's value (ZDLOGS_OUTPUT
+    may be a fleet's default output, which the tenants' locations already take into account)."""
+    return input_ != DEFAULT_OUTPUT and input_ not in {os.environ.get(name) for name in _OUTPUT.env}
 
 
 def _warn(message: str) -> None:

@@ -49,3 +49,24 @@ def test_activity_empty(collected: Path) -> None:
         report = activity_report(data, ActivityOptions())
     assert report.rows == [] and report.summary["periods"] == [] and report.notes == []  # explain_empty's job
     assert report.empty == "No audit records match"
+
+
+def test_across_tenants_the_same_actor_id_is_two_actors_each_under_its_own_name(fleet_audit: AuditData) -> None:
+    report = activity_report(fleet_audit, ActivityOptions("day", 10))
+    assert [(r["tenant"], r["actor_id"], r["actor_name"], r["total"]) for r in report.rows] == [
+        ("acme", ALICE, "Alice Admin", 5), ("acme", MALLORY, "Mallory", 3), ("acme", BOB, "Bob Builder", 2),
+        ("globex", ALICE, "Gina Globex", 2), ("globex", BOB, "Hank Globex", 2), ("acme", SYSTEM, "Zendesk", 1),
+        ("acme", CAROL, "Carol Agent", 1), ("globex", CAROL, "Iris Globex", 1),
+    ]  # fmt: skip
+    assert sum(report.rows[3]["series"]) == 2  # globex's 101, not acme's 5 added in
+    assert report.columns[0] == "tenant" and report.fields[0] == "tenant" and report.tenants == ["acme", "globex"]
+    assert (report.summary["records"], report.summary["actors"], report.total_rows) == (17, 8, 8)
+    assert report.summary["by_tenant"] == {"acme": 12, "globex": 5}
+    assert "Per tenant: acme 12, globex 5." in report.notes
+    assert report.to_json()["tenants"] == ["acme", "globex"]
+
+
+def test_one_input_has_no_tenant_anywhere(audit: AuditData) -> None:
+    report = activity_report(audit, ActivityOptions("day", 10))
+    assert "tenant" not in report.rows[0] and "tenant" not in report.columns + report.fields
+    assert "by_tenant" not in report.summary and "tenants" not in report.to_json()

@@ -36,3 +36,15 @@ def test_incident_known_ip_is_not_new(audit: AuditData) -> None:
     around = parse_moment("2026-03-30T06:30Z", "--around")
     report = incident_report(audit, IncidentOptions(around, timedelta(hours=1)))
     assert [row["id"] for row in report.rows] == [12] and report.summary["new_ips"] == []
+
+
+def test_across_tenants_an_address_is_new_to_each_tenant(fleet_audit: AuditData) -> None:
+    options = IncidentOptions(parse_moment("2026-03-02T09:30Z", "--around"), timedelta(hours=1))
+    report = incident_report(fleet_audit, options)
+    assert [(ip["tenant"], ip["ip_address"]) for ip in report.summary["new_ips"]] == [
+        ("acme", "203.0.113.1"),
+        ("globex", "203.0.113.1"),
+    ]
+    assert [row["tenant"] for row in report.rows].count("globex") == 3 and report.columns[0] == "tenant"
+    assert "Actors: acme: Alice Admin (2), globex: Gina Globex (2)," in report.notes[0]
+    assert report.summary["by_tenant"] == {"acme": 3, "globex": 3}

@@ -58,3 +58,11 @@ def test_offhours_night_shift(audit: AuditData) -> None:
     """Hours across midnight: 22:00-06:00 on every day."""
     report = offhours(audit, business_hours="22:00-06:00", workdays="mon-sun")
     assert [row["id"] for row in report.rows] == [12, 11, 6, 5, 2, 1]
+
+
+def test_across_tenants_flagged_actors_are_counted_per_tenant(fleet_audit: AuditData) -> None:
+    report = offhours_report(fleet_audit, check_options("08:00-18:00", "UTC", "mon-fri"))
+    by_actor = [(item["tenant"], item["actor_name"], item["flagged"]) for item in report.summary["by_actor"]]
+    assert ("acme", "Bob Builder", 2) in by_actor and ("globex", "Hank Globex", 2) in by_actor
+    assert {row["tenant"] for row in report.rows} == {"acme", "globex"} and report.columns[0] == "tenant"
+    assert report.summary["by_tenant"]["globex"] == 2

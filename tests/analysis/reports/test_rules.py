@@ -35,3 +35,9 @@ def test_rule_changes_with_other_source_types(collected: Path) -> None:
     assert [(row["kind"], row["action"]) for row in report.rows] == [
         ("ticket_field", "update"), ("account_setting", "update"),
     ]  # fmt: skip
+
+
+def test_across_tenants_the_same_rule_id_is_two_rules(fleet_audit: AuditData) -> None:
+    most = rules_report(fleet_audit, RulesOptions()).summary["most_changed"]
+    trigger = [(rule["tenant"], rule["changes"]) for rule in most if rule["source_id"] == 5001]
+    assert sorted(trigger) == [("acme", 2), ("globex", 2)]
