@@ -3,11 +3,14 @@ each with its own credentials and data; a tenant whose Zendesk refuses its crede
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -170,3 +173,36 @@ def test_export_and_report_read_one_tenant_of_the_fleet(tmp_path: Path, sims: di
     assert json.loads(report.stdout)["summary"]["records"] == len(sims["acme"].truth()["audit_logs"])
     alone = zdlogs("export", "csv", "--tenant", "acme", env=no_account_env())
     assert alone.returncode == 2 and "--tenant acme needs the fleet's file: give --config FILE" in alone.stderr
+
+
+def test_export_and_report_across_tenants_attribute_each_record_and_keep_shared_actor_ids_apart(
+    tmp_path: Path, sims: dict[str, Simulator]
+) -> None:
+    """Two tenants collected by a real run (initech not yet): the export's tenant column names the account each
+    record came from, and the simulated accounts' admins share their ids, which the report keeps apart."""
+    path, env, read = fleet_file(tmp_path, sims), no_account_env(), ("acme", "globex")
+    collected = zdlogs("run", "--config", str(path), "--tenant", "acme", "--tenant", "globex", env=env)
+    assert collected.returncode == 0, collected.stderr
+    truth = {name: sims[name].truth()["audit_logs"] for name in read}
+    exported = zdlogs("export", "csv", "--config", str(path), "--tenant", "acme", "--tenant", "globex",
+                      "--all-columns", env=env)  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout, newline="")))
+    assert exported.stdout.startswith("tenant,created_at,")
+    assert Counter((row["tenant"], int(row["id"])) for row in rows) == Counter(
+        (name, record["id"]) for name in read for record in truth[name]
+    )
+    report = zdlogs("report", "activity", "--config", str(path), "--all-tenants", "--top", "1000", "-f", "json",
+                    env=env)  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    assert "zdlogs: warning: tenant initech has collected no audit logs yet" in report.stderr
+    document = json.loads(report.stdout)
+    assert document["tenants"] == list(read)
+    totals = {(row["tenant"], row["actor_id"]): row["total"] for row in document["rows"]}
+    assert totals == {
+        (name, actor): n for name in read for actor, n in Counter(r["actor_id"] for r in truth[name]).items()
+    }
+    shared = {actor for name, actor in totals if name == "acme"} & {actor for name, actor in totals if name == "globex"}
+    assert shared, "the simulated accounts reuse their admins' ids: the check above is one of keeping them apart"
+    typo = zdlogs("report", "rules", "--config", str(path), "--tenant", "acme", "--tenant", "globx", env=env)
+    assert typo.returncode == 2 and "--tenant globx: no such tenant" in typo.stderr and "'globex'?" in typo.stderr
