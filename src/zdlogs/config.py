@@ -83,9 +83,10 @@ def flag_name(field: str) -> str:
 
 
 def _owner(field: str) -> type[BaseSettings]:
-    """The class declaring ``field``: the collector's, the analyst's, or the function's (``fanout_topic``)."""
-    if field in AnalysisSettings.model_fields:
-        return AnalysisSettings
+    """The class declaring ``field``: the collector's, the analyst's, detect's or the function's (``fanout_topic``)."""
+    for own in (AnalysisSettings, DetectSettings):
+        if field in own.model_fields:
+            return own
     only_the_function = field in FunctionSettings.model_fields and field not in Settings.model_fields
     return FunctionSettings if only_the_function else Settings
 
@@ -464,6 +465,62 @@ class AnalysisSettings(FromSources):
     def load(cls) -> Self:
         try:
             return cls()
+        except ValidationError as exc:
+            raise ConfigError(_describe(exc, cls)) from None
+
+
+class DetectSettings(FromSources):
+    """What ``zdlogs detect`` reads besides its flags (docs/DETECTIONS.md): allow-lists, the thresholds of the
+    counting rules (unset: the rule file's own), the business hours of the off-hours rule (those of
+    ``zdlogs report offhours``). From the environment or the config file (a fleet's: its ``defaults``)."""
+
+    detect_allow_actors: Annotated[list[str], NoDecode] = setting(
+        default_factory=list,
+        env="ZDLOGS_DETECT_ALLOW_ACTORS",
+        flag=False,
+        help="Actors (ids or names, comma-separated) whose records give no finding",
+    )
+    detect_allow_ips: Annotated[list[str], NoDecode] = setting(
+        default_factory=list,
+        env="ZDLOGS_DETECT_ALLOW_IPS",
+        flag=False,
+        help="IP addresses or CIDR ranges (comma-separated) whose records give no finding",
+    )
+    detect_mass_rule_deletion_count: int | None = setting(
+        None, env="ZDLOGS_DETECT_MASS_RULE_DELETION_COUNT", flag=False, help="Rule deletions that make a burst", ge=1
+    )
+    detect_mass_rule_deletion_window: str | None = setting(
+        None, env="ZDLOGS_DETECT_MASS_RULE_DELETION_WINDOW", flag=False, help="Within this time, e.g. 10m"
+    )
+    detect_bulk_api_count: int | None = setting(
+        None, env="ZDLOGS_DETECT_BULK_API_COUNT", flag=False, help="Export-endpoint calls that make a burst", ge=1
+    )
+    detect_bulk_api_window: str | None = setting(
+        None, env="ZDLOGS_DETECT_BULK_API_WINDOW", flag=False, help="Within this time, e.g. 10m"
+    )
+    detect_new_ip_baseline: str | None = setting(
+        None, env="ZDLOGS_DETECT_NEW_IP_BASELINE", flag=False, help="How far back an address counts as known, e.g. 14d"
+    )
+    detect_business_hours: str = setting(
+        "08:00-18:00", env="ZDLOGS_DETECT_BUSINESS_HOURS", flag=False, help="Office hours of the off-hours rule"
+    )
+    detect_timezone: str = setting("UTC", env="ZDLOGS_DETECT_TIMEZONE", flag=False, help="IANA zone of those hours")
+    detect_workdays: str = setting("mon-fri", env="ZDLOGS_DETECT_WORKDAYS", flag=False, help="e.g. mon-fri, sun-thu")
+
+    @field_validator("detect_allow_actors", "detect_allow_ips", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        """``a,b`` (the environment's form) as a list; a YAML list as it is."""
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @classmethod
+    def load(cls, config: str | None = None) -> Self:
+        """The settings, with ``config`` (``--config``) as the file when given."""
+        given: dict[str, Any] = {"config_file": config} if config else {}
+        try:
+            return cls(**given)
         except ValidationError as exc:
             raise ConfigError(_describe(exc, cls)) from None
 

@@ -199,7 +199,8 @@ class _Loader(yaml.SafeLoader):
     """YAML as a settings file means it: dates stay text (``since: 2026-01-01`` is parsed as ``--since`` is), and
     a key given twice is refused instead of the last one silently winning."""
 
-    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
+    # types-pyyaml (which pySigma brings) declares it an instance variable; it is the class's table, as in PyYAML
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {  # type: ignore[misc]
         first: [(tag, pattern) for tag, pattern in resolvers if tag != _TIMESTAMP]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }

@@ -18,6 +18,7 @@ problem and the fix, so the CLI can print it without a traceback::
     ├── CollectionFailed             exit 1   every stream failed (the message holds each reason)
     ├── NeedsAttention               exit 6   zdlogs status: a stream lags more than --max-lag, was never
     │                                         collected, or its last run failed
+    ├── FindingsAtSeverity           exit 8   zdlogs detect --fail-on: a finding at or above that severity
     └── Interrupted                  exit 130 Ctrl-C (143: SIGTERM): stopped at once, what is stored kept
 
 Retriable conditions (429, 5xx, resets, truncated bodies) are internal: they are raised as
@@ -70,6 +71,13 @@ class NeedsAttention(ZdlogsError):
     whose last run failed: the exit code a monitor (a Kubernetes probe, a Nagios check) alerts on."""
 
     exit_code = 6
+
+
+class FindingsAtSeverity(ZdlogsError):
+    """``zdlogs detect --fail-on SEVERITY`` found at least one finding at or above it (the findings are printed
+    first): the exit code a cron job or a CI step alerts on."""
+
+    exit_code = 8
 
 
 class Interrupted(ZdlogsError):

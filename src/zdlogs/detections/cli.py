@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from zdlogs.analysis.cli import ConfigOpt, InputOpt, PrefixOpt, SinceOpt, TenantOpt, UntilOpt
+from zdlogs.analysis.cli import ConfigOpt, InputOpt, PrefixOpt, SinceOpt, UntilOpt
 from zdlogs.config import DEFAULT_DATA_PREFIX, DEFAULT_OUTPUT
 
 Opt = typer.Option
@@ -20,6 +20,7 @@ detect_app = typer.Typer(
     invoke_without_command=True,
 )
 
+TenantOpt = Annotated[str | None, Opt("--tenant", help="Read this tenant of the fleet's --config file, not --input")]
 RuleOpt = Annotated[list[str] | None, Opt("--rule", "-r", help="Run only this rule id (repeatable)")]
 FormatOpt = Annotated[str, Opt("--format", "-f", help="table, json or csv")]
 FailOnOpt = Annotated[
