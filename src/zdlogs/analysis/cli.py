@@ -79,14 +79,21 @@ FormatOpt = Annotated[
 LimitOpt = Annotated[int, Opt(help="Rows to list (0 = all)")]
 TenantOpt = Annotated[
     list[str] | None,
-    Opt("--tenant", help="Read this tenant of the fleet's --config file, not --input (repeatable: a tenant column)"),
+    Opt(
+        "--tenant",
+        help="Read this tenant of the fleet's --config file, not --input; repeat it for several (a tenant column)",
+    ),
 ]
 AllTenantsOpt = Annotated[
     bool, Opt("--all-tenants", help="Read every tenant of the fleet's --config file (with a tenant column)")
 ]
 ConfigOpt = Annotated[
     str | None,
-    Opt("--config", envvar="ZDLOGS_CONFIG", help="The config file (a fleet's, for --tenant) [ZDLOGS_CONFIG]"),
+    Opt(
+        "--config",
+        envvar="ZDLOGS_CONFIG",
+        help="The config file (a fleet's, for --tenant and --all-tenants) [ZDLOGS_CONFIG]",
+    ),
 ]
 
 
