@@ -50,3 +50,6 @@ def detect_command(
 
     request = DetectRequest(input_, prefix, tenant, config, since, until, tuple(rule or ()), fmt, fail_on)
     run_detect(request, typer.echo)
+
+
+detect_app.command("export")(__import__("zdlogs.detections.export", fromlist=["export"]).export_command)
