@@ -61,3 +61,16 @@ def test_splunk_rules_carry_their_index_and_sourcetype() -> None:
     place = SPLUNK_SOURCES["audit"]
     assert f'index="{place["index"]}" sourcetype="{place["sourcetype"]}"' in query
     assert 'action="x"' in query
+
+
+def test_the_docs_table_shows_the_secops_mapping_the_code_uses() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "DETECTIONS.md").read_text(encoding="utf-8")
+    missing = [
+        f"| {service} | `{raw}` | `{udm.path}` | {udm.source} |"
+        for service, table in SECOPS_UDM.items()
+        for raw, udm in table.items()
+        if f"| {service} | `{raw}` | `{udm.path}` | {udm.source} |" not in docs
+    ]
+    assert missing == []
