@@ -12,6 +12,7 @@ from zdlogs.errors import (
     AuthError,
     CollectionFailed,
     ConfigError,
+    FindingsAtSeverity,
     Interrupted,
     LeaseLost,
     NeedsAttention,
@@ -47,6 +48,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
         (UnsafeLinkError, 1),
         (StuckCursorError, 1),
         (NeedsAttention, 6),
+        (FindingsAtSeverity, 8),
         (Interrupted, 130),
     ],
 )
@@ -67,7 +69,7 @@ def test_every_exit_code_is_in_the_readme_table() -> None:
 
 def test_the_tree_in_the_docstring_names_every_error() -> None:
     classes = [name for name, cls in vars(errors).items() if isinstance(cls, type) and issubclass(cls, ZdlogsError)]
-    assert len(classes) == 15
+    assert len(classes) == 16
     for name in classes:
         assert re.search(rf"\b{name}\b", errors.__doc__ or ""), name
 
