@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from zdlogs.analysis.schema import AUDIT_FIELDS
 from zdlogs.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ def _rule(item: Any) -> Rule:
     ]
     if any(problems):
         raise ConfigError(f"detection rule {where}: {'; '.join(p for p in problems if p)}; fix the rule file")
+    _check_condition(base, where)
     return Rule(
         name=item.name,
         title=item.title,
@@ -168,6 +170,23 @@ def _rule(item: Any) -> Rule:
         wording=tuple(str(text) for text in extra.pop("wording", ()) or ()),
         options=extra,
     )
+
+
+def _check_condition(base: Any, where: str) -> None:
+    """The condition parsed and written as SQL now (pySigma parses it lazily): an undefined identifier or a field
+    the stream does not have fails at load, naming the file, not in the middle of a run."""
+    from sigma.exceptions import SigmaError
+
+    from zdlogs.detections.records import ACCESS_FIELDS
+    from zdlogs.detections.sql import detection_sql
+
+    fields = ACCESS_FIELDS if base.logsource.service == "access" else AUDIT_FIELDS
+    try:
+        detection_sql(base, fields)
+    except SigmaError as exc:
+        raise ConfigError(f"detection rule {where}: {exc}; fix the rule file") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}".replace(f"detection rule {base.name}", f"detection rule {where}", 1)) from None
 
 
 def _base(item: Any, where: str) -> Any:
