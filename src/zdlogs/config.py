@@ -510,10 +510,10 @@ class DetectSettings(FromSources):
     @field_validator("detect_allow_actors", "detect_allow_ips", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
-        """``a,b`` (the environment's form) as a list; a YAML list as it is."""
+        """``a,b`` (the environment's form) as a list; a YAML list with its numbers (actor ids) as text."""
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
-        return value
+        return [str(item).strip() for item in value] if isinstance(value, list) else value
 
     @classmethod
     def load(cls, config: str | None = None) -> Self:
