@@ -45,6 +45,7 @@ from datetime import datetime
 from pathlib import Path
 
 import yaml
+from benchmarks.requests_per_run import PAGE_SIZES
 
 from reliability.common import DEFAULT_STREAMS, Outcome, account, compare, env_for, records
 from reliability.crash import last_event, log_events
@@ -52,7 +53,6 @@ from reliability.targets import parse_resources
 from zdlogs.simulator import FaultConfig, Simulator, SimulatorFleet, fleet_configs
 from zdlogs.simulator._http import Response, json_response
 
-PAGE_SIZES = {"audit_logs": 100, "incremental_tickets": 1000}  # Zendesk's, as benchmarks/requests_per_run.py
 FAULT_KINDS = ("401", "403", "429", "5xx", "hang")
 CATCH_UP_RUNS = 30
 
@@ -239,6 +239,7 @@ def in_flight(run: Run, rig: Rig) -> int:
 class Kills:
     """What the crash loop did: kills of ``--parallel`` runs, kills of one shard, where they landed."""
 
+    rng: random.Random = field(default_factory=random.Random)
     fleet: int = 0
     shards: int = 0
     completed: int = 0
@@ -259,26 +260,48 @@ def kill_after(process: subprocess.Popen, seconds: float) -> bool:
     return True
 
 
-def kill_fleet_run(rig: Rig, env: dict[str, str], parallel: int, wait: float, kills: Kills) -> float | None:
-    """One ``--parallel`` run killed after ``wait`` s; its wall time when it finished first (else None)."""
-    args = ("--parallel", str(parallel))
-    started = time.monotonic()
+@dataclass
+class Timing:
+    """How long a run takes, and how long before its first tenant's first line (start-up: imports, the fleet
+    file), both learnt from the runs that ended before their kill; kills are drawn between the two, so most
+    land while tenants are in flight rather than while the interpreter starts."""
+
+    typical: float
+    startup: float = 0.4
+
+    def draw(self, rng: random.Random) -> float:
+        return rng.uniform(min(self.startup, self.typical) * 0.8, self.typical)
+
+    def learn(self, run: Run, started: float, wall: float) -> None:
+        self.typical = 0.7 * self.typical + 0.3 * wall
+        first = next((event for event in run.events if "tenant" in event and "timestamp" in event), None)
+        if first is not None:
+            startup = datetime.fromisoformat(first["timestamp"]).timestamp() - started
+            self.startup = 0.7 * self.startup + 0.3 * startup
+
+
+def kill_fleet_run(rig: Rig, env: dict[str, str], parallel: int, timing: Timing, kills: Kills) -> bool:
+    """One ``--parallel`` run killed at a moment drawn from ``timing``; True when it was killed (a run that
+    ended first teaches ``timing``)."""
+    args, wait = ("--parallel", str(parallel)), timing.draw(kills.rng)
+    started, wall_started = time.monotonic(), time.time()
     process = rig.start(env, *args)
     killed = kill_after(process, wait)
     run = rig.finish(process, args, killed)
     if not killed:
         kills.completed += 1
-        return time.monotonic() - started
+        timing.learn(run, wall_started, time.monotonic() - started)
+        return False
     kills.fleet += 1
     kills.note(run, rig)
-    return None
+    return True
 
 
-def kill_one_shard(rig: Rig, env: dict[str, str], shards: int, rng: random.Random, kills: Kills) -> None:
+def kill_one_shard(rig: Rig, env: dict[str, str], shards: int, timing: Timing, kills: Kills) -> None:
     """A sharded round (``--shard i/N``, one process each) with one shard killed mid-round, then re-run."""
-    victim = rng.randrange(shards)
+    victim = kills.rng.randrange(shards)
     processes = [(rig.start(env, "--shard", f"{i}/{shards}"), ("--shard", f"{i}/{shards}")) for i in range(shards)]
-    killed = kill_after(processes[victim][0], rng.uniform(0.2, 2.0))
+    killed = kill_after(processes[victim][0], timing.draw(kills.rng))
     for index, (process, args) in enumerate(processes):
         run = rig.finish(process, args, killed and index == victim)
         if run.killed:
@@ -290,23 +313,25 @@ def kill_one_shard(rig: Rig, env: dict[str, str], shards: int, rng: random.Rando
 
 def crash(args: argparse.Namespace) -> bool:
     rng = random.Random(args.seed)
-    kills = Kills()
+    kills = Kills(rng=rng)
     with fleet_rig(args.tenants, args.resources, args.latency, audit_logs=1500, tickets=200) as rig:
         env, started = rig.env(MAX_PAGES="8"), time.monotonic()
-        typical = 0.6 + 10 * args.latency * len(rig.streams) * args.tenants / args.parallel
+        timing = Timing(0.6 + 10 * args.latency * len(rig.streams) * args.tenants / args.parallel)
         while kills.fleet + kills.shards < args.kills:
-            wall = kill_fleet_run(rig, env, args.parallel, rng.uniform(0.2, typical), kills)
-            typical = typical if wall is None else 0.7 * typical + 0.3 * wall
-            rig.activity(rng)
-            if args.shard_every and kills.fleet and kills.fleet % args.shard_every == 0 and wall is None:
-                kill_one_shard(rig, env, args.shards, rng, kills)
-                rig.activity(rng)
+            killed = kill_fleet_run(rig, env, args.parallel, timing, kills)
+            rig.activity(rng, scale=args.activity)
+            if args.shard_every and killed and kills.fleet % args.shard_every == 0:
+                kill_one_shard(rig, env, args.shards, timing, kills)
+                rig.activity(rng, scale=args.activity)
         runs = catch_up(rig, args.parallel)
         print(
             f"fleet crash suite [{args.tenants} tenants, --parallel {args.parallel}, {','.join(rig.streams)}]: "
             f"{kills.fleet} SIGKILLs of --parallel runs and {kills.shards} of one shard of {args.shards} "
             f"(re-run after), {kills.completed} runs ended before their kill, in {time.monotonic() - started:.0f}s; "
             f"caught up in {runs} clean runs"
+        )
+        print(
+            f"  a whole run took {timing.typical:.1f}s, its start-up {timing.startup:.1f}s (learnt: kills fall between)"
         )
         print("  tenants in flight at a kill: " + ", ".join(f"{k}: {v}" for k, v in sorted(kills.in_flight.items())))
         print("  killed after (last log event): " + ", ".join(f"{k} {v}" for k, v in kills.phases.most_common(8)))
@@ -419,7 +444,7 @@ class Hour:
     requests: dict[str, int]
     minimum: dict[str, int]
 
-    def tenant_wall(self, tenant: str) -> float:
+    def own_seconds(self, tenant: str) -> float:
         """The seconds the tenant's streams took (their ``stream_summary`` lines): its own time, not its wait
         for a worker of the pool."""
         events = self.run.tenant_events(tenant)
@@ -498,14 +523,15 @@ def print_hours(rig: Rig, broken: dict[str, str], healthy: Hour, faulty: Hour) -
         f"(exit {healthy.run.code}), faulty hour {faulty.wall:.1f}s (exit {faulty.run.code})"
     )
     print(
-        "  tenant | fault | healthy hour: requests / minimum, wall s | faulty hour: requests / minimum, wall s | result"
+        "  tenant | fault | healthy hour: requests / minimum, own s, done at s | faulty hour: requests / minimum, "
+        "own s, done at s | result"
     )
     for name in rig.names:
         result = "failed" if name in faulty.failed() else "ok"
         print(
             f"  {name} | {broken.get(name, '-')} | {healthy.requests[name]} / {healthy.minimum[name]}, "
-            f"{healthy.tenant_wall(name):.2f}, {healthy.done_at(name):.2f} | {faulty.requests[name]} / "
-            f"{faulty.minimum[name]}, {faulty.tenant_wall(name):.2f}, {faulty.done_at(name):.2f} | {result}"
+            f"{healthy.own_seconds(name):.2f}, {healthy.done_at(name):.2f} | {faulty.requests[name]} / "
+            f"{faulty.minimum[name]}, {faulty.own_seconds(name):.2f}, {faulty.done_at(name):.2f} | {result}"
         )
     error = faulty.run.err.strip().splitlines()[-1] if faulty.run.err.strip() else ""
     print(f"  the faulty hour's last line: {error[:300]}")
@@ -545,6 +571,7 @@ def arguments() -> argparse.ArgumentParser:
     crashes.add_argument("--kills", type=int, default=100)
     crashes.add_argument("--shards", type=int, default=2)
     crashes.add_argument("--shard-every", type=int, default=10, help="a round with one shard killed every N kills")
+    crashes.add_argument("--activity", type=float, default=2.0, help="new records per tenant between runs: x 10-60")
     crashes.add_argument("--seed", type=int, default=1)
     rounds = suites.add_parser("concurrency", parents=[fleet], help="overlapping runs on the same tenants")
     rounds.add_argument("--rounds", type=int, default=20)
