@@ -236,12 +236,17 @@ def run_command(
         Opt(help="With a fleet: the tenants of shard I/N (position in name order modulo N), or auto / auto/N"),
     ] = None,
     parallel: Annotated[int, Opt(help="With a fleet: tenants collected at once in this process", min=1)] = 1,
+    detect: Annotated[
+        bool, Opt("--detect", help="After the run, log each new finding of the detection rules (docs/DETECTIONS.md)")
+    ] = False,
     **flags: Any,
 ) -> None:
     """Collect every configured stream once (what the Cloud Run function does each hour); with a fleet's config
     file (tenants:), every tenant's (docs/FLEET.md)."""
     fleet_path = fleet_file(flags)
     if fleet_path is not None:
+        if detect:
+            raise ConfigError("--detect with a fleet: run `zdlogs detect --config FILE --tenant NAME` per tenant")
         run_fleet(ctx, fleet_path, tenant or [], shard, parallel, flags)
         return
     if tenant or shard:
@@ -249,12 +254,24 @@ def run_command(
     settings = load_settings(**flags)
     logs.protect(settings)
     settings.require_zendesk()
+    after = _detect_after_run(settings) if detect else None
     stop, options = Stop(), cli_options(ctx)
     with stop_on_signals(stop), live.shown(options.log_format, options.debug) as observer:
         summary = run(settings, stop=stop, observer=observer)  # the live progress is gone before the summary
     print_summary(summary)
     if summary.interrupted:
         _exit(summary.interruption(), stop.exit_code)
+    if after is not None:
+        from zdlogs.detections.after_run import log_new_findings
+
+        log_new_findings(after)
+
+
+def _detect_after_run(settings: Settings) -> Any:
+    """``--detect``'s rules, tuning and output checked before collecting (a bad setting costs no run)."""
+    from zdlogs.detections.after_run import prepare
+
+    return prepare(settings)
 
 
 def fleet_file(flags: dict[str, Any]) -> Path | None:

@@ -43,3 +43,22 @@ def test_detect_refuses_an_unknown_rule_and_a_missing_input_in_one_line(tmp_path
     (tmp_path / "zendesk" / "crm" / "audit_logs" / "a.ndjson").write_text("")
     unknown = zdlogs("detect", "--input", str(tmp_path), "--rule", "zendesk_nope", env=env)
     assert unknown.returncode == 2 and "--rule zendesk_nope: no such rule" in unknown.stderr
+
+
+def test_run_with_detect_logs_each_new_finding_once_as_a_json_line(tmp_path: Path) -> None:
+    config = sim_config(profile="detections", audit_logs=600, access_logs=300, tickets=5, users=20, organizations=3)
+    with Simulator(config).start() as sim:
+        env = collector_env(sim.url, tmp_path)
+        args = ("--log-format", "json", "run", "--resources", "audit_logs,access_logs", "--detect")
+        first = zdlogs(*args, env=env)
+        second = zdlogs(*args, env=env)  # new activity is benign: nothing new to log
+        planted = sim.planted()
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+
+    def findings(result: object) -> list[dict]:
+        lines = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]  # type: ignore[attr-defined]
+        return [line for line in lines if line.get("event") == "detection_finding"]
+
+    assert sorted(line["rule"] for line in findings(first)) == sorted(planted)
+    assert all(line["level"] == "warning" and line["record_ids"] for line in findings(first))
+    assert findings(second) == []
