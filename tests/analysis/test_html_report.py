@@ -105,7 +105,7 @@ def test_html_report_renders_offline_with_charts(browser, tmp_path: Path) -> Non
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart polygon")) == 3  # rule changes on the timeline
     headings = [h.text for h in browser.find_elements(By.TAG_NAME, "h2")]
     assert headings == ["Activity per admin", "Off-hours and unexpected changes", "Business-rule changes",
-                        "Changes around 2026-03-10T02:15:00Z"]  # fmt: skip
+                        "Changes around 2026-03-10T02:15:00Z", "Detection findings"]  # fmt: skip
     assert browser.find_elements(By.TAG_NAME, "script") == [] and browser.find_elements(By.TAG_NAME, "img") == []
     assert '<script>alert("x")</script>' in browser.find_element(By.ID, "incident").text
     assert len(browser.find_elements(By.CSS_SELECTOR, "#incident tr.hl")) == 3

@@ -477,7 +477,7 @@ def html_command(
     window: WindowOpt = "2h",
     limit: Annotated[int, Opt(help="Rows per table (0 = all)")] = 100,
 ) -> None:
-    """All four reports in one self-contained HTML file with charts; opens offline (no script, no CDN)."""
+    """All four reports and the detection findings in one self-contained HTML file with charts; opens offline."""
     from zdlogs.analysis import html_report
     from zdlogs.analysis.reports import activity, offhours, rules
 
@@ -491,10 +491,19 @@ def html_command(
             offhours.offhours_report(data, hours),
             rules.rules_report(data, rules.RulesOptions(limit=limit)),
             _incident_section(data, incident_options),
+            _detections_section(data, audit, limit),
         ]
     context = {"source": audit.describe(), "filters": filters.describe(), "business_hours": hours.hours}
     html_report.write_html(output, reports, context)
     typer.echo(f"Wrote {output} ({', '.join(report.name for report in reports)}); it opens offline.", err=True)
+
+
+def _detections_section(data: AuditData, audit: AuditOptions, limit: int) -> Any:
+    """The detection rules' findings (zdlogs.detections), over one account's collected data."""
+    from zdlogs.detections.html_section import findings_section
+
+    one = not audit.from_api and len(audit.tenant_locations) <= 1
+    return findings_section(data, audit.location() if one else None, audit.config, limit)
 
 
 def _incident_section(data: AuditData, options: Any) -> Any:

@@ -68,21 +68,29 @@ def run_detect(request: DetectRequest, echo: Callable[..., Any]) -> Outcome:
 def detect(request: DetectRequest, rules: Sequence[Rule], tuning: Tuning) -> Outcome:
     """The findings of ``rules`` over the request's input, oldest first."""
     options = request.audit()
+    with options.open() as data:
+        return evaluate_on(data, options.location(), rules, tuning, named=bool(request.rules))
+
+
+def evaluate_on(
+    data: AuditData, location: tuple[str, str], rules: Sequence[Rule], tuning: Tuning, *, named: bool = False
+) -> Outcome:
+    """The findings of ``rules`` over open audit data and the access log beside it (``location``: the input's
+    directory and prefix); the access rule is skipped, with a note, when no access log was collected, unless
+    ``named`` (asked for by --rule): then that is the error."""
     findings: list[Finding] = []
     run, skipped = [], []
-    with options.open() as data:
-        sources = {"audit": audit_records(data)}
-        location = options.location()
-        access = access_files(*location)
-        if any(rule.service == "access" for rule in rules) and (access or request.rules):
-            sources["access"] = access_records(data, require_access(access, location[0]))
-        for rule in rules:
-            if rule.service not in sources:
-                skipped.append(f"{rule.name}: not run, no access log collected under {location[0]}")
-                continue
-            findings += evaluate(rule, sources[rule.service], tuning)
-            run.append(rule.name)
-        _name_access_actors(findings, data)
+    sources = {"audit": audit_records(data)}
+    access = access_files(*location)
+    if any(rule.service == "access" for rule in rules) and (access or named):
+        sources["access"] = access_records(data, require_access(access, location[0]))
+    for rule in rules:
+        if rule.service not in sources:
+            skipped.append(f"{rule.name}: not run, no access log collected under {location[0]}")
+            continue
+        findings += evaluate(rule, sources[rule.service], tuning)
+        run.append(rule.name)
+    _name_access_actors(findings, data)
     findings.sort(key=lambda finding: (finding.time, finding.rule))
     return Outcome(findings, run, skipped)
 
