@@ -42,7 +42,7 @@ from zdlogs.config import (
     setting_info,
     settings_infos,
 )
-from zdlogs.declare import NOT_SET
+from zdlogs.declare import NOT_READ, NOT_SET
 from zdlogs.detections.cli import detect_app
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
@@ -432,7 +432,8 @@ def fleet_status(path: Path, names: list[str], limit: timedelta | None, fmt: str
     from zdlogs.fleet import chosen, load_fleet
     from zdlogs.status import fleet_verdict, read_status, render_fleet_json, render_fleet_table
 
-    fleet = load_fleet(path, read_yaml(path), {key: value for key, value in flags.items() if key != "config_file"})
+    given = {key: value for key, value in flags.items() if key != "config_file"}
+    fleet = load_fleet(path, read_yaml(path), given, credentials=False)  # the outputs only: no secret is read
     statuses = {name: read_status(fleet.tenants[name], limit) for name in chosen(fleet, names, None)}
     typer.echo(render_fleet_json(statuses) if fmt == "json" else render_fleet_table(statuses))
     if not all(status.healthy for status in statuses.values()):
@@ -448,7 +449,7 @@ def _no_credentials() -> dict[str, str]:
         for field in Settings.model_fields.values()
         if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret_file_of")
     }
-    return {"base_url": "", **dict.fromkeys(sorted(secrets), "not-read-by-this-command")}
+    return {"base_url": "", **dict.fromkeys(sorted(secrets), NOT_READ)}
 
 
 CHECK_FORMATS = ("table", "json")

@@ -73,6 +73,9 @@ def declared(field: str, settings_class: type[BaseSettings]) -> SettingInfo:
     return SettingInfo(field, tuple(extra["env"]), flags, info.description or "", default)
 
 
+NOT_READ = "not-read-by-this-command"  # a secret's stand-in for commands that send no request
+
+
 def secret_twins(settings_class: type[BaseSettings]) -> dict[str, str]:
     """``{"api_token_file": "api_token", ...}``: the fields ``secret_file`` declared, and their secret."""
     extras = {

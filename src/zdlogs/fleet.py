@@ -39,7 +39,7 @@ from pydantic import ValidationError
 from zdlogs import logs
 from zdlogs.config import Settings
 from zdlogs.config_file import CONFIG_FIELD, FLEET_KEYS, config_keys, expand, read_secret, suggestion
-from zdlogs.declare import declared, secret_twins
+from zdlogs.declare import NOT_READ, declared, secret_twins
 from zdlogs.errors import CollectionFailed, ConfigError, PartialFailure, ZdlogsError
 from zdlogs.pipeline import collect
 from zdlogs.progress import RunSummary, Stop
@@ -66,10 +66,17 @@ class Fleet:
 
 
 def load_fleet(
-    path: Path, data: Mapping[str, Any], flags: Mapping[str, Any], settings_class: type[Settings] = Settings
+    path: Path,
+    data: Mapping[str, Any],
+    flags: Mapping[str, Any],
+    settings_class: type[Settings] = Settings,
+    *,
+    credentials: bool = True,
 ) -> Fleet:
     """Every tenant's settings (``settings_class``: the function's have their own defaults), or one ConfigError
-    listing every problem of the file (one line each)."""
+    listing every problem of the file (one line each). ``credentials=False`` (``zdlogs status``: it reads only
+    the outputs) reads no secret file and holds a placeholder no request will carry instead of each secret, so
+    it runs where the tenants' secrets are not mounted."""
     given = {key: value for key, value in flags.items() if value is not None}
     problems = [f"{path}: {line}" for line in [*_shape_problems(data), *_outside_problems(given)]]
     defaults, tenants = data.get("defaults") or {}, data.get("tenants") or {}
@@ -83,6 +90,7 @@ def load_fleet(
         if not isinstance(section, dict | None) or any(key in FLEET_WIDE for key in section or {}):
             continue  # its problem is listed already
         own = {key: value for key, value in (section or {}).items() if key in fields}
+        own = own if credentials else _without_secrets(own)
         settings, lines = _tenant(path, str(name), own, (base, given), settings_class)
         problems += lines
         if settings is not None:
@@ -185,6 +193,14 @@ def _tenant(
     if not settings.base_url:
         return None, [f"{where}: base_url is not set: give the tenant's https://<subdomain>.zendesk.com"]
     return _placed(settings, name, section), []
+
+
+def _without_secrets(section: Mapping[str, Any]) -> dict[str, Any]:
+    """The tenant's section with each secret (or its ``_file`` twin) given as a placeholder, never read."""
+    twins = secret_twins(Settings)
+    given = {twins.get(key, key) for key in section if key in twins or key in twins.values()}
+    kept = {key: value for key, value in section.items() if key not in twins and key not in twins.values()}
+    return {**kept, **dict.fromkeys(sorted(given), NOT_READ)}
 
 
 def _read_secret_files(path: Path, name: str, values: dict[str, Any]) -> dict[str, Any]:
