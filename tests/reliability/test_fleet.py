@@ -15,6 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from reliability.fleet import Rig, files_outside_tenants, misplaced_records
+
+from zdlogs.simulator import Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 TENANT_LINE = re.compile(
@@ -63,3 +66,22 @@ def test_short_fleet_suite_passes(suite: str) -> None:
         for check in FAULT_CHECKS:
             assert f"  {check}: yes" in printed, printed
         assert re.search(r"^  t002 \| - \| .* \| ok$", printed, re.MULTILINE), printed  # the healthy one collected
+
+
+def test_the_judge_sees_a_record_or_a_file_of_one_tenant_outside_its_prefix(tmp_path: Path) -> None:
+    """The suites' cross-tenant checks are live: a record of t002 under t001's prefix, and a file under no tenant."""
+    sims = {"t001": Simulator(), "t002": Simulator()}  # bound, not serving: only their URLs are used
+    try:
+        rig = Rig(tmp_path / "out", tmp_path / "fleet.yaml", sims, ("audit_logs",))
+        stream = rig.root / "t001" / "zendesk/crm/audit_logs"
+        stream.mkdir(parents=True)
+        own, other = (
+            f'{{"id": {n}, "url": "{sims[t].url}/api/v2/audit_logs/{n}.json"}}' for n, t in ((1, "t001"), (2, "t002"))
+        )
+        (stream / "page.ndjson").write_text(f"{own}\n{other}\n")
+        (rig.root / "stray.ndjson").write_text("{}\n")
+        assert misplaced_records(rig) == 1
+        assert files_outside_tenants(rig) == ["stray.ndjson"]
+    finally:
+        for sim in sims.values():
+            sim.stop()
