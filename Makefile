@@ -37,6 +37,9 @@ reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 
 	$(BIN)/python -m reliability.faults --hours 24 --resources all
 	$(BIN)/python -m reliability.faults --hours 24 --resources all --storage s3
 	$(BIN)/python -m reliability.faults --hours 24 --resources all --storage secops
+	$(BIN)/python -m reliability.fleet crash --kills 100 --tenants 8 --parallel 4
+	$(BIN)/python -m reliability.fleet concurrency --rounds 20 --tenants 8 --parallel 4
+	$(BIN)/python -m reliability.fleet faults --tenants 10 --faulty 5 --parallel 4
 
 bench: $(BIN)/zdlogs  # the tables of docs/PERFORMANCE.md: zdlogs against the original function, then every stream and sink, then a fleet's round (~21 minutes)
 	$(BIN)/python -m benchmarks.vs_original

@@ -281,3 +281,11 @@ def test_an_unknown_stream_is_named_even_beside_all(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("RESOURCES", "all,tickets")
     with pytest.raises(ConfigError, match=r"^RESOURCES \(--resources\): unknown resource 'tickets'; choose from"):
         load_settings()
+
+
+def test_messages_name_a_fleet_tenant_s_key_inside_its_run_and_the_environment_outside() -> None:
+    from zdlogs.config import env_name, settings_set_in
+
+    with settings_set_in("tenants.acme."):
+        assert env_name("api_token") == "tenants.acme.api_token"
+    assert env_name("api_token") == "ZENDESK_API_TOKEN"

@@ -7,11 +7,13 @@ The original Cloud Run function's environment variables keep their names and mea
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import ipaddress
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, Self
@@ -70,10 +72,25 @@ def setting_info(field: str, settings_class: type[BaseSettings] | None = None) -
     return declared(field, settings_class or Settings)
 
 
+_SET_IN: ContextVar[str] = ContextVar("zdlogs_settings_set_in", default="")
+
+
 def env_name(field: str) -> str:
     """The env var that sets ``field`` (its first name), for messages: ``env_name("lease_ttl")`` ->
-    ``"ZDLOGS_LEASE_TTL"``. Write this rather than the name, so a renamed setting cannot leave a stale hint."""
-    return setting_info(field, _owner(field)).env[0]
+    ``"ZDLOGS_LEASE_TTL"``. Write this rather than the name, so a renamed setting cannot leave a stale hint.
+    Inside :func:`settings_set_in` (a fleet tenant's run) it is the key there instead: ``tenants.acme.api_token``,
+    since the environment cannot set a tenant's account."""
+    return f"{_SET_IN.get()}{field}" if _SET_IN.get() else setting_info(field, _owner(field)).env[0]
+
+
+@contextlib.contextmanager
+def settings_set_in(place: str) -> Iterator[None]:
+    """Messages in the block name settings as keys under ``place`` (``"fleet.yaml: tenants.acme."``)."""
+    token = _SET_IN.set(place)
+    try:
+        yield
+    finally:
+        _SET_IN.reset(token)
 
 
 def flag_name(field: str) -> str:

@@ -37,7 +37,7 @@ import structlog
 from pydantic import ValidationError
 
 from zdlogs import logs
-from zdlogs.config import Settings
+from zdlogs.config import Settings, settings_set_in
 from zdlogs.config_file import CONFIG_FIELD, FLEET_KEYS, config_keys, expand, read_secret, suggestion
 from zdlogs.declare import NOT_READ, declared, secret_twins
 from zdlogs.errors import CollectionFailed, ConfigError, PartialFailure, ZdlogsError
@@ -314,10 +314,11 @@ def collect_fleet(fleet: Fleet, names: list[str], *, parallel: int = 1, stop: St
 
 
 def _collect_tenant(name: str, settings: Settings, stop: Stop) -> TenantResult:
-    """Every log line of the tenant's run carries ``tenant``; its errors are redacted into its result."""
+    """Every log line of the tenant's run carries ``tenant``, its errors name the tenant's keys (not the
+    environment, which cannot set them), redacted into its result."""
     if stop.is_set():
         return TenantResult(name, None, f"not started: {stop.reason} stopped the run")
-    with structlog.contextvars.bound_contextvars(tenant=name):
+    with structlog.contextvars.bound_contextvars(tenant=name), settings_set_in(f"tenants.{name}."):
         try:
             return TenantResult(name, collect(settings, stop=stop))
         except ZdlogsError as exc:

@@ -59,6 +59,7 @@ def test_a_tenant_whose_credential_is_refused_fails_alone_with_exit_4(
     result = zdlogs("run", "--config", str(path), env=no_account_env())
     assert result.returncode == 4, result.stderr
     assert "1 of 3 tenants failed - globex:" in result.stderr
+    assert "tenants.globex.api_token" in result.stderr and "ZENDESK_API_TOKEN" not in result.stderr  # its fix
     assert "a-revoked-token" not in result.stdout + result.stderr
     for name in ("acme", "initech"):
         assert audit_ids(tmp_path / "out" / name), name
