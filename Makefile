@@ -19,7 +19,7 @@ test: $(BIN)/zdlogs
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/hadolint Dockerfile
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 4 --dist loadfile  # 4 workers on 2 cores: most tests wait on processes and HTTP
 
 reliability: $(BIN)/zdlogs  # the full suites behind docs/RELIABILITY.md (about 90 minutes)
 	$(BIN)/python -m reliability.crash --kills 200

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from zdlogs import logs
 from zdlogs.config import AnalysisSettings, Settings, load_settings, settings_infos
 
 # Without credentials google-auth probes the GCE metadata server (169.254.169.254): never from tests.
@@ -38,6 +39,14 @@ def make_settings(base_url: str = "http://127.0.0.1:9", **overrides: object) -> 
     }
     values.update(overrides)
     return load_settings(**values)
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_a_fresh_process_has_it() -> Iterator[None]:
+    """Each test starts with zdlogs' default logging (JSON to the standard error of the moment), whatever the
+    test before it configured: no test's order can change another's outcome."""
+    logs.configure()
+    yield
 
 
 # ---- the canary guard: across the whole suite, the credential never appears in what zdlogs prints or writes

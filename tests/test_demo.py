@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from zdlogs import logs
 from zdlogs.cli import app
 from zdlogs.demo import MARKER, PLANTED_FILE, incident_time, invoked_as, run_demo
 from zdlogs.errors import ConfigError
@@ -68,10 +67,7 @@ def test_the_demo_ends_with_the_incident_command_for_the_time_it_happened(tmp_pa
     around = re.fullmatch(rf"zdlogs report incident --input {tmp_path}/demo --around (\S+) --window 30m", command)
     assert around, command
     assert first[1][:16] <= around[1].removesuffix("Z") <= first[2][:16]  # within the incident, to the minute
-    try:
-        result = CliRunner().invoke(app, command.split()[1:], env={"COLUMNS": "200"})
-    finally:  # the runner leaves structlog writing to its closed stream: point it back for the tests after
-        logs.configure("console", stream=sys.stderr)
+    result = CliRunner().invoke(app, command.split()[1:], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "New IP 192.0.2.66: first seen" in result.stdout and "Daniel Okafor" in result.stdout
 

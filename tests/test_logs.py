@@ -86,3 +86,17 @@ def test_console_format_is_not_json() -> None:
     structlog.get_logger().info("page_stored", records=3)
     line = stream.getvalue()
     assert "page_stored" in line and "records=3" in line and not line.startswith("{")
+
+
+def test_lines_go_to_the_standard_error_of_the_moment_and_survive_a_closed_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """click's CliRunner swaps sys.stderr for a stream it closes: logging configured inside must not die with it."""
+    logs.configure("json")
+    swapped = io.StringIO()
+    monkeypatch.setattr("sys.stderr", swapped)
+    structlog.get_logger().warning("while_swapped")
+    assert json.loads(swapped.getvalue())["event"] == "while_swapped"
+    swapped.close()
+    after = io.StringIO()
+    monkeypatch.setattr("sys.stderr", after)
+    structlog.get_logger().warning("after_it_closed")
+    assert json.loads(after.getvalue())["event"] == "after_it_closed"

@@ -11,7 +11,7 @@ import base64
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -58,14 +58,26 @@ def _redact_processor(_logger: Any, _name: str, event: MutableMapping[str, Any])
     return redact(dict(event))
 
 
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when a line is written, not when logging was configured: a caller that swaps
+    it for a while (click's CliRunner, a test's capture) and closes its stream leaves logging working."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure(fmt: str = "auto", debug: bool = False, stream: TextIO | None = None, quiet: bool = False) -> None:
-    """``fmt``: auto (console on a terminal, JSON otherwise), json or console; ``quiet`` keeps warnings only."""
-    stream = stream or sys.stderr
-    use_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
+    """``fmt``: auto (console on a terminal, JSON otherwise), json or console; ``quiet`` keeps warnings only.
+    Lines go to ``stream``, by default to the standard error of the moment (:class:`_CurrentStderr`)."""
+    terminal = (stream or sys.stderr).isatty()
+    use_json = fmt == "json" or (fmt == "auto" and not terminal)
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if use_json
-        else structlog.dev.ConsoleRenderer(colors=stream.isatty(), exception_formatter=structlog.dev.plain_traceback)
+        else structlog.dev.ConsoleRenderer(colors=terminal, exception_formatter=structlog.dev.plain_traceback)
     )
     structlog.configure(
         processors=[
@@ -79,7 +91,7 @@ def configure(fmt: str = "auto", debug: bool = False, stream: TextIO | None = No
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=stream),
+        logger_factory=structlog.PrintLoggerFactory(file=stream or cast("TextIO", _CurrentStderr())),
         cache_logger_on_first_use=False,
     )
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,17 +8,10 @@ import pytest
 from tests.analysis.fixtures import write_collected, write_fleet
 from tests.conftest import CANARY_EMAIL, CANARY_TOKEN
 from tests.e2e.helpers import sim_config
-from zdlogs import logs
 from zdlogs.analysis.engine import AuditData, open_audit
 from zdlogs.analysis.filters import build_filters
 from zdlogs.analysis.inputs import audit_files
 from zdlogs.simulator import Simulator
-
-
-@pytest.fixture(autouse=True)
-def _logs_to_current_stderr() -> None:
-    """A CliRunner run leaves structlog writing to its closed stream; point it back at the real one."""
-    logs.configure("console", stream=sys.stderr)
 
 
 @pytest.fixture

@@ -81,7 +81,8 @@ def test_every_report_takes_format_csv(collected: Path, name: str) -> None:
 
 def test_a_report_that_matches_nothing_says_what_the_data_covers(collected: Path) -> None:
     covers = "holds 12 records from 2026-03-02T09:00:00Z to 2026-03-30T06:30:00Z."
-    nobody = zdlogs("report", "activity", "-i", str(collected), "--actor", "Nobody Here")
+    unwrapped = {"COLUMNS": "1000"}  # the note names the input's path, whose length depends on the test runner
+    nobody = zdlogs("report", "activity", "-i", str(collected), "--actor", "Nobody Here", env=unwrapped)
     assert nobody.exit_code == 0 and "┏" not in nobody.stdout  # no empty table
     assert "No records match the filters (actor nobody here);" in nobody.stdout and covers in nobody.stdout
     quiet = zdlogs("report", "incident", "-i", str(collected), "--around", "2025-01-01T02:20Z", "--window", "30m")

@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,6 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from zdlogs import logs
 from zdlogs.cli import app
 from zdlogs.simulator import SimConfig, Simulator, SimulatorFleet, fleet_configs, tenant_names
 
@@ -106,13 +104,6 @@ def test_a_member_that_cannot_bind_releases_the_ports_already_bound() -> None:
 
 
 # ---- the command
-
-
-@pytest.fixture(autouse=True)
-def _logs_to_current_stderr() -> Iterator[None]:
-    """A CliRunner run leaves structlog writing to its closed stream: point it back for the tests after."""
-    yield
-    logs.configure("console", stream=sys.stderr)
 
 
 def _error_line(args: list[str]) -> str:
