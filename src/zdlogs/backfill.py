@@ -9,9 +9,11 @@ contiguous windows of whole seconds, and ``--backfill-workers`` threads each wal
 client's shared, thread-safe Pacer within ``--rate-share`` of the account's limit.
 
 Only the workers talk to Zendesk. Every page is handed to the calling thread, which stores it exactly as
-a normal run does, through the page writer (``zdlogs.writer``: write-ahead pending entry, create-if-absent
-object with a deterministic name), and records the window's progress in its slot of the state file
-(``StateStore.window``). The backfill is given the plan's windows, the writer and the run's limits, and
+a normal run does, through the page writer (``zdlogs.writer``: consecutive pages of a window in one object,
+write-ahead pending entry, create-if-absent object with a deterministic name), and records the window's progress
+in its slot of the state file (``StateStore.window``). The windows being walked at once share the object bound
+(each open object holds at most its share), so the memory held stays that of one object.
+The backfill is given the plan's windows, the writer and the run's limits, and
 returns whether the plan is finished: nothing else flows back to the pipeline. So a run killed at any point
 resumes every window where it was, without loss or duplicates, and the stream's own checkpoint only ever
 covers the finished windows at the start of the range; once all are finished it is what a sequential
@@ -106,7 +108,8 @@ class ParallelBackfill:
         limits: Limits,
         workers: int,
     ):
-        self.stream, self.client, self.writer, self.limits, self.workers = stream, client, writer, limits, workers
+        self.stream, self.client, self.limits, self.workers = stream, client, limits, workers
+        self.writer = writer.shared(workers)  # the windows' open objects hold together what one object may
         self._windows = windows
         self._open = dict(enumerate(windows))  # the windows not finished yet, by their place in this list
         self._stop = threading.Event()
@@ -173,8 +176,7 @@ class ParallelBackfill:
             elif self._stop.is_set():
                 continue
             elif message.kind == "done":
-                slot = self._open.pop(message.window)
-                slot.commit(slot.durable, done=True)
+                self._finish(self._open.pop(message.window))
             else:
                 self._store(message.window, message.page, item)
         if self.limits.stop.is_set():
@@ -196,10 +198,14 @@ class ParallelBackfill:
         slot = self._open[window]
         self.writer.write(slot, page, item)
         if page.final:  # finished with its last page, even if that page is the last this run may store
-            self._open.pop(window)
-            slot.commit(page.checkpoint, done=True)
+            self._finish(self._open.pop(window))
         if self.limits.reached(item):
             self._halt()
+
+    def _finish(self, slot: WindowSlot) -> None:
+        """A window's last page was handed over: store its open object, then mark the window finished."""
+        self.writer.flush(slot)
+        slot.commit(slot.durable, done=True)
 
     def _shut_down(self, threads: list[threading.Thread], error: BaseException | None = None) -> None:
         """Stop the workers, drop pages not stored (their windows' checkpoints do not cover them), save progress

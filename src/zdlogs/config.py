@@ -173,6 +173,20 @@ class Settings(FromSources):
         shown_default=DEFAULT_OUTPUT,
     )
     compress: Literal["none", "gzip"] = setting("none", env="ZDLOGS_COMPRESS", help="none | gzip")
+    object_records: int = setting(
+        1,
+        env="ZDLOGS_OBJECT_RECORDS",
+        help="Consecutive pages go into one object until it holds this many records (1: an object per page)",
+        ge=1,
+        le=1_000_000,
+    )
+    object_bytes: int = setting(
+        8_000_000,
+        env="ZDLOGS_OBJECT_BYTES",
+        help="...or this many bytes of NDJSON (before gzip); an object is in memory until it is written",
+        ge=1,
+        le=64_000_000,
+    )
     max_runtime: float | None = setting(
         None,
         env="ZDLOGS_MAX_RUNTIME",

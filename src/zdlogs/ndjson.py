@@ -1,4 +1,4 @@
-"""The stored form of a page: NDJSON, one raw Zendesk record per line, UTF-8, every line terminated.
+"""The stored form of pages: NDJSON, one raw Zendesk record per line, UTF-8, every line terminated.
 
 Google SecOps treats each line of an object as one log entry, so one record per line is what its
 ZENDESK_CRM parser needs (a whole page as one JSON document, as the original function wrote, is one
@@ -48,6 +48,11 @@ def object_key(prefix: str, stream: str, day: str, position: str, body: bytes, c
     The content hash makes a re-fetched identical page land on the existing object (create-if-absent
     skips it) and makes it impossible to overwrite an object with different content.
     """
-    digest = hashlib.sha256(body).hexdigest()[:16]
+    return named_object(prefix, stream, day, position, hashlib.sha256(body).hexdigest(), compress)
+
+
+def named_object(prefix: str, stream: str, day: str, position: str, sha256: str, compress: str) -> str:
+    """:func:`object_key` from the body's SHA-256 (hex) already computed: an object of many pages is hashed page
+    by page as it grows, never joined just to be hashed."""
     suffix = ".ndjson.gz" if compress == "gzip" else ".ndjson"
-    return f"{prefix}{stream}/{day}/{position}-{digest}{suffix}"
+    return f"{prefix}{stream}/{day}/{position}-{sha256[:16]}{suffix}"

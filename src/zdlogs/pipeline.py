@@ -1,8 +1,9 @@
 """One collection pass: stream → page → page writer → destination → state, for each configured stream.
 
-The page writer (``zdlogs.writer``) stores each page (write-ahead entry, create-if-absent object, then the
-checkpoint). A stream that fails does not stop the others; credentials or storage that fail stop the run,
-since every stream would fail the same way.
+The page writer (``zdlogs.writer``) stores consecutive pages as one object up to ``ZDLOGS_OBJECT_RECORDS`` /
+``ZDLOGS_OBJECT_BYTES`` (write-ahead entry, create-if-absent object, then the checkpoint).
+A stream that fails does not stop the others; credentials or storage that fail stop the run, since every stream
+would fail the same way.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from zdlogs.streams import STREAMS, WindowedStream
 from zdlogs.streams.base import Checkpoint, Page, Stream, StreamContext
 from zdlogs.streams.windowed import WindowCheckpoint, window_end
 from zdlogs.times import iso_z, utc_now
-from zdlogs.writer import PageWriter
+from zdlogs.writer import ObjectBound, PageWriter
 from zdlogs.zendesk.client import ZendeskClient
 
 __all__ = ["Deadline", "RunSummary", "StreamRunner", "StreamSummary", "run", "run_owner"]
@@ -85,7 +86,8 @@ def collect(
         own_client = client is None
         client = client or ZendeskClient(settings, stop=stop, observer=observer)
         try:
-            writer = PageWriter(destination, state_store, settings.data_prefix, settings.compress, observer)
+            bound = ObjectBound(settings.object_records, settings.object_bytes)
+            writer = PageWriter(destination, state_store, settings.data_prefix, settings.compress, observer, bound)
             runner = StreamRunner(settings, client, writer, StateStore(state_store, settings.state_key), now, stop)
             with _recorded(runner.state, settings, summary):
                 _collect_all(runner, summary)
