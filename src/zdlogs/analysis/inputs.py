@@ -1,8 +1,9 @@
 """Where collected audit logs are: the ``--output`` of ``zdlogs run``, read back as NDJSON files.
 
 ``zdlogs run -o DIR`` writes ``DIR/<data prefix>audit_logs/YYYY/MM/DD/*.ndjson[.gz]``; analysts pass the
-same ``DIR``. A path straight to an ``audit_logs`` folder or to one NDJSON file is accepted too, so a
-copy made with ``cp``, ``gcloud storage rsync`` or ``aws s3 sync`` works without recreating the layout.
+same ``DIR`` — a ``gs://`` or ``s3://`` output too, mirrored into a local cache first. A path straight to an
+``audit_logs`` folder or to one NDJSON file is accepted too, so a copy made with ``cp``, ``gcloud storage
+rsync`` or ``aws s3 sync`` works without recreating the layout.
 
 A fleet's tenants are read from where each stores its data (``zdlogs.fleet.tenant_locations``); one that has
 collected nothing yet is named as such, and beside others it is a warning, not a failure.
@@ -19,7 +20,7 @@ from zdlogs.errors import ConfigError
 
 STREAM = "audit_logs"
 SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz", ".json.gz")
-COPY_FIRST = ("gs", "s3")  # bucket outputs: copied locally first (see copy_command)
+REMOTE_SCHEMES = ("gs", "s3")  # bucket outputs: mirrored into a local cache first (zdlogs.analysis.remote)
 
 
 class NothingCollected(ConfigError):
@@ -46,13 +47,13 @@ def audit_files(location: str, prefix: str = DEFAULT_DATA_PREFIX) -> list[Path]:
 
 
 def _local_path(location: str, prefix: str) -> Path:
-    """The local directory or file ``location`` names; anything else is refused with the way to read it."""
+    """The local directory or file ``location`` names (a bucket's mirror for gs:// and s3://, see
+    zdlogs.analysis.remote); anything else is refused with the way to read it."""
     url = urlsplit(location)
-    if url.scheme in COPY_FIRST:
-        raise ConfigError(
-            f"--input {location}: reading {url.scheme}:// directly is not available yet; copy the audit logs "
-            f"first ({copy_command(location, prefix)}) and pass --input ./zendesk-logs"
-        )
+    if url.scheme in REMOTE_SCHEMES:
+        from zdlogs.analysis.remote import mirrored
+
+        return mirrored(location, prefix, STREAM)
     if url.scheme == "secops":
         raise ConfigError(
             f"--input {location}: records pushed to Google SecOps cannot be read back from there; read Zendesk "
@@ -64,18 +65,6 @@ def _local_path(location: str, prefix: str) -> Path:
             f"(with {env_name('base_url')}={location}); --input takes the directory `zdlogs run -o` wrote to"
         )
     return _existing(_file_path(location) if url.scheme == "file" else Path(location).expanduser(), location)
-
-
-def copy_command(location: str, prefix: str) -> str:
-    """The command that copies the audit logs of a bucket output into ``./zendesk-logs/audit_logs`` (a layout
-    ``--input ./zendesk-logs`` reads): ``gcloud storage rsync`` for gs://, ``aws s3 sync`` for s3://; both can
-    be run again later and copy only what is new."""
-    source = location.rstrip("/")
-    if not source.endswith("/" + STREAM):
-        source += "/" + "/".join(part for part in (prefix.strip("/"), STREAM) if part)
-    if urlsplit(location).scheme == "s3":
-        return f"aws s3 sync {source}/ ./zendesk-logs/{STREAM}/"
-    return f"gcloud storage rsync -r {source} ./zendesk-logs/{STREAM}"
 
 
 def _file_path(location: str) -> Path:

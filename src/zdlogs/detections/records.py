@@ -9,9 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from zdlogs.analysis.engine import AuditData
-from zdlogs.analysis.inputs import SUFFIXES
+from zdlogs.analysis.inputs import REMOTE_SCHEMES, SUFFIXES
 from zdlogs.analysis.schema import AUDIT_FIELDS
 from zdlogs.errors import ConfigError
 
@@ -79,6 +80,10 @@ def access_records(data: AuditData, files: list[Path]) -> Records:
 def access_files(location: str, prefix: str) -> list[Path]:
     """The access-log files beside the audit log ``location`` holds (``<prefix>access_logs/``, or
     ``access_logs/`` when --input is a copied folder); none is an empty list (the stream needs an add-on)."""
+    if urlsplit(location).scheme in REMOTE_SCHEMES:
+        from zdlogs.analysis.remote import mirrored
+
+        return access_files(str(mirrored(location, prefix, ACCESS_STREAM)), prefix)
     root = Path(location).expanduser()
     root = root.parent if root.is_file() else root
     if root.name == "audit_logs":

@@ -1,0 +1,64 @@
+"""A bucket output read as --input: its stream's folder mirrored into the cache, through fake-gcs-server and
+moto's S3 server (real HTTP, the libraries zdlogs run uses), then read like a local directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from tests.gcs_fixture import gcs_server  # noqa: F401  (fake-gcs-server, one per session)
+from tests.s3_fixture import s3_server  # noqa: F401  (moto's S3 server, one per session)
+from zdlogs.analysis.inputs import audit_files
+from zdlogs.analysis.remote import cache_root
+from zdlogs.errors import StorageError
+
+DAY = "zendesk/crm/audit_logs/2026/11/30/"
+
+
+def _line(record_id: int) -> bytes:
+    return orjson.dumps({"id": record_id, "created_at": "2026-11-30T10:00:00Z", "action": "update"}) + b"\n"
+
+
+@pytest.fixture(params=["gs", "s3"])
+def bucket(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> tuple[str, Any]:
+    """A fresh bucket on the fake of ``gs`` or ``s3`` holding two objects of a day, and an empty cache."""
+    server = request.getfixturevalue("gcs_server" if request.param == "gs" else "s3_server")
+    for name, value in server.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    name = server.create_bucket()
+    server.write(name, DAY + "a.ndjson", _line(1) + _line(2))
+    server.write(name, DAY + "b.ndjson", _line(3))
+    server.write(name, "zendesk/crm/incremental_tickets/2026/11/30/t.ndjson", _line(9))  # another stream
+    return f"{request.param}://{name}", server
+
+
+def test_a_bucket_output_is_read_from_its_mirror_with_only_its_stream_copied(bucket: tuple[str, Any]) -> None:
+    location, _server = bucket
+    files = audit_files(location)
+    root = cache_root(location)
+    assert [path.relative_to(root).as_posix() for path in files] == [DAY + "a.ndjson", DAY + "b.ndjson"]
+    assert files[0].read_bytes() == _line(1) + _line(2)
+    assert not (root / "zendesk/crm/incremental_tickets").exists()
+
+
+def test_a_second_read_downloads_only_the_new_objects(bucket: tuple[str, Any]) -> None:
+    location, server = bucket
+    first = audit_files(location)
+    marker = first[0].stat().st_mtime_ns
+    first[0].write_bytes(first[0].read_bytes())  # same bytes, same size: kept, never fetched again
+    kept = first[0].stat().st_mtime_ns
+    server.write(location.split("://")[1], DAY + "c.ndjson", _line(4))
+    again = audit_files(location)
+    assert [path.name for path in again] == ["a.ndjson", "b.ndjson", "c.ndjson"]
+    assert again[0].stat().st_mtime_ns == kept >= marker
+    assert not list(cache_root(location).rglob("*.part"))
+
+
+def test_a_missing_bucket_is_one_line_naming_it(bucket: tuple[str, Any]) -> None:
+    scheme = bucket[0].split("://")[0]
+    with pytest.raises(StorageError, match=r"bucket no-such-bucket-zdlogs does not exist: fix --input$"):
+        audit_files(f"{scheme}://no-such-bucket-zdlogs")
