@@ -11,13 +11,13 @@ and the path, never a value. The file's JSON Schema is zdlogs.config_schema's.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-import yaml
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -29,6 +29,9 @@ from pydantic_settings import (
 
 from zdlogs.declare import SettingInfo, declared, secret_twins
 from zdlogs.errors import ConfigError
+
+if TYPE_CHECKING:
+    import yaml
 
 CONFIG_FIELD = "config_file"  # the setting that names the file: never set inside it
 CONFIG_ENV, CONFIG_FLAG = "ZDLOGS_CONFIG", "--config"  # its names, declared with them in zdlogs.config
@@ -195,22 +198,30 @@ def _where_config() -> str:
 # ------------------------------------------------------------------ reading the file
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML as a settings file means it: dates stay text (``since: 2026-01-01`` is parsed as ``--since`` is), and
-    a key given twice is refused instead of the last one silently winning."""
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """The loader of a settings file, built when a first file is read: PyYAML is imported only by a run that has
+    a config file (the Cloud Run function and most runs have none)."""
+    import yaml
 
-    # types-pyyaml (which pySigma brings) declares it an instance variable; it is the class's table, as in PyYAML
-    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {  # type: ignore[misc]
-        first: [(tag, pattern) for tag, pattern in resolvers if tag != _TIMESTAMP]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+    class _Loader(yaml.SafeLoader):
+        """YAML as a settings file means it: dates stay text (``since: 2026-01-01`` is parsed as ``--since`` is), and
+        a key given twice is refused instead of the last one silently winning."""
 
-    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
-        twice = sorted({str(key) for key in keys if keys.count(key) > 1})
-        if twice:
-            raise yaml.constructor.ConstructorError(None, None, f"{twice[0]!r} is set twice", node.start_mark)
-        return cast("dict[Any, Any]", super().construct_mapping(node, deep=deep))
+        # types-pyyaml (which pySigma brings) declares it an instance variable; it is the class's table, as in PyYAML
+        yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {  # type: ignore[misc]
+            first: [(tag, pattern) for tag, pattern in resolvers if tag != _TIMESTAMP]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+            twice = sorted({str(key) for key in keys if keys.count(key) > 1})
+            if twice:
+                raise yaml.constructor.ConstructorError(None, None, f"{twice[0]!r} is set twice", node.start_mark)
+            return cast("dict[Any, Any]", super().construct_mapping(node, deep=deep))
+
+    return _Loader
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -233,8 +244,10 @@ def is_fleet_file(path: Path) -> bool:
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """The file's top mapping as YAML gives it (empty for an empty file); not YAML or not a mapping is an error."""
+    import yaml
+
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_loader())
     except UnicodeDecodeError:
         raise ConfigError(f"{_where_config()}: {path} is not UTF-8 text: save it as UTF-8") from None
     except OSError as exc:
