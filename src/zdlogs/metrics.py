@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import structlog
-from prometheus_client import CollectorRegistry, Gauge, write_to_textfile
 
 from zdlogs.config import env_name
 from zdlogs.progress import RunSummary, StreamSummary
 from zdlogs.state import StateStore
 from zdlogs.status import stream_status
 from zdlogs.times import parse_utc, utc_now
+
+if TYPE_CHECKING:  # prometheus_client is imported by a run that writes the file, when it writes it
+    from prometheus_client import CollectorRegistry
 
 log = structlog.get_logger("zdlogs.metrics")
 
@@ -40,6 +43,8 @@ def write(path: str, summary: RunSummary, state: StateStore, now: datetime | Non
     be written is one error line: the run itself went as it went, and its exit code says so."""
     if not path:
         return
+    from prometheus_client import write_to_textfile
+
     try:
         write_to_textfile(os.path.expanduser(path), registry(summary, state, now or utc_now()))
     except OSError as exc:
@@ -49,6 +54,8 @@ def write(path: str, summary: RunSummary, state: StateStore, now: datetime | Non
 
 def registry(summary: RunSummary, state: StateStore, now: datetime) -> CollectorRegistry:
     """The metrics of the run: what it did per stream, and each stream's lag and last success from the state."""
+    from prometheus_client import CollectorRegistry, Gauge
+
     metrics = CollectorRegistry(auto_describe=True)
     figures = {field: Gauge(name, text, ["stream"], registry=metrics) for field, (name, text) in RUN_FIGURES.items()}
     outcome = Gauge(
@@ -69,6 +76,8 @@ def registry(summary: RunSummary, state: StateStore, now: datetime) -> Collector
 
 def _state_figures(metrics: CollectorRegistry, streams: list[StreamSummary], state: StateStore, now: datetime) -> None:
     """Lag, pending entries and last success of each stream of the run, as ``zdlogs status`` reads them."""
+    from prometheus_client import Gauge
+
     lag = Gauge(
         "zdlogs_lag_seconds", "Seconds from how far the stream is collected to now", ["stream"], registry=metrics
     )
