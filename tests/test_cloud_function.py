@@ -16,7 +16,7 @@ import pytest
 from cloudevents.http import CloudEvent
 
 from tests.e2e.helpers import audit_ids, collector_env, sim_config
-from zdlogs import cloud_function, logs
+from zdlogs import fanout, logs
 from zdlogs.cloud_function import main, parse_message
 from zdlogs.errors import ZdlogsError
 from zdlogs.simulator import Simulator
@@ -199,7 +199,7 @@ def test_an_unknown_tenant_is_refused_and_acknowledged(
 def test_the_fan_out_publishes_one_message_per_tenant_and_collects_nothing(
     fleet_env: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cloud_function, "Publisher", _Recorder)
+    monkeypatch.setattr(fanout, "Publisher", _Recorder)
     _Recorder.published.clear()
     main(_event({}, event_id="event-7"))
     ((topic, messages),) = _Recorder.published

@@ -36,7 +36,6 @@ from zdlogs import logs
 from zdlogs.config import KNOWN_RESOURCES, FunctionSettings
 from zdlogs.config_file import CONFIG_FIELD, FLEET_KEYS, config_path, read_yaml
 from zdlogs.errors import AuthError, ConfigError
-from zdlogs.fanout import FAN_OUT_ATTRIBUTE, Publisher, choose_topic, tenant_messages
 from zdlogs.fleet import TENANT_NAME, Fleet, load_fleet
 from zdlogs.pipeline import run
 
@@ -131,6 +130,8 @@ def main(cloud_event: Any) -> None:
     if fleet is None:
         _one_account(message, options)
     elif message.tenant is not None:
+        from zdlogs.fanout import FAN_OUT_ATTRIBUTE  # here: zdlogs.fanout imports google-auth and requests
+
         _one_tenant(fleet, message.tenant, _message_attributes(data).get(FAN_OUT_ATTRIBUTE, ""))
     elif message.fan_out is False:
         _refuse('with a fleet, a message names a tenant ({"tenant": "acme"}) or fans out ({} or {"fan_out": true})')
@@ -178,6 +179,8 @@ def _one_tenant(fleet: Fleet, name: str, fan_out_of: str) -> None:
 def _fan_out(fleet: Fleet, message: Message, event_id: str, source: str) -> None:
     """One message per tenant to the trigger's topic (or ZDLOGS_FANOUT_TOPIC); nothing collected here. A topic
     that cannot be published to is refused (not retried); Pub/Sub failing for now raises, and redelivers."""
+    from zdlogs.fanout import Publisher, choose_topic, tenant_messages
+
     try:
         topic = choose_topic(FunctionSettings.load(**{CONFIG_FIELD: ""}).fanout_topic, source)
         publisher = Publisher()
