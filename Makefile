@@ -45,6 +45,7 @@ bench: $(BIN)/zdlogs  # the tables of docs/PERFORMANCE.md: zdlogs against the or
 	$(BIN)/python -m benchmarks.vs_original
 	$(BIN)/python -m benchmarks.streams_and_sinks
 	$(BIN)/python -m benchmarks.fleet_round
+	$(BIN)/python -m benchmarks.bare_client  # issue 17: whole `zdlogs run` against a bare client, CPU per record
 
 lint: $(BIN)/zdlogs
 	$(BIN)/ruff check src tests
