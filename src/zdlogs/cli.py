@@ -25,11 +25,9 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import structlog
 import typer
-from rich.console import Console
-from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from zdlogs import live, logs
+from zdlogs import logs
 from zdlogs._version import __version__
 from zdlogs.analysis.cli import export_app, report_app
 from zdlogs.config import (
@@ -256,6 +254,8 @@ def run_command(
     settings.require_zendesk()
     after = _detect_after_run(settings) if detect else None
     stop, options = Stop(), cli_options(ctx)
+    from zdlogs import live  # rich's progress display: imported by a run, not by every command
+
     with stop_on_signals(stop), live.shown(options.log_format, options.debug) as observer:
         summary = run(settings, stop=stop, observer=observer)  # the live progress is gone before the summary
     print_summary(summary)
@@ -309,6 +309,9 @@ def print_fleet_summary(results: list[TenantResult]) -> None:
     log.info("fleet_summary", tenants={r.tenant: r.problem() or "ok" for r in results})
     if not sys.stdout.isatty():
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"zdlogs run: {len(results)} tenants")
     for column in ("tenant", "stream", "status", "records", "requests", "429s", "error"):
         table.add_column(column, justify="right" if column in ("records", "requests", "429s") else "left")
@@ -367,6 +370,9 @@ def print_summary(summary: RunSummary) -> None:
         return
     if not sys.stdout.isatty():
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"zdlogs run → {summary.output}")
     for column in ("stream", "status", "records", "pages", "objects", "requests", "429s", "retries", "seconds"):
         table.add_column(column, justify="left" if column in ("stream", "status") else "right")
