@@ -562,6 +562,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--latency", type=float, default=0.3, help="seconds the simulated Zendesk takes per answer (real: 0.1-0.5 s)"
     )
+    parser.add_argument(
+        "--object-records",
+        type=int,
+        default=None,
+        help="zdlogs: ZDLOGS_OBJECT_RECORDS of every run, the drain's included (default: zdlogs' own default)",
+    )
 
 
 @contextmanager
@@ -571,6 +577,9 @@ def harness(args: argparse.Namespace) -> Iterator[Harness]:
     if args.target == "baseline" and set(args.resources) - set(DEFAULT_STREAMS):
         raise SystemExit("the original function collects only audit_logs and incremental_tickets")
     with storage(args.storage) as store:
+        if getattr(args, "object_records", None):
+            store.env["ZDLOGS_OBJECT_RECORDS"] = str(args.object_records)
+            store.settings["object_records"] = args.object_records
         if isinstance(store, SecOpsStorage):
             store.delay_answers(getattr(args, "secops_answer_delay", 0.0))
         yield Harness(args.target, store, tuple(args.resources))

@@ -41,7 +41,7 @@ from zdlogs.state import StateStore, WindowSlot
 from zdlogs.streams.base import Page, StreamContext
 from zdlogs.streams.windowed import WindowCheckpoint, WindowedStream, window_end
 from zdlogs.times import iso_z, parse_utc
-from zdlogs.writer import PageWriter
+from zdlogs.writer import PageWriter, mid_page
 from zdlogs.zendesk.client import ZendeskClient
 
 log = structlog.get_logger("zdlogs.backfill")
@@ -110,6 +110,7 @@ class ParallelBackfill:
     ):
         self.stream, self.client, self.limits, self.workers = stream, client, limits, workers
         self.writer = writer.shared(workers)  # the windows' open objects hold together what one object may
+        self._cut = mid_page(stream)
         self._windows = windows
         self._open = dict(enumerate(windows))  # the windows not finished yet, by their place in this list
         self._stop = threading.Event()
@@ -196,7 +197,7 @@ class ParallelBackfill:
     def _store(self, window: int, page: Page | None, item: StreamSummary) -> None:
         assert page is not None
         slot = self._open[window]
-        self.writer.write(slot, page, item)
+        self.writer.write(slot, page, item, self._cut)
         if page.final:  # finished with its last page, even if that page is the last this run may store
             self._finish(self._open.pop(window))
         if self.limits.reached(item):

@@ -174,10 +174,10 @@ class Settings(FromSources):
     )
     compress: Literal["none", "gzip"] = setting("none", env="ZDLOGS_COMPRESS", help="none | gzip")
     object_records: int = setting(
-        1,
+        0,
         env="ZDLOGS_OBJECT_RECORDS",
-        help="Consecutive pages go into one object until it holds this many records (1: an object per page)",
-        ge=1,
+        help="Consecutive pages go into one object until it holds this many records (0: an object per page)",
+        ge=0,
         le=1_000_000,
     )
     object_bytes: int = setting(

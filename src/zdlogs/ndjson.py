@@ -24,9 +24,15 @@ class Encoded(NamedTuple):
 
 def encode(records: list[dict[str, Any]]) -> Encoded:
     """One line per record; the indexes of lines a SIEM would reject are reported, the records kept."""
-    lines = [_dumps(record) for record in records]
-    oversized = [index for index, line in enumerate(lines) if len(line) >= MAX_LINE_BYTES]
-    return Encoded(b"".join(line + b"\n" for line in lines), oversized)
+    lines, oversized = encode_lines(records)
+    return Encoded(b"".join(lines), oversized)
+
+
+def encode_lines(records: list[dict[str, Any]]) -> tuple[list[bytes], list[int]]:
+    """Each record's line, newline included (an object of many pages may end inside a page), and the indexes of
+    the lines a SIEM would reject."""
+    lines = [_dumps(record) + b"\n" for record in records]
+    return lines, [index for index, line in enumerate(lines) if len(line) > MAX_LINE_BYTES]
 
 
 def _dumps(record: dict[str, Any]) -> bytes:

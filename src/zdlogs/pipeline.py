@@ -38,7 +38,7 @@ from zdlogs.streams import STREAMS, WindowedStream
 from zdlogs.streams.base import Checkpoint, Page, Stream, StreamContext
 from zdlogs.streams.windowed import WindowCheckpoint, window_end
 from zdlogs.times import iso_z, utc_now
-from zdlogs.writer import ObjectBound, PageWriter
+from zdlogs.writer import ObjectBound, PageWriter, mid_page
 from zdlogs.zendesk.client import ZendeskClient
 
 __all__ = ["Deadline", "RunSummary", "StreamRunner", "StreamSummary", "run", "run_owner"]
@@ -208,7 +208,7 @@ class StreamRunner:
         self.writer.observer.stream_started(stream.name, *self._range(stream, checkpoint))
         pages = self._pages(stream, slot, checkpoint, item)
         if pages is not None:
-            self.writer.write_all(slot, pages, item, self.limits)
+            self.writer.write_all(slot, pages, item, self.limits, mid_page(stream))
 
     def _range(self, stream: Stream[Any], checkpoint: Checkpoint) -> tuple[str, str]:
         """The times this run collects ``stream`` between, for the live progress's ETA: from the checkpoint ("" on a

@@ -17,19 +17,22 @@ The sequential pipeline and every window of a parallel backfill store their page
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
 from zdlogs.config import env_name
 from zdlogs.destinations.base import Destination, StoredPage
 from zdlogs.errors import LeaseLost, StorageError
-from zdlogs.ndjson import MAX_LINE_BYTES, encode, named_object, pack
+from zdlogs.ndjson import MAX_LINE_BYTES, encode_lines, named_object, pack
 from zdlogs.progress import Limits, Observer, StreamSummary
 from zdlogs.state import Slot
 from zdlogs.stores.base import ObjectStore
 from zdlogs.streams.base import Checkpoint, Page
+from zdlogs.streams.time_export import StartTimeCheckpoint, TimeExport
+from zdlogs.streams.windowed import Boundary, WindowCheckpoint, WindowedStream
 
 log = structlog.get_logger("zdlogs.pipeline")
 _UNKNOWN_FATE = "the run stopped before this object's write was acknowledged: the next run checks whether it arrived"
@@ -37,38 +40,100 @@ _UNKNOWN_FATE = "the run stopped before this object's write was acknowledged: th
 
 @dataclass(frozen=True)
 class ObjectBound:
-    """When an object stops taking pages: once it holds ``records`` records or ``size`` bytes of NDJSON.
+    """When an object stops taking records: once it holds ``records`` records or ``size`` bytes of NDJSON;
+    ``records == 0``: one object per page (the write-ahead entry and the checkpoint per page, as before issue 17).
 
-    Checked after each page, so the same pages from the same checkpoint are always cut at the same place."""
+    Checked record by record, so the same records after the same checkpoint are always cut at the same place,
+    whatever pages brought them (:class:`MidPage`)."""
 
-    records: int = 1
+    records: int = 0
     size: int = 8_000_000
+
+    @property
+    def per_page(self) -> bool:
+        return self.records == 0
 
     def reached(self, records: int, size: int) -> bool:
         return records >= self.records or size >= self.size
 
     def shared(self, ways: int) -> ObjectBound:
         """The bound of each of ``ways`` objects open at once (a backfill's windows): together, this one."""
-        return ObjectBound(max(1, self.records // ways), max(1, self.size // ways))
+        records = max(1, self.records // ways) if self.records else 0
+        return ObjectBound(records, max(1, self.size // ways))
+
+
+class MidPage:
+    """How a stream whose checkpoint is a position among its records (a second and the ids stored at it: the
+    time-windowed streams and the time-based exports) is cut inside a page: the checkpoint after the first records
+    of a page, and the name of an object starting at a record. A cursor export has neither (its cursor holds only
+    after a whole page), so its objects end with a page."""
+
+    def __init__(
+        self,
+        key: Callable[[dict[str, Any]], tuple[Any, Any]],
+        strict: bool,
+        kind: Callable[[Any, tuple[Any, ...]], Checkpoint],
+        named: Callable[[dict[str, Any]], Page],
+    ):
+        self._key, self._strict, self._kind, self._named = key, strict, kind, named
+
+    def after(self, before: Checkpoint, records: list[dict[str, Any]]) -> Checkpoint | None:
+        """The checkpoint once ``records`` (the next ones after ``before``) are stored, as the stream's boundary
+        would have it; None when ``before`` places nothing (a time-based export's first page: not cut)."""
+        since = getattr(before, "since", None) or getattr(before, "start_time", None)
+        if since is None and not self._strict:
+            return None
+        boundary = Boundary(since if since is not None else "", set(getattr(before, "seen_ids", ())))
+        boundary.admit(records, self._key, strict=self._strict)
+        return self._kind(boundary.since, boundary.seen_ids())
+
+    def name(self, record: dict[str, Any]) -> tuple[str, str]:
+        """The position and day of an object starting at ``record``: what a page starting there is named."""
+        page = self._named(record)
+        return page.position, page.day
+
+
+def mid_page(stream: object) -> MidPage | None:
+    """How ``stream``'s pages may be cut inside (see :class:`MidPage`); None for a cursor export."""
+    if isinstance(stream, WindowedStream):
+        return MidPage(
+            stream.key, True, WindowCheckpoint, lambda record: stream._page([record], WindowCheckpoint(), False)
+        )
+    if isinstance(stream, TimeExport):
+        return MidPage(
+            stream._key, False, StartTimeCheckpoint, lambda record: stream._page([record], StartTimeCheckpoint())
+        )
+    return None
 
 
 class OpenObject:
-    """Pages of one slot encoded and not stored yet: named after the first, covering up to the last's checkpoint.
+    """Records of one slot encoded and not stored yet: named after the first, covering up to the last's checkpoint.
 
     Only the NDJSON is kept (the records are dropped once encoded), hashed as it grows."""
 
-    def __init__(self, first: Page, item: StreamSummary):
-        self.day, self.position, self.item = first.day, first.position, item
+    def __init__(self, position: str, day: str, after: Checkpoint, item: StreamSummary):
+        self.position, self.day, self.after, self.item = position, day, after, item
         self.chunks: list[bytes] = []
         self.sha256 = hashlib.sha256()
         self.records = self.size = self.pages = 0
-        self.after: Checkpoint = first.checkpoint
 
-    def add(self, body: bytes, records: int, after: Checkpoint) -> None:
-        self.chunks.append(body)
-        self.sha256.update(body)
-        self.records, self.size, self.pages = self.records + records, self.size + len(body), self.pages + 1
+    def add(self, lines: list[bytes], after: Checkpoint) -> None:
+        chunk = b"".join(lines)
+        self.chunks.append(chunk)
+        self.sha256.update(chunk)
+        self.records, self.size, self.pages = self.records + len(lines), self.size + len(chunk), self.pages + 1
         self.after = after
+
+    def taking(self, lines: list[bytes], bound: ObjectBound) -> int:
+        """How many of ``lines`` this object takes before it reaches ``bound`` (all of them if it does not)."""
+        records, size = self.records, self.size
+        if not bound.reached(records + len(lines), size + sum(map(len, lines))):
+            return len(lines)
+        for count, line in enumerate(lines, start=1):
+            records, size = records + 1, size + len(line)
+            if bound.reached(records, size):
+                return count
+        return len(lines)
 
     def body(self) -> bytes:
         """The object's NDJSON, the pages' chunks released."""
@@ -106,11 +171,14 @@ class PageWriter:
         """The slot's checkpoint, a pending object of an interrupted run settled by asking the destination."""
         return slot.resume(self.destination.delivered)
 
-    def write_all(self, slot: Slot, pages: Iterable[Page], item: StreamSummary, limits: Limits) -> None:
-        """Store pages until they end or a limit is reached; commit what is durable, even on error."""
+    def write_all(
+        self, slot: Slot, pages: Iterable[Page], item: StreamSummary, limits: Limits, cut: MidPage | None = None
+    ) -> None:
+        """Store pages until they end or a limit is reached; commit what is durable, even on error. ``cut``: how
+        the stream's pages may be cut inside (:func:`mid_page`)."""
         try:
             for page in pages:
-                self.write(slot, page, item)
+                self.write(slot, page, item, cut)
                 if limits.reached(item):
                     break
         except BaseException as error:
@@ -148,13 +216,13 @@ class PageWriter:
         except Exception as failure:
             log.warning("checkpoint_not_saved", stream=slot.stream, error=str(failure), after=type(error).__name__)
 
-    def write(self, slot: Slot, page: Page, item: StreamSummary) -> None:
-        """Add one page to the slot's open object, storing the object once it reaches the bound; the slot's
-        checkpoint covers the page once its object is stored (:meth:`flush`)."""
+    def write(self, slot: Slot, page: Page, item: StreamSummary, cut: MidPage | None = None) -> None:
+        """Add one page to the slot's open object, storing each object that reaches the bound (inside the page when
+        ``cut`` allows); the slot's checkpoint covers a record once its object is stored (:meth:`flush`)."""
         self._check_lease()
         opened = self._open.get(slot)
         if page.records:
-            opened = self._add(slot, page, item)
+            self._add(slot, page, item, cut if not self.bound.per_page else None)
         elif opened is not None:
             opened.after = page.checkpoint  # an empty page: the object covers up to it
         else:
@@ -162,8 +230,6 @@ class PageWriter:
             slot.stored(page.checkpoint)
             item.reached = page.checkpoint.reached() or item.reached
         item.pages += 1
-        if opened is not None and self.bound.reached(opened.records, opened.size):
-            self.flush(slot)
         self.observer.page_stored(item)
 
     def _check_lease(self) -> None:
@@ -172,8 +238,30 @@ class PageWriter:
                 f"another run took over the lease (this run outlived {env_name('lease_ttl')}): stopped writing"
             )
 
-    def _add(self, slot: Slot, page: Page, item: StreamSummary) -> OpenObject:
-        body, oversized = encode(page.records)
+    def _add(self, slot: Slot, page: Page, item: StreamSummary, cut: MidPage | None) -> None:
+        """The page's lines into the slot's open object, then into a new one each time the bound is reached."""
+        lines, oversized = encode_lines(page.records)
+        self._warn_oversized(slot, page, oversized)
+        start = 0
+        while start < len(lines):
+            opened = self._open.get(slot) or self._opened(slot, page, start, item, cut)
+            end = len(lines) if cut is None else start + opened.taking(lines[start:], self.bound)
+            after = page.checkpoint if end == len(lines) else cut.after(opened.after, page.records[start:end])  # type: ignore[union-attr]
+            if after is None:  # this page cannot be cut: the object ends with it
+                end, after = len(lines), page.checkpoint
+            opened.add(lines[start:end], after)
+            if self.bound.per_page or self.bound.reached(opened.records, opened.size):
+                self.flush(slot)
+            start = end
+
+    def _opened(self, slot: Slot, page: Page, start: int, item: StreamSummary, cut: MidPage | None) -> OpenObject:
+        """A new object starting at the page's record ``start``, named as a page starting there would be."""
+        position, day = (page.position, page.day) if start == 0 or cut is None else cut.name(page.records[start])
+        opened = self._open[slot] = OpenObject(position, day, slot.durable, item)
+        return opened
+
+    @staticmethod
+    def _warn_oversized(slot: Slot, page: Page, oversized: list[int]) -> None:
         for index in oversized:
             log.warning(
                 "record_over_line_limit",
@@ -182,9 +270,6 @@ class PageWriter:
                 limit_bytes=MAX_LINE_BYTES,
                 action="stored as is; a SIEM may reject this line",
             )
-        opened = self._open.setdefault(slot, OpenObject(page, item))
-        opened.add(body, len(page.records), page.checkpoint)
-        return opened
 
     def flush(self, slot: Slot) -> None:
         """Store the slot's open object, if any: its write-ahead entry, the object, then its checkpoint."""
