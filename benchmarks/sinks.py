@@ -134,10 +134,11 @@ TARGETS = {
 }
 
 
-def collect(url: str, stream: str, target: Target) -> dict:
+def collect(url: str, stream: str, target: Target, object_records: int | None = None) -> dict:
+    objects = {} if object_records is None else {"ZDLOGS_OBJECT_RECORDS": str(object_records)}
     env = zdlogs_env(url, target.output, RESOURCES=stream, LOOKBACK_SECONDS=str((HISTORY_DAYS + 1) * 86400),
                      MAX_PAGES="1000000", ZDLOGS_SETTLE_SECONDS="1", ZDLOGS_RATE_SHARE="1",
-                     ZDLOGS_INCREMENTAL_LIMIT="1000000", **target.env)  # fmt: skip
+                     ZDLOGS_INCREMENTAL_LIMIT="1000000", **objects, **target.env)  # fmt: skip
     for name in ("STORAGE_EMULATOR_HOST", "AWS_ENDPOINT_URL", "GOOGLE_APPLICATION_CREDENTIALS"):
         if name not in target.env:
             env.pop(name, None)
@@ -165,10 +166,10 @@ def describe(requests: dict[str, Counter[str]]) -> str:
     return "; ".join(f"{what}: {part}" for what, part in parts.items()) if len(parts) > 1 else "".join(parts.values())
 
 
-def one_sink(name: str, url: str, stream: str, truth: dict) -> list:
+def one_sink(name: str, url: str, stream: str, truth: dict, object_records: int | None = None) -> list:
     with ExitStack() as stack:
         target = stack.enter_context(TARGETS[name](stream))
-        figures = collect(url, stream, target)
+        figures = collect(url, stream, target, object_records)
         item = figures["streams"][0]
         records, objects = target.records(), target.objects()
         requests = store_requests(figures, target.origins)
@@ -198,6 +199,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--stream", default="audit_logs", choices=("audit_logs", "access_logs"))
     parser.add_argument("--sinks", default=",".join(SINKS))
+    parser.add_argument("--object-records", type=int, default=None, help="ZDLOGS_OBJECT_RECORDS (default: zdlogs')")
     args = parser.parse_args()
     os.environ.setdefault("NO_GCE_CHECK", "true")
     counts = {"audit_logs": 0, "access_logs": 0, "tickets": 0, "users": 10, "organizations": 10}
@@ -208,7 +210,7 @@ def main() -> None:
         time.sleep(1.1)
         truth = sim.truth()
         for name in args.sinks.split(","):
-            rows.append(one_sink(name, sim.url, args.stream, truth))
+            rows.append(one_sink(name, sim.url, args.stream, truth, args.object_records))
     header = ["sink", "records", "wall (s)", "records/s", "CPU us/record", "per 1,000 records",
               "store requests per 1,000 records", "store requests", "peak RSS (MB)", "lost / stored twice"]  # fmt: skip
     title = (f"{args.records:,} {args.stream} ({PAGE_SIZES[args.stream]} per page), one first run into each sink, "

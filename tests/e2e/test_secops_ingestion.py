@@ -143,3 +143,25 @@ def test_a_page_stopped_between_its_batches_is_completed_without_a_duplicate(
     assert_delivered_once(settled, secops_fake)
     assert all(call.bytes <= 20_000 for call in secops_fake.calls)
     assert Counter(record["id"] for record in delivered(secops_fake, "audit_logs"))[first_batch[0]] == 1
+
+
+def test_an_object_of_many_pages_stopped_between_its_batches_is_completed_without_a_duplicate(
+    settled: Simulator, secops_fake: FakeSecOps, tmp_path: Path
+) -> None:
+    """Objects of many pages (issue 17): one object's batches span pages; batch 3 fails for good (a kill there), the
+    next run fetches the same records from the committed checkpoint, names the same object and re-sends only the
+    batches SecOps had not accepted, the `.batch` markers keeping their meaning across pages."""
+    options = ("--secops-batch-bytes", "100000", "--object-records", "5000", "--resources", "audit_logs")
+    secops_fake.inject(Fault(status=400, after=2, times=-1, message="stopped on purpose"))
+    stopped = secops_run(settled, secops_fake, tmp_path, *options)
+    assert stopped.returncode == 5 and "batch 3/" in error_lines(stopped)[0], stopped.stderr
+    accepted = [record["id"] for record in secops_fake.records()]
+    assert len(accepted) > 100, "the first two batches should hold more than a page"
+    assert len(list((tmp_path / "_zdlogs/secops").rglob("*.batch"))) == 2
+
+    secops_fake.clear_faults()
+    resumed = secops_run(settled, secops_fake, tmp_path, *options)
+    assert resumed.returncode == 0, resumed.stderr
+    audit = Counter(record["id"] for record in delivered(secops_fake, "audit_logs"))
+    assert duplicates(audit) == [] and set(audit) == {record["id"] for record in settled.truth()["audit_logs"]}
+    assert len(list((tmp_path / "_zdlogs/secops").rglob("*.done"))) == 1  # the 800 records: one object
