@@ -38,6 +38,12 @@ markers:
 * once every batch of a page is accepted, ``_zdlogs/secops/<page key>.done``: :meth:`delivered` reads it,
   which is how the state decides at the next start whether a pending page was delivered.
 
+An object of many pages (``ZDLOGS_OBJECT_RECORDS``, ``zdlogs.writer``) is delivered the same way: its batches are
+cut from its lines by size, across pages, and each is marked as above, so a run stopped between them re-sends only
+those not accepted; the next run's object starts at the same committed checkpoint, so its first batches hold the
+same lines and are skipped (docs/STREAMS.md: why the same records give the same object). Markers cost two state
+requests per batch of up to ``batch_bytes`` rather than per page.
+
 What remains: a batch accepted whose marker could not be written (a crash, or the state store failing,
 in that instant), or a request SecOps processed but whose answer never arrived (timeout, reset), is sent
 again: at most one batch twice, never a loss.
