@@ -12,6 +12,8 @@ included, their CPU (user + system) read by ``os.wait4``:
   (``page[size]=100``, ``links.next``), ``orjson.loads`` of each page, ``orjson.dumps`` of each record as one
   NDJSON line, one file fsynced per 10,000 records.
 
+``--compare SRC`` adds the two ``zdlogs run`` rows again with ``PYTHONPATH=SRC`` (another checkout's ``src``, e.g.
+``git archive <commit> src | tar -x -C /tmp/before``): a before/after measured in the same session, in turns.
 The targets take turns, ``--repeat`` times; the least CPU of each is kept (other work on a shared machine only
 ever adds to it). Every run's output is checked: every record once.
 """
@@ -80,10 +82,12 @@ def since_day() -> str:
     return (datetime.now(UTC) - timedelta(days=HISTORY_DAYS + 1)).strftime("%Y-%m-%d")
 
 
-def zdlogs_run(url: str, expected: int, backfill: bool) -> Cost:
-    """``zdlogs run`` of the audit log into a new directory: ``--since`` (parallel) or LOOKBACK_SECONDS."""
+def zdlogs_run(url: str, expected: int, backfill: bool, src: str = "") -> Cost:
+    """``zdlogs run`` of the audit log into a new directory: ``--since`` (parallel) or LOOKBACK_SECONDS; the code
+    of ``src`` when given (``PYTHONPATH``), else what this interpreter imports."""
     with tempfile.TemporaryDirectory() as out:
         env = zdlogs_env(url, out, RESOURCES="audit_logs", ZDLOGS_SETTLE_SECONDS="1", ZDLOGS_RATE_SHARE="1")
+        env.update({"PYTHONPATH": src} if src else {})
         extra = ["--since", since_day()] if backfill else []
         if not backfill:
             env["LOOKBACK_SECONDS"] = str((HISTORY_DAYS + 1) * 86400)
@@ -100,6 +104,23 @@ def bare_run(url: str, expected: int) -> Cost:
         command = [sys.executable, str(BARE), url, EMAIL, TOKEN, since, until, out]
         user, system, wall = measured(command, dict(os.environ), Path(out) / "run.log")
         return Cost(user, system, wall, checked(Path(out), expected))
+
+
+BARE_NAME = "bare client (http.client + orjson + fsync per 10,000)"
+Target = Callable[[str, int], Cost]
+
+
+def targets(compare: str) -> dict[str, Target]:
+    """What is measured, in the order of the table: zdlogs both ways (and ``compare``'s), then the floor."""
+    chosen: dict[str, Target] = {
+        "zdlogs run --since (parallel backfill)": lambda url, n: zdlogs_run(url, n, backfill=True),
+        "zdlogs run, LOOKBACK_SECONDS (sequential)": lambda url, n: zdlogs_run(url, n, backfill=False),
+    }
+    if compare:
+        chosen[f"{compare}: zdlogs run --since"] = lambda url, n: zdlogs_run(url, n, True, compare)
+        chosen[f"{compare}: zdlogs run, sequential"] = lambda url, n: zdlogs_run(url, n, False, compare)
+    chosen[BARE_NAME] = bare_run
+    return chosen
 
 
 def least(costs: list[Cost]) -> Cost:
@@ -120,23 +141,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each target; the least CPU is kept")
+    parser.add_argument("--compare", default="", metavar="SRC", help="also run zdlogs from this src directory")
     args = parser.parse_args()
-    targets: dict[str, Callable[[str, int], Cost]] = {
-        "zdlogs run --since (parallel backfill)": lambda url, n: zdlogs_run(url, n, backfill=True),
-        "zdlogs run, LOOKBACK_SECONDS (sequential)": lambda url, n: zdlogs_run(url, n, backfill=False),
-        "bare client (http.client + orjson + fsync per 10,000)": bare_run,
-    }
-    costs: dict[str, list[Cost]] = {name: [] for name in targets}
+    measured_targets = targets(args.compare)
+    costs: dict[str, list[Cost]] = {name: [] for name in measured_targets}
     with simulator_process(sim_config(audit_logs=args.records, tickets=0, history_days=HISTORY_DAYS)) as sim:
         time.sleep(1.1)  # the newest records pass the 1 s settle delay
         n = sim.audit_count()
         for _ in range(args.repeat):
-            for name, target in targets.items():
+            for name, target in measured_targets.items():
                 costs[name].append(target(sim.url, n))
     best = {name: least(runs) for name, runs in costs.items()}
-    floor = best["bare client (http.client + orjson + fsync per 10,000)"]
-    goals = ["<= 1.5x the bare client", "", "(the floor)"]
-    rows = [row(name, cost, floor, goal) for (name, cost), goal in zip(best.items(), goals, strict=True)]
+    floor = best[BARE_NAME]
+    goals = {"zdlogs run --since (parallel backfill)": "<= 1.5x the bare client", BARE_NAME: "(the floor)"}
+    rows = [row(name, cost, floor, goals.get(name, "")) for name, cost in best.items()]
     header = ["whole process, start-up included", "CPU µs/record", "user", "system", "wall (s)", "x bare", "goal"]
     print_table(f"CPU per record against a bare client ({n:,} audit records, least of {args.repeat})", header, rows)
     for name, runs in costs.items():

@@ -86,6 +86,8 @@ class ZendeskClient:
         self._stats_lock = threading.Lock()  # the parallel backfill's workers share one client
         self._told_other_host = False
         self._http = _http_client(settings, transport)
+        # one Retrying for every call, of every backfill worker too: tenacity keeps a call's state per thread
+        self._retrying = self._policy.retrying(sleep=self._wait, on_retry=self._on_retry)
 
     def close(self) -> None:
         self._http.close()
@@ -127,10 +129,9 @@ class ZendeskClient:
     def get_json(self, url: str, params: Params | None = None, family: str = "account") -> dict:
         """GET ``url`` (a path, or an absolute link already on our origin) and return the JSON object."""
         absolute = checked_link(url if url.startswith("http") else f"{self.base_url}{url}", self.base_url)
-        retrying = self._policy.retrying(sleep=self._wait, on_retry=self._on_retry)
         try:
             with self.stop.abortable():
-                return retrying(self._attempt, absolute, params, family)
+                return self._retrying(self._attempt, absolute, params, family)
         except Retriable as exc:
             raise RetriesExhausted(
                 f"{_path(absolute)} still failing after retries ({exc}): Zendesk or the network is "
@@ -144,7 +145,7 @@ class ZendeskClient:
         self.stop.check()
         self._count("requests")
         with transport_errors_retriable(env_name("base_url")):
-            response = self._http.get(httpx.URL(url).copy_merge_params(_query(params)))
+            response = self._http.get(_with_params(url, params))
         self.pacer.after(response.headers, family)
         self._count("bytes", len(response.content))
         try:
@@ -190,6 +191,12 @@ class ZendeskClient:
             status = response.status_code
             raise ZendeskError(f"Zendesk failed on POST {_path(absolute)} (HTTP {status}): try again later")
         raise _client_error(response, self._credentials_hint)
+
+
+def _with_params(url: str, params: Params | None) -> str | httpx.URL:
+    """``url`` with ``params`` added to its query (httpx's ``params=`` would replace it). A next-page link, which
+    has no params, goes as it is: httpx parses it once instead of three times (a cursor link is long)."""
+    return httpx.URL(url).copy_merge_params(_query(params)) if params else url
 
 
 def _query(params: Params | None) -> httpx.QueryParams:

@@ -17,6 +17,7 @@ and refused only when the page has no cursor to build it from.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,8 +27,10 @@ from zdlogs.config import env_name
 from zdlogs.errors import UnsafeLinkError, ZendeskError
 
 
+@lru_cache(maxsize=64)
 def origin(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) with the default port filled in, for exact comparison."""
+    """(scheme, host, port) with the default port filled in, for exact comparison; cached, since every request
+    compares its link with the same configured origin."""
     parts = urlsplit(url)
     port = parts.port or {"https": 443, "http": 80}.get(parts.scheme, 0)
     return parts.scheme, (parts.hostname or "").lower(), port
