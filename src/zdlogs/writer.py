@@ -223,6 +223,7 @@ class PageWriter:
         opened = self._open.get(slot)
         if page.records:
             self._add(slot, page, item, cut if not self.bound.per_page else None)
+            log.info("page", stream=slot.stream, records=len(page.records))
         elif opened is not None:
             opened.after = page.checkpoint  # an empty page: the object covers up to it
         else:
@@ -291,4 +292,6 @@ class PageWriter:
         item.objects += int(written)
         item.bytes_out += len(data) if written else 0
         item.reached = opened.after.reached() or item.reached
-        log.info("page", stream=slot.stream, records=opened.records, pages=opened.pages, key=key, written=written)
+        log.info(
+            "object_stored", stream=slot.stream, records=opened.records, pages=opened.pages, key=key, written=written
+        )
