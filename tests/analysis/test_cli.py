@@ -17,7 +17,7 @@ runner = CliRunner()
 WIDE = {"COLUMNS": "200"}
 
 
-def zdlogs(*args: str, env: dict[str, str] | None = None):
+def zdlogs(*args: str, env: dict[str, str | None] | None = None):
     return runner.invoke(app, list(args), env={**WIDE, **(env or {})})
 
 
@@ -85,7 +85,9 @@ def test_a_report_that_matches_nothing_says_what_the_data_covers(collected: Path
     nobody = zdlogs("report", "activity", "-i", str(collected), "--actor", "Nobody Here", env=unwrapped)
     assert nobody.exit_code == 0 and "┏" not in nobody.stdout  # no empty table
     assert "No records match the filters (actor nobody here);" in nobody.stdout and covers in nobody.stdout
-    quiet = zdlogs("report", "incident", "-i", str(collected), "--around", "2025-01-01T02:20Z", "--window", "30m")
+    quiet = zdlogs(
+        "report", "incident", "-i", str(collected), "--around", "2025-01-01T02:20Z", "--window", "30m", env=unwrapped
+    )
     assert quiet.exit_code == 0 and "┏" not in quiet.stdout
     assert "No records within 30m of 2025-01-01T02:20:00Z; the 12 records in" in quiet.stdout
     assert "run from 2026-03-02T09:00:00Z to 2026-03-30T06:30:00Z." in quiet.stdout
@@ -125,14 +127,27 @@ def test_bad_options_exit_2_with_one_line(collected: Path, args: list[str], code
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("gs://bucket", "reading gs:// directly is not available yet; copy the audit logs first (gcloud storage"),
-        ("s3://bucket", "reading s3:// directly is not available yet; copy the audit logs first (aws s3 sync"),
+        ("gs://bucket", "--input gs://bucket: no Google credentials found: run 'gcloud auth application-default"),
+        ("s3://bucket", "--input s3://bucket: no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID"),
         ("/nonexistent/zendesk-logs", "does not exist: pass the directory `zdlogs run -o` wrote to"),
     ],
 )
-def test_bad_inputs(source: str, message: str) -> None:
-    result = zdlogs("report", "activity", "-i", source)
-    assert result.exit_code == 2 and message in result.stderr
+def test_bad_inputs(source: str, message: str, tmp_path: Path) -> None:
+    result = zdlogs("report", "activity", "-i", source, env=_no_cloud_credentials(tmp_path))
+    assert result.exit_code == 2 and message in result.stderr and result.stderr.count("\n") == 1
+
+
+def _no_cloud_credentials(tmp_path: Path) -> dict[str, str | None]:
+    """Neither Google's nor AWS's chain finds a credential here, whatever the machine has (and asks no metadata
+    server)."""
+    absent = str(tmp_path / "absent")
+    return {
+        "GOOGLE_APPLICATION_CREDENTIALS": None, "CLOUDSDK_CONFIG": absent, "STORAGE_EMULATOR_HOST": None,
+        "NO_GCE_CHECK": "true", "GCE_METADATA_HOST": "127.0.0.1:9",
+        "AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None, "AWS_PROFILE": None,
+        "AWS_SHARED_CREDENTIALS_FILE": absent,
+        "AWS_CONFIG_FILE": absent, "AWS_EC2_METADATA_DISABLED": "true",
+    }  # fmt: skip
 
 
 def test_directory_without_audit_logs(tmp_path: Path) -> None:

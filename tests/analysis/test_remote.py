@@ -13,7 +13,7 @@ from tests.gcs_fixture import gcs_server  # noqa: F401  (fake-gcs-server, one pe
 from tests.s3_fixture import s3_server  # noqa: F401  (moto's S3 server, one per session)
 from zdlogs.analysis.inputs import audit_files
 from zdlogs.analysis.remote import cache_root
-from zdlogs.errors import StorageError
+from zdlogs.errors import ConfigError, StorageError
 
 DAY = "zendesk/crm/audit_logs/2026/11/30/"
 
@@ -62,3 +62,9 @@ def test_a_missing_bucket_is_one_line_naming_it(bucket: tuple[str, Any]) -> None
     scheme = bucket[0].split("://")[0]
     with pytest.raises(StorageError, match=r"bucket no-such-bucket-zdlogs does not exist: fix --input$"):
         audit_files(f"{scheme}://no-such-bucket-zdlogs")
+
+
+def test_an_unknown_aws_profile_is_one_line_naming_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile-zdlogs")
+    with pytest.raises(ConfigError, match=r"no-such-profile-zdlogs.*: fix AWS_PROFILE"):
+        audit_files("s3://any-bucket")

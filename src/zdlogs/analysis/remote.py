@@ -127,10 +127,13 @@ def _gcs_client(storage: Any, location: str, emulator_env: str) -> Any:
 def _s3(bucket: str, location: str) -> _Bucket:
     try:
         import boto3
-        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
     except ImportError:
         raise ConfigError(f"--input {location} needs boto3: pip install 'zdlogs[s3,analysis]'") from None
-    client = boto3.session.Session().client("s3")
+    try:
+        client = boto3.session.Session().client("s3")
+    except ProfileNotFound as exc:
+        raise ConfigError(f"--input {location}: {exc}: fix AWS_PROFILE (`aws configure list-profiles`)") from None
 
     def fail(exc: Exception) -> Exception:
         code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
