@@ -71,6 +71,7 @@ class ZendeskClient:
         settings.require_zendesk()
         self.base_url = settings.base_url
         self._credentials_hint = rejected_credentials_hint(settings)
+        self._base_url_setting = env_name("base_url")  # named by a transport error's message; worked out once
         self._policy = _retry_policy(settings)
         self.stop = stop or Stop()
         self.observer = observer or Observer()
@@ -144,7 +145,7 @@ class ZendeskClient:
         self.pacer.before(family)
         self.stop.check()
         self._count("requests")
-        with transport_errors_retriable(env_name("base_url")):
+        with transport_errors_retriable(self._base_url_setting):
             response = self._http.get(_with_params(url, params))
         self.pacer.after(response.headers, family)
         self._count("bytes", len(response.content))
