@@ -19,7 +19,6 @@ import structlog
 from zdlogs.config import env_name
 from zdlogs.progress import RunSummary, StreamSummary
 from zdlogs.state import StateStore
-from zdlogs.status import stream_status
 from zdlogs.times import parse_utc, utc_now
 
 if TYPE_CHECKING:  # prometheus_client is imported by a run that writes the file, when it writes it
@@ -77,6 +76,8 @@ def registry(summary: RunSummary, state: StateStore, now: datetime) -> Collector
 def _state_figures(metrics: CollectorRegistry, streams: list[StreamSummary], state: StateStore, now: datetime) -> None:
     """Lag, pending entries and last success of each stream of the run, as ``zdlogs status`` reads them."""
     from prometheus_client import Gauge
+
+    from zdlogs.status import stream_status  # zdlogs status' module: a run without a metrics file needs none of it
 
     lag = Gauge(
         "zdlogs_lag_seconds", "Seconds from how far the stream is collected to now", ["stream"], registry=metrics
