@@ -181,7 +181,7 @@ class Settings(FromSources):
         le=1_000_000,
     )
     object_bytes: int = setting(
-        8_000_000,
+        4_000_000,
         env="ZDLOGS_OBJECT_BYTES",
         help="...or this many bytes of NDJSON (before gzip); an object is in memory until it is written",
         ge=1,

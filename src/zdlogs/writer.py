@@ -47,7 +47,7 @@ class ObjectBound:
     whatever pages brought them (:class:`MidPage`)."""
 
     records: int = 0
-    size: int = 8_000_000
+    size: int = 4_000_000
 
     @property
     def per_page(self) -> bool:
