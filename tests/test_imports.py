@@ -25,7 +25,6 @@ HEAVY = (
     "zdlogs.simulator",
     "zdlogs.detections.loader",
     "zdlogs.fanout",
-    "zdlogs.live",
     "zdlogs.status",  # the metrics file's lag comes from it: imported when that file is written
 )
 
@@ -50,6 +49,11 @@ def test_zdlogs_run_imports_nothing_heavy_before_it_runs() -> None:
     """The CLI's module and the run command's own imports; the typer sub-apps of export, report, detect and
     simulate are registered without importing DuckDB, pySigma or the simulator."""
     assert imported_by("import zdlogs.cli") == []
+
+
+def test_a_piped_zdlogs_run_imports_no_rich() -> None:
+    """zdlogs.live, which the run command imports, imports rich when it shows a display (on a terminal)."""
+    assert imported_by("import zdlogs.cli, zdlogs.live; zdlogs.live.shown('json').__enter__()") == []
 
 
 def test_the_package_imports_nothing_heavy() -> None:

@@ -11,22 +11,22 @@ so no line tears the display; the run's ``run_summary`` line and table follow on
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TextIO
-
-from rich.console import Console, RenderableType
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
-from rich.table import Column
-from rich.text import Text
+from typing import TYPE_CHECKING, TextIO
 
 from zdlogs import logs
 from zdlogs.progress import Observer, StreamSummary
 from zdlogs.times import parse_utc
+
+if TYPE_CHECKING:  # rich is imported when a display is shown: a piped run (cron) never imports it
+    from rich.console import Console, RenderableType
+    from rich.progress import Progress, TaskID
 
 REASON_CHARS = 90  # a wait's reason (a retry quotes the error) is cut past this; its figures come before it
 
@@ -130,23 +130,32 @@ class _Waits:
             return f"{state} ({self.count:,} wait{'s' if self.count > 1 else ''}): {reason}"
 
 
-class _Display(Progress):
-    """rich's progress, one row per stream, and the waits line under the rows."""
+@functools.cache
+def _display_class() -> Callable[[_Waits, Console, bool], Progress]:
+    """The display's class, defined (and rich imported) when a first display is made."""
+    from rich.progress import BarColumn, Progress, TextColumn
+    from rich.table import Column
+    from rich.text import Text
 
-    def __init__(self, waits: _Waits, console: Console, transient: bool):
-        columns = (
-            TextColumn("{task.fields[stream]}", table_column=Column(no_wrap=True)),
-            BarColumn(bar_width=16),
-            TextColumn("{task.fields[detail]}", table_column=Column(overflow="fold")),  # figures wrap, never cut
-        )
-        self._waits = waits  # before rich's constructor: it renders once
-        super().__init__(*columns, console=console, transient=transient, refresh_per_second=4)
+    class _Display(Progress):
+        """rich's progress, one row per stream, and the waits line under the rows."""
 
-    def get_renderables(self) -> Iterator[RenderableType]:
-        yield self.make_tasks_table(self.tasks)
-        text = self._waits.text()
-        if text:
-            yield Text(text, style="yellow", overflow="ellipsis", no_wrap=True)
+        def __init__(self, waits: _Waits, console: Console, transient: bool):
+            columns = (
+                TextColumn("{task.fields[stream]}", table_column=Column(no_wrap=True)),
+                BarColumn(bar_width=16),
+                TextColumn("{task.fields[detail]}", table_column=Column(overflow="fold")),  # figures wrap, never cut
+            )
+            self._waits = waits  # before rich's constructor: it renders once
+            super().__init__(*columns, console=console, transient=transient, refresh_per_second=4)
+
+        def get_renderables(self) -> Iterator[RenderableType]:
+            yield self.make_tasks_table(self.tasks)
+            text = self._waits.text()
+            if text:
+                yield Text(text, style="yellow", overflow="ellipsis", no_wrap=True)
+
+    return _Display
 
 
 class LiveProgress(Observer):
@@ -155,7 +164,7 @@ class LiveProgress(Observer):
     def __init__(self, console: Console, transient: bool = True, clock: Callable[[], float] = time.monotonic):
         self._clock = clock
         self.waits = _Waits(clock)
-        self.display = _Display(self.waits, console, transient)
+        self.display = _display_class()(self.waits, console, transient)
         self._rows: dict[str, tuple[TaskID, StreamPace]] = {}
 
     def stream_started(self, stream: str, since: str = "", until: str = "") -> None:
@@ -201,6 +210,8 @@ def shown(log_format: str, debug: bool = False) -> Iterator[Observer]:
     if not wanted(log_format):
         yield Observer()
         return
+    from rich.console import Console
+
     live = LiveProgress(Console(file=sys.stderr), transient=sys.stdout.isatty())
     live.display.start()  # from here sys.stderr is rich's proxy: a line written to it is printed above the display
     logs.configure(log_format, debug, stream=sys.stderr, quiet=not debug)
@@ -219,6 +230,9 @@ def counting(what: str, log_format: str, stdout_used: bool) -> Iterator[Callable
     if not wanted(log_format) or (stdout_used and sys.stdout.isatty()):
         yield None
         return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     columns = (
         TextColumn(what),
         BarColumn(bar_width=24),
