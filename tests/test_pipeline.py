@@ -53,7 +53,7 @@ def test_a_stop_asked_mid_stream_ends_the_run_with_the_summary_not_an_error(tmp_
     are not started, no request is sent after it, and run() returns rather than raise."""
     stop = Stop()
     with Simulator(sim_config(audit_logs=500, tickets=20)).start() as sim:
-        settings = collector_settings(sim.url, tmp_path, backfill_workers=1)
+        settings = collector_settings(sim.url, tmp_path, backfill_workers=1, object_records=0)  # a page an object
         store = open_state_store(settings)
         destination = StoppingAfterFirstPage(open_destination(settings, store), stop)
         summary = run(settings, destination=destination, state_store=store, stop=stop)

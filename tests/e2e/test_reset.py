@@ -137,7 +137,7 @@ def test_a_page_cut_differently_is_stored_again_and_nothing_is_lost(tmp_path: Pa
     with Simulator(sim_config(audit_logs=850, tickets=5)).start() as sim:
         time.sleep(2.2)
         output = local_output(tmp_path)
-        env = collector_env(sim.url, tmp_path / "unused", RESOURCES="audit_logs")
+        env = collector_env(sim.url, tmp_path / "unused", RESOURCES="audit_logs", ZDLOGS_OBJECT_RECORDS="0")
         assert zdlogs("run", *output.args, env=env).returncode == 0  # 8 pages of 100, one of 50
         sim.append_audit_logs(30)
         time.sleep(2.2)
@@ -281,7 +281,7 @@ def test_after_a_parallel_backfill_every_page_is_cut_differently(settled: Simula
     """The README's third figure: a first run far back fetched windows in parallel; the re-collection walks the
     range one page after the other, so none of its pages is one already stored."""
     output = local_output(tmp_path)
-    env = collector_env(settled.url, tmp_path / "unused", RESOURCES="audit_logs")
+    env = collector_env(settled.url, tmp_path / "unused", RESOURCES="audit_logs", ZDLOGS_OBJECT_RECORDS="0")
     since = before_the_history()
     first = zdlogs("run", "--since", since, *output.args, env=env)
     assert first.returncode == 0 and '"backfill_planned"' in first.stderr

@@ -112,7 +112,7 @@ class DiskFullStore(LocalStore):
 
 def test_a_full_disk_stops_the_run_without_moving_the_checkpoint_past_stored_data(tmp_path: Path) -> None:
     with Simulator(sim_config(audit_logs=600, tickets=10)).start() as sim:
-        settings = collector_settings(sim.url, tmp_path, resources="audit_logs")
+        settings = collector_settings(sim.url, tmp_path, resources="audit_logs", object_records=0)  # a page an object
         with pytest.raises(StorageError, match="No space left"):
             run(settings, destination=DiskFullStore(tmp_path, room=2))
         state = orjson.loads((tmp_path / "_zdlogs/state.json").read_bytes())["streams"]["audit_logs"]
