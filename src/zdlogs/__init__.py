@@ -6,7 +6,6 @@ Public API::
     summary = run(load_settings(base_url="https://acme.zendesk.com", auth_mode="oauth", ...))
 """
 
-from zdlogs import _imports  # noqa: F401  (first: structlog imported without rich, see there)
 from zdlogs._version import __version__
 from zdlogs.config import Settings, load_settings
 from zdlogs.errors import (
