@@ -202,21 +202,24 @@ class SecOpsDestination:
             return False
         batches = self._batches(_lines(key, page.data))
         marked = len(batches) > 1  # a one-batch page is marked by its .done alone: one read, one write per page
-        sent = 0
-        for index, batch in enumerate(batches, start=1):
+        sent, digests = 0, []
+        for index in range(1, len(batches) + 1):
             if self.state.lease_lost():
                 raise LeaseLost(
                     f"another run took over the lease (this run outlived {env_name('lease_ttl')}): stopped sending"
                 )
-            marker = self._marker(key, batch.digest)
+            digest = batches.digest(index)
+            digests.append(digest)
+            marker = self._marker(key, digest)
             if marked and self.state.exists(marker):
                 continue
+            batch = batches.build(index)  # one batch's entries in memory at a time
             where = f"batch {index}/{len(batches)} of {key}"
             self._send(batch, where)
             if marked:
                 self.state.put_if_absent(marker, _marker_body(key, index, len(batches), batch.records))
             sent += 1
-        done = {"key": key, "batches": [batch.digest for batch in batches], "log_type": self.log_type}
+        done = {"key": key, "batches": digests, "log_type": self.log_type}
         self.state.put_if_absent(self._done(key), orjson.dumps(done | {"at": rfc3339(utc_now())}))
         return sent > 0
 
@@ -229,27 +232,21 @@ class SecOpsDestination:
 
     # -- batches --------------------------------------------------------------------------------------
 
-    def _batches(self, lines: list[bytes]) -> list[Batch]:
-        """Consecutive lines in requests of at most ``batch_bytes`` (a larger single entry goes alone)."""
+    def _batches(self, lines: list[bytes]) -> Batches:
+        """Consecutive lines in requests of at most ``batch_bytes`` (a larger single entry goes alone), built one at a
+        time as they are sent: an object of many pages is several megabytes of lines, and its entries (base64 and a
+        JSON envelope each) half as much again, so only the sizes are worked out ahead."""
         collected = utc_now()
-        batches: list[Batch] = []
-        group: list[tuple[bytes, bytes]] = []
-        empty = len(self._envelope[0]) + len(self._envelope[1])  # the request body around no entry
-        size = empty
-        for line in lines:
-            entry = _entry(line, collected, self._tags)
-            if group and size + len(entry) + 1 > self.batch_bytes:
-                batches.append(self._batch(group))
-                group, size = [], empty
-            group.append((line, entry))
-            size += len(entry) + (1 if len(group) > 1 else 0)
-        if group:
-            batches.append(self._batch(group))
-        return batches
+        times = [min(_record_time(line) or collected, collected) for line in lines]
+        sizes = [
+            _entry_size(line, happened, collected, self._tags) for line, happened in zip(lines, times, strict=True)
+        ]
+        return Batches(self, lines, times, collected, _cut(sizes, self.batch_bytes, sum(map(len, self._envelope))))
 
-    def _batch(self, group: list[tuple[bytes, bytes]]) -> Batch:
+    def _batch(self, lines: list[bytes], times: list[datetime], collected: datetime, digest: str) -> Batch:
         prefix, suffix = self._envelope
-        body = prefix + b",".join(entry for _, entry in group) + suffix
+        entries = [_entry(line, happened, collected, self._tags) for line, happened in zip(lines, times, strict=True)]
+        body = prefix + b",".join(entries) + suffix
         if len(body) > self.batch_bytes:
             log.warning(
                 "secops_entry_over_batch_limit",
@@ -258,8 +255,7 @@ class SecOpsDestination:
                 action=f"sent alone; SecOps may refuse it (raise {env_name('secops_batch_bytes')} if your tenant "
                 "allows)",
             )
-        digest = hashlib.sha256(b"\n".join(line for line, _ in group)).hexdigest()
-        return Batch(body=body, records=len(group), digest=digest)
+        return Batch(body=body, records=len(lines), digest=digest)
 
     def _marker(self, key: str, digest: str) -> str:
         return f"{MARKERS}{posixpath.dirname(key)}/{digest[:32]}.batch"
@@ -344,6 +340,50 @@ class SecOpsDestination:
         return f"SecOps refused {where} (HTTP {status}: {reason}): {kept}"
 
 
+class Batches:
+    """An object's batches, each built when asked for (how many is known ahead, from the entries' sizes)."""
+
+    def __init__(
+        self,
+        destination: SecOpsDestination,
+        lines: list[bytes],
+        times: list[datetime],
+        collected: datetime,
+        bounds: list[tuple[int, int]],
+    ):
+        self._destination, self._lines, self._times, self._collected = destination, lines, times, collected
+        self._bounds = bounds
+
+    def __len__(self) -> int:
+        return len(self._bounds)
+
+    def digest(self, index: int) -> str:
+        """The SHA-256 of batch ``index``'s record lines (1-based): what names its marker."""
+        start, end = self._bounds[index - 1]
+        return hashlib.sha256(b"\n".join(self._lines[start:end])).hexdigest()
+
+    def build(self, index: int) -> Batch:
+        """Batch ``index``'s request (1-based)."""
+        start, end = self._bounds[index - 1]
+        lines, times = self._lines[start:end], self._times[start:end]
+        return self._destination._batch(lines, times, self._collected, self.digest(index))
+
+
+def _cut(sizes: list[int], limit: int, empty: int) -> list[tuple[int, int]]:
+    """Where the batches of entries of ``sizes`` bytes start and end: each request body (``empty`` bytes around
+    the comma-joined entries) at most ``limit``, a larger single entry alone."""
+    bounds: list[tuple[int, int]] = []
+    start, size = 0, empty
+    for index, entry in enumerate(sizes):
+        if index > start and size + entry + 1 > limit:
+            bounds.append((start, index))
+            start, size = index, empty
+        size += entry + (1 if index > start else 0)
+    if start < len(sizes):
+        bounds.append((start, len(sizes)))
+    return bounds
+
+
 # -- helpers ---------------------------------------------------------------------------------------------
 
 
@@ -361,10 +401,9 @@ def _lines(key: str, data: bytes) -> list[bytes]:
     return [line for line in data.split(b"\n") if line.strip()]
 
 
-def _entry(line: bytes, collected: datetime, tags: dict[str, Any]) -> bytes:
+def _entry(line: bytes, happened: datetime, collected: datetime, tags: dict[str, Any]) -> bytes:
     """One ``Log``: the raw line, when the record happened (never after it was collected), when collected, and
     the namespace and labels every entry of this output carries."""
-    happened = min(_record_time(line) or collected, collected)
     return orjson.dumps(
         {
             "data": base64.b64encode(line).decode("ascii"),
@@ -373,6 +412,12 @@ def _entry(line: bytes, collected: datetime, tags: dict[str, Any]) -> bytes:
             **tags,
         }
     )
+
+
+def _entry_size(line: bytes, happened: datetime, collected: datetime, tags: dict[str, Any]) -> int:
+    """The length of :func:`_entry` without building it: base64 needs no JSON escape, so it is the entry around
+    no data plus the base64's length."""
+    return len(_entry(b"", happened, collected, tags)) + 4 * ((len(line) + 2) // 3)
 
 
 def _tags(namespace: str, labels: dict[str, str]) -> dict[str, Any]:
