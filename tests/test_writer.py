@@ -41,9 +41,13 @@ def pages() -> list[Page]:
 
 def test_each_page_is_written_ahead_and_the_checkpoint_follows_it(tmp_path: Path) -> None:
     store = WatchedStore(tmp_path)
-    slot = StateStore(store, KEY).slot(IncrementalTickets())
+    state = StateStore(store, KEY)
+    slot = state.slot(IncrementalTickets())
     item = StreamSummary("incremental_tickets")
     PageWriter(store, store, PREFIX, "none").write_all(slot, pages(), item, Limits(10, Deadline(None)))
+    before_the_run_record = orjson.loads((tmp_path / KEY).read_bytes())["streams"]["incremental_tickets"]
+    assert before_the_run_record["pending"]["checkpoint"] == {"cursor": "c3"}  # a kill here: settled next run
+    state.flush()  # the run's record, which carries the last commit (one write for a quiet run)
     assert [entry["pending"]["checkpoint"] for entry in store.seen] == [
         {"cursor": "c1"},
         {"cursor": "c2"},
@@ -67,10 +71,13 @@ class LandedThenLost(WatchedStore):
 
 
 def write(store: WatchedStore, source: object, item: StreamSummary | None = None) -> None:
-    slot = StateStore(store, KEY).slot(IncrementalTickets())
+    """One run's writing of ``source``, then the run's record write (not reached when the writing raises)."""
+    state = StateStore(store, KEY)
+    slot = state.slot(IncrementalTickets())
     slot.resume(store.delivered)
     item = item or StreamSummary("incremental_tickets")
     PageWriter(store, store, PREFIX, "none").write_all(slot, source, item, Limits(10, Deadline(None)))  # type: ignore[arg-type]
+    state.flush()
 
 
 def stored_state(root: Path) -> dict:
@@ -150,12 +157,14 @@ def paged(sizes: list[int]) -> list[Page]:
 
 
 def grouped(store: WatchedStore, source: Iterable[Page], bound: ObjectBound, max_pages: int = 10) -> StreamSummary:
-    """One run storing ``source`` with objects up to ``bound``, from the stored state."""
-    slot = StateStore(store, KEY).slot(IncrementalTickets())
+    """One run storing ``source`` with objects up to ``bound``, from the stored state, then its record write."""
+    state = StateStore(store, KEY)
+    slot = state.slot(IncrementalTickets())
     slot.resume(store.delivered)
     item = StreamSummary("incremental_tickets")
     writer = PageWriter(store, store, PREFIX, "none", bound=bound)
     writer.write_all(slot, source, item, Limits(max_pages, Deadline(None)))
+    state.flush()
     return item
 
 
@@ -278,9 +287,11 @@ def audit_pages(seconds: list[list[int]]) -> list[Page]:
 
 
 def windowed(store: WatchedStore, source: list[Page], bound: ObjectBound) -> None:
-    slot = StateStore(store, KEY).slot(AuditLogs())
+    state = StateStore(store, KEY)
+    slot = state.slot(AuditLogs())
     writer = PageWriter(store, store, PREFIX, "none", bound=bound)
     writer.write_all(slot, source, StreamSummary("audit_logs"), Limits(10, Deadline(None)), mid_page(AuditLogs()))
+    state.flush()  # the run's record write
 
 
 def audit_state(root: Path) -> dict:

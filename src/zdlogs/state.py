@@ -174,8 +174,12 @@ class StateStore:
             entry["complete_to"] = max(complete_to, str(entry.get("complete_to") or ""))
         self._unsaved = True
 
+    def save_later(self) -> None:
+        """Have the run's :meth:`flush` write the state (a change no crash can make wrong, see Slot.commit)."""
+        self._unsaved = True
+
     def flush(self) -> None:
-        """Write what :meth:`record_run` noted since the last save, if anything: once per run."""
+        """Write what :meth:`record_run` or a deferred commit noted since the last save, if anything: once per run."""
         if self._unsaved:
             self.save()
 
@@ -213,13 +217,16 @@ class Slot:
         """The data up to ``checkpoint`` is durable (kept in memory until the next begin or commit)."""
         self.durable, self.in_flight = checkpoint, None
 
-    def commit(self, checkpoint: Checkpoint) -> None:
-        """Make ``checkpoint`` the stream's resume point (its data is already durable)."""
+    def commit(self, checkpoint: Checkpoint, *, defer: bool = False) -> None:
+        """Make ``checkpoint`` the stream's resume point (its data is already durable). ``defer``: written with the
+        run's record (:meth:`StateStore.flush`) rather than now — safe, since a run killed before that leaves
+        either the pending entry of its last object (which the next run settles) or, when this run stored
+        nothing, a checkpoint that only asks for an empty window again; a quiet run then costs one write."""
         self.durable, doc = checkpoint, checkpoint.to_json()
         if self._entry["checkpoint"] == doc and self._entry["pending"] is None:
             return
         self._entry["checkpoint"], self._entry["pending"] = doc, None
-        self.state.save()
+        self.state.save_later() if defer else self.state.save()
 
 
 class WindowSlot(Slot):
@@ -233,8 +240,9 @@ class WindowSlot(Slot):
     def end(self) -> str:
         return str(self._entry["end"])
 
-    def commit(self, checkpoint: Checkpoint, done: bool = False) -> None:
-        """Record the window's progress; merge finished windows into the stream's checkpoint."""
+    def commit(self, checkpoint: Checkpoint, done: bool = False, *, defer: bool = False) -> None:
+        """Record the window's progress; merge finished windows into the stream's checkpoint (``defer``: as
+        :meth:`Slot.commit`)."""
         self.durable = checkpoint
         self._entry["checkpoint"], self._entry["pending"], self._entry["done"] = checkpoint.to_json(), None, done
         entry = self.state.entry(self.stream)
@@ -242,7 +250,7 @@ class WindowSlot(Slot):
         entry["checkpoint"] = merged_checkpoint(windows)
         if all(window["done"] for window in windows):
             del entry["backfill"]
-        self.state.save()
+        self.state.save_later() if defer else self.state.save()
 
 
 def _pending(key: str, after: Checkpoint) -> JSON:

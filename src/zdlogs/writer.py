@@ -200,7 +200,7 @@ class PageWriter:
         """
         if error is None:
             self.flush(slot)
-            slot.commit(slot.durable)
+            slot.commit(slot.durable, defer=True)  # written with the run's record: one write for a quiet run
             return
         if not isinstance(error, LeaseLost) and slot.in_flight is None:
             self._save_quietly(slot, error)
