@@ -1,17 +1,18 @@
 """The page writer: the one place pages are stored, in the order that makes a crash anywhere harmless.
 
 Consecutive pages of one slot are gathered into one *object* (:class:`OpenObject`) until it holds
-:class:`ObjectBound` records or bytes (checked after each page: an object passes the bound by less than its
-last page; a page is never split, since a cursor export can only resume after a whole page), or the slot's
-pages end (the end of the stream, a limit, the end of the run). Per object: the write-ahead *pending* entry
-naming the object and the checkpoint after its last page (``Slot.begin``), then the object delivered
-create-if-absent under a name deterministic from its content (``Destination.deliver``), then the checkpoint
-moves (``Slot.stored``, written with the next entry or the final ``Slot.commit``). A run killed between any
-two steps leaves a state the next run settles by asking the destination whether the pending object arrived
-(``PageWriter.resume``): nothing lost, nothing doubled; a run killed while an object is still open loses only
-pages fetched and not stored, which the checkpoint does not cover, so the next run fetches them again.
-The default bound of one record is one object per page: the write-ahead entry and the checkpoint per page.
-The sequential pipeline and every window of a parallel backfill store their pages through it.
+:class:`ObjectBound` records or bytes, or the slot's pages end (the end of the stream, a limit, the end of the
+run). A time-windowed or time-based stream's object is cut at the record that reaches the bound, inside a page
+(a resumed run's pages start at the checkpoint, so only a cut counted in records gives a killed run's object
+the same name again); a cursor export's ends with the page that reaches it, since it can only resume after a
+whole page. Per object: the write-ahead *pending* entry naming the object and the checkpoint after it
+(``Slot.begin``), then the object delivered create-if-absent under a name deterministic from its content
+(``Destination.deliver``), then the checkpoint moves (``Slot.stored``, written with the next entry, or by the
+final ``Slot.commit`` with the run's record). A run killed between any two steps leaves a state the next run
+settles by asking the destination whether the pending object arrived (``PageWriter.resume``): nothing lost,
+nothing doubled; a run killed while an object is still open loses only pages fetched and not stored, which the
+checkpoint does not cover, so the next run fetches them again. The default bound (``ZDLOGS_OBJECT_RECORDS=0``)
+is one object per page. The sequential pipeline and every window of a parallel backfill store through it.
 """
 
 from __future__ import annotations
