@@ -32,6 +32,7 @@ def bucket(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_
     name = server.create_bucket()
     server.write(name, DAY + "a.ndjson", _line(1) + _line(2))
     server.write(name, DAY + "b.ndjson", _line(3))
+    server.write(name, "zendesk/crm/audit_logs/", b"")  # a folder placeholder, as the consoles create
     server.write(name, "zendesk/crm/incremental_tickets/2026/11/30/t.ndjson", _line(9))  # another stream
     return f"{request.param}://{name}", server
 

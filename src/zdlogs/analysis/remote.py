@@ -44,6 +44,8 @@ def mirrored(location: str, prefix: str, stream: str) -> Path:
     bucket = _BUCKETS[url.scheme](url.netloc, location)
     fetched = 0
     for name, size in bucket.listing(folder):
+        if name.endswith("/"):
+            continue  # a folder placeholder (the cloud consoles create them), not an object of ours
         target = root / name[len(base) :].lstrip("/")
         if not (target.is_file() and target.stat().st_size == size):
             _write(target, bucket.read(name))
