@@ -127,7 +127,7 @@ def test_bad_options_exit_2_with_one_line(collected: Path, args: list[str], code
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("gs://bucket", "--input gs://bucket: no Google credentials found: run 'gcloud auth application-default"),
+        ("gs://bucket", "--input gs://bucket: no Google credentials found: on Cloud Run attach a service account"),
         ("s3://bucket", "--input s3://bucket: no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID"),
         ("/nonexistent/zendesk-logs", "does not exist: pass the directory `zdlogs run -o` wrote to"),
     ],

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -77,14 +76,14 @@ class _Bucket:
 def _gcs(bucket: str, location: str) -> _Bucket:
     try:
         from google.api_core import exceptions as api_exc
-        from google.cloud import storage
+        from google.cloud import storage  # noqa: F401  (the extra is installed)
     except ImportError:
         raise ConfigError(
             f"--input {location} needs google-cloud-storage: pip install 'zdlogs[gcs,analysis]'"
         ) from None
-    from zdlogs.stores.gcs import EMULATOR_ENV
+    from zdlogs.stores.gcs import client as gcs_client
 
-    client = _gcs_client(storage, location, EMULATOR_ENV)
+    client = gcs_client(location, "--input")  # as zdlogs run finds its credentials (or the emulator)
 
     def fail(exc: Exception) -> StorageError:
         if isinstance(exc, api_exc.NotFound):
@@ -108,22 +107,6 @@ def _gcs(bucket: str, location: str) -> _Bucket:
             raise fail(exc) from None
 
     return _Bucket(listing, read)
-
-
-def _gcs_client(storage: Any, location: str, emulator_env: str) -> Any:
-    """Anonymous against an emulator, else Application Default Credentials (as ``zdlogs run`` uses)."""
-    from google.auth import exceptions as auth_exc
-    from google.auth.credentials import AnonymousCredentials
-
-    if os.environ.get(emulator_env):
-        return storage.Client(project=None, credentials=AnonymousCredentials())
-    try:
-        return storage.Client(project=None)
-    except auth_exc.DefaultCredentialsError:
-        raise ConfigError(
-            f"--input {location}: no Google credentials found: run 'gcloud auth application-default login' "
-            "or set GOOGLE_APPLICATION_CREDENTIALS"
-        ) from None
 
 
 def _s3(bucket: str, location: str) -> _Bucket:

@@ -76,7 +76,7 @@ class GCSStore(LeasedObjectStore):
 
     def _new_bucket(self) -> Any:
         """A bucket handle on a client of its own (the lease renewal thread gets another)."""
-        return _client(self.url).bucket(self.bucket_name)
+        return client(self.url).bucket(self.bucket_name)
 
     def _check_bucket(self) -> None:
         """Fail at start, like the local store, if the bucket is missing or not ours to use."""
@@ -167,8 +167,9 @@ class GCSStore(LeasedObjectStore):
 # -- the google calls --------------------------------------------------------------------------------
 
 
-def _client(url: str) -> Any:
-    """Application Default Credentials, or anonymous ones against an emulator (no real credentials)."""
+def client(url: str, option: str = "--output") -> Any:
+    """Application Default Credentials, or anonymous ones against an emulator (no real credentials); ``option``
+    names where ``url`` was given in the message when there are none (``--input`` for the analyst's commands)."""
     emulator = os.environ.get(EMULATOR_ENV, "")
     if emulator:
         if not emulator.startswith(("http://", "https://")):
@@ -178,7 +179,7 @@ def _client(url: str) -> Any:
         return storage.Client(project=None)
     except auth_exc.DefaultCredentialsError:
         raise ConfigError(
-            f"--output {url}: no Google credentials found: on Cloud Run attach a service account; elsewhere "
+            f"{option} {url}: no Google credentials found: on Cloud Run attach a service account; elsewhere "
             f"run 'gcloud auth application-default login' or set GOOGLE_APPLICATION_CREDENTIALS "
             f"({EMULATOR_ENV} for an emulator)"
         ) from None
