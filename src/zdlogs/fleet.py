@@ -344,22 +344,11 @@ def fleet_failure(results: list[TenantResult]) -> ZdlogsError | None:
 # ------------------------------------------------------------------ reading what a tenant collected
 
 
-def tenant_location(path: Path, name: str) -> tuple[str, str]:
-    """Where tenant ``name`` of the fleet file stores its data: (output, data prefix), by the same precedence
-    as its run (tenant > environment > defaults > default), without reading or needing any credential — an
-    analyst reading the files need not hold the tenants' secrets."""
-    from zdlogs.config_file import read_yaml
-
-    data = read_yaml(path)
-    tenants = data.get("tenants") or {}
-    if name not in tenants:
-        raise ConfigError(f"--tenant {name}: no such tenant in {path}: use one of {', '.join(sorted(tenants))}")
-    return _stored_at(path, data, name)
-
-
 def tenant_locations(path: Path, names: list[str] | None = None) -> dict[str, tuple[str, str]]:
-    """:func:`tenant_location` of each of ``names`` (every tenant of the file, in name order, when None), the
-    file read once; an unknown name is refused naming the nearest tenant, so a typo is fixed in one go."""
+    """Where each of ``names`` (every tenant of the file, in name order, when None) stores its data: (output,
+    data prefix), by the same precedence as its run (tenant > environment > defaults > default), the file read
+    once and no credential read or needed (an analyst need not hold the tenants' secrets); an unknown name is
+    refused naming the nearest tenant."""
     from zdlogs.config_file import read_yaml
 
     data = read_yaml(path)
