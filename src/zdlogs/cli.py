@@ -40,7 +40,7 @@ from zdlogs.config import (
     setting_info,
     settings_infos,
 )
-from zdlogs.declare import NOT_READ, NOT_SET
+from zdlogs.declare import NOT_READ, NOT_SET, secret_twins
 from zdlogs.detections.cli import detect_app
 from zdlogs.errors import ConfigError, ZdlogsError
 from zdlogs.pipeline import RunSummary, run
@@ -450,12 +450,7 @@ def _no_credentials() -> dict[str, str]:
     """Settings that make a command read no credential, whatever the environment or a config file say: no Zendesk
     URL (so no credential is required) and each secret that has a ``_file`` twin given a value no request will
     ever carry, so its file is not read (a probe may run where the secrets are not mounted)."""
-    secrets = {
-        str(field.json_schema_extra["secret_file_of"])
-        for field in Settings.model_fields.values()
-        if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get("secret_file_of")
-    }
-    return {"base_url": "", **dict.fromkeys(sorted(secrets), NOT_READ)}
+    return {"base_url": "", **dict.fromkeys(sorted(set(secret_twins(Settings).values())), NOT_READ)}
 
 
 CHECK_FORMATS = ("table", "json")
