@@ -40,6 +40,18 @@ DEFAULT_OUTPUT = "./zendesk-logs"
 DEFAULT_STATE_KEY = "_zdlogs/state.json"
 DEFAULT_SECOPS_STATE = "./zdlogs-state"  # where a secops:// output keeps checkpoints, lease and delivery markers
 DEFAULT_SECOPS_LOG_TYPE = "ZENDESK_CRM"
+# Each stream's SecOps log type (the parser SecOps applies; docs/SECOPS.md §6 "Log types"). ZENDESK_CRM's parser is
+# documented for the audit log and ticket data, and since its 2025-09-02 change log for access-log fields (url, method,
+# status, client, user_id, ...); ticket events are ticket data; users and organizations have no Zendesk log type of
+# their own, so they go under the same one (kept as raw logs where the parser maps nothing) unless set to skip.
+DEFAULT_SECOPS_LOG_TYPES: dict[str, str] = {
+    "audit_logs": DEFAULT_SECOPS_LOG_TYPE,
+    "access_logs": DEFAULT_SECOPS_LOG_TYPE,
+    "incremental_tickets": DEFAULT_SECOPS_LOG_TYPE,
+    "ticket_events": DEFAULT_SECOPS_LOG_TYPE,
+    "users": DEFAULT_SECOPS_LOG_TYPE,
+    "organizations": DEFAULT_SECOPS_LOG_TYPE,
+}
 DEFAULT_SECOPS_BATCH_BYTES = 1_000_000  # request body per logs:import call (see zdlogs.sinks.secops)
 
 
