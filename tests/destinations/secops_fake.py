@@ -7,12 +7,20 @@ It serves the two endpoints a ``secops://`` output talks to:
   type:jwt-bearer``, ``assertion=<JWT>``), verifies the JWT's RS256 signature with the key's public half,
   its issuer, scope and audience (google-auth sets ``aud`` to Google's token endpoint whatever the
   ``token_uri``; that or the fake's own URI is accepted), and returns ``{"access_token", "expires_in", "token_type"}``.
-* ``POST /v1alpha/projects/P/locations/L/instances/I/logTypes/T/logs:import``: checks the documented
-  request (the path, a bearer token it issued, ``Content-Type: application/json``, a body no larger than
-  the limit, ``{"inlineSource": {"logs": [...], "forwarder"?}}`` with only documented fields, each log's
+* ``POST /{v1alpha|v1beta}/projects/P/locations/L/instances/I/logTypes/T/logs:import``: both versions Google
+  publishes the method in (googleapis ``google/cloud/chronicle/v1beta/ingestion.proto`` ``ImportLogs``, and the
+  v1alpha reference), ``T`` one of :attr:`FakeSecOps.log_types` (another is a 404, as for a log type the tenant
+  does not have). The ``Host`` header must be the fake's own address or one of the two host forms of its
+  location, ``chronicle.L.rep.googleapis.com`` (the reference's regional endpoints) or ``L-chronicle.googleapis.com``
+  (Google's samples): :meth:`FakeSecOps.transport` sends a request for either host to the fake with its ``Host``
+  kept, so a test can use the real host names. It checks the documented
+  request (a bearer token it issued, ``Content-Type: application/json``, a body ``Content-Encoding: gzip`` or
+  plain, no larger than the limit once decoded (:data:`LIMIT`, see there),
+  ``{"inlineSource": {"logs": [...], "forwarder"?}}`` with only documented fields, each log's
   ``data`` strict base64 of one JSON record on one line, RFC 3339 ``logEntryTime`` <= ``collectionTime``,
   ``environmentNamespace`` a string, ``labels`` a map of LogLabel)
-  and records the accepted entries. A request that breaks the shape is answered 400 and listed in
+  and records the accepted entries and, per call (:class:`ImportCall`), the version, host, log type and
+  encoding it came with. A request that breaks the shape is answered 400 and listed in
   :attr:`FakeSecOps.violations` (tests assert it stays empty).
 
 It fails on purpose when told to (:class:`Fault`): N answers of 429 with ``Retry-After``, 5xx, 400, 403,
@@ -26,12 +34,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gzip
+import io
 import re
 import secrets
 import socket
 import struct
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +51,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import httpx
 import orjson
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -51,7 +63,13 @@ LOG_TYPE = "ZENDESK_CRM"
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_TOKEN_AUDIENCE = "https://oauth2.googleapis.com/token"  # google-auth's ``aud``, whatever the token_uri
-LIMIT = 1_000_000
+# The backend's default request limit: BindPlane's chronicle exporter defaults ``batch_request_size_limit_http`` to
+# 4,000,000 bytes "to match Google SecOps backend limits" and warns that above it batches may be refused
+# (observIQ/bindplane-otel-collector exporter/chronicleexporter/factory.go, config.go); Google's ingestion scripts cut
+# 3.95 MB for "the maximum 4MB of payload" (chronicle/ingestion-scripts common/ingest_v1.py). BindPlane measures a
+# request before compressing it, so the fake applies the limit to the decoded body (and to the wire bytes too).
+LIMIT = 4_000_000
+VERSIONS = ("v1alpha", "v1beta")
 _LOG_FIELDS = {"data", "logEntryTime", "collectionTime", "environmentNamespace", "labels", "additionals"}
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:\d\d)$")
 _STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
@@ -86,9 +104,16 @@ class ServiceAccount:
 
 @dataclass
 class ImportCall:
+    """One request to the import endpoint: ``bytes`` as sent (compressed or not), ``decoded`` once gunzipped."""
+
     status: int
     logs: int
     bytes: int
+    version: str = ""
+    log_type: str = ""
+    host: str = ""
+    encoding: str = ""
+    decoded: int = 0
 
 
 @dataclass
@@ -100,6 +125,7 @@ class FakeSecOps:
     location: str = LOCATION
     instance: str = INSTANCE
     log_type: str = LOG_TYPE
+    log_types: set[str] = field(default_factory=lambda: {LOG_TYPE})
     limit: int = LIMIT
     account: ServiceAccount | None = None
     accepted: list[dict[str, Any]] = field(default_factory=list)
@@ -151,9 +177,21 @@ class FakeSecOps:
         with self._lock:
             self._valid_tokens.clear()
 
-    def records(self) -> list[dict[str, Any]]:
+    def records(self, log_type: str | None = None) -> list[dict[str, Any]]:
+        """The accepted records, in arrival order (only those imported under ``log_type`` if given)."""
         with self._lock:
-            return [item["record"] for item in self.accepted]
+            return [item["record"] for item in self.accepted if log_type in (None, item.get("log_type"))]
+
+    def transport(self) -> httpx.HTTPTransport:
+        """An httpx transport that sends every request to this fake, whatever its URL's host and scheme, with the
+        ``Host`` header of the URL kept: a client can use ``https://chronicle.us.rep.googleapis.com`` and reach it."""
+        assert self._server
+        return _ToFake(self.host, self._server.server_address[1])
+
+    def hosts(self) -> set[str]:
+        """The Host headers the import requests came with."""
+        with self._lock:
+            return {call.host for call in self.calls}
 
     def tags(self) -> list[tuple[str, dict[str, Any]]]:
         """Each accepted entry's namespace and labels, as sent."""
@@ -205,12 +243,12 @@ class FakeSecOps:
 
     def check_import(self, path: str, headers: Any, body: bytes) -> tuple[int, str, list[dict[str, Any]]]:
         """(status, message, entries): 200 with the decoded entries, or the error Google would give."""
-        expected = (
-            f"/v1alpha/projects/{self.project}/locations/{self.location}/instances/{self.instance}"
-            f"/logTypes/{self.log_type}/logs:import"
-        )
-        if path != expected:
+        if self._route(path) is None:
             return 404, f"Resource not found: {path}", []
+        if not self._known_host(headers.get("Host", "")):
+            with self._lock:
+                self.violations.append(f"Host {headers.get('Host')!r} is not a Chronicle host of {self.location}")
+            return 404, f"Unknown host {headers.get('Host')}", []
         auth = headers.get("Authorization", "")
         with self._lock:
             known = auth.startswith("Bearer ") and auth.removeprefix("Bearer ") in self._valid_tokens
@@ -223,11 +261,28 @@ class FakeSecOps:
             return 400, problem, []
         return 200, "", entries
 
+    def _route(self, path: str) -> tuple[str, str] | None:
+        """(version, log type) of an import path under this instance, or None."""
+        parent = f"projects/{self.project}/locations/{self.location}/instances/{self.instance}"
+        found = re.fullmatch(rf"/(v1alpha|v1beta)/{re.escape(parent)}/logTypes/([A-Z0-9_]+)/logs:import", path)
+        if not found or found.group(2) not in self.log_types:
+            return None
+        return found.group(1), found.group(2)
+
+    def _known_host(self, host: str) -> bool:
+        """The fake's own address, or one of the location's two Chronicle host forms (any port)."""
+        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+        forms = {f"chronicle.{self.location}.rep.googleapis.com", f"{self.location}-chronicle.googleapis.com"}
+        return name in forms | {self.host, "localhost"}
+
     def _shape(self, headers: Any, body: bytes) -> tuple[str, list[dict[str, Any]]]:
         if headers.get("Content-Type", "").split(";")[0].strip() != "application/json":
             return "Content-Type is not application/json", []
         if len(body) > self.limit:
             return f"Request payload size exceeds the limit: {len(body)} > {self.limit} bytes", []
+        problem, body = _decoded(headers.get("Content-Encoding", ""), body, self.limit)
+        if problem:
+            return problem, []
         try:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -252,10 +307,40 @@ class FakeSecOps:
             entries.append(entry | {"forwarder": forwarder})
         return "", entries
 
-    def record(self, status: int, body: bytes, entries: list[dict[str, Any]]) -> None:
+    def record(self, status: int, path: str, headers: Any, body: bytes, entries: list[dict[str, Any]]) -> None:
+        version, log_type = self._route(path) or ("", "")
+        encoding = headers.get("Content-Encoding", "")
+        _, decoded = _decoded(encoding, body, self.limit)
+        call = ImportCall(
+            status=status,
+            logs=len(entries),
+            bytes=len(body),
+            version=version,
+            log_type=log_type,
+            host=headers.get("Host", ""),
+            encoding=encoding,
+            decoded=len(decoded),
+        )
         with self._lock:
-            self.calls.append(ImportCall(status=status, logs=len(entries), bytes=len(body)))
-            self.accepted.extend(entries)
+            self.calls.append(call)
+            self.accepted.extend(entry | {"log_type": log_type, "version": version} for entry in entries)
+
+
+def _decoded(encoding: str, body: bytes, limit: int) -> tuple[str, bytes]:
+    """The body as JSON bytes: gunzipped for ``Content-Encoding: gzip`` (no larger than ``limit`` once decoded: a
+    small compressed body may expand past it), as it is without an encoding; any other encoding is refused."""
+    if encoding in ("", "identity"):
+        return "", body
+    if encoding != "gzip":
+        return f"Content-Encoding {encoding!r} is not supported (gzip or none)", b""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+            decoded = stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error):
+        return "Content-Encoding gzip but the body is not valid gzip", b""
+    if len(decoded) > limit:
+        return f"Request payload size exceeds the limit: more than {limit} bytes once decompressed", b""
+    return "", decoded
 
 
 def _check_log(item: Any) -> tuple[str, dict[str, Any]]:
@@ -311,6 +396,18 @@ def _tags_problem(item: dict[str, Any]) -> str:
     return ""
 
 
+class _ToFake(httpx.HTTPTransport):
+    """Every request sent to the fake's address, its Host header (that of the URL it was made for) unchanged."""
+
+    def __init__(self, host: str, port: int):
+        super().__init__()
+        self._host, self._port = host, port
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.url = request.url.copy_with(scheme="http", host=self._host, port=self._port)
+        return super().handle_request(request)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -338,11 +435,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.status == 0:
             return self._reset()
         if fault and fault.status != 200:
-            fake.record(fault.status, body, [])
+            fake.record(fault.status, self.path, self.headers, body, [])
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             return self._answer(fault.status, _error(fault.status, fault.message), headers)
         status, message, entries = fake.check_import(self.path, self.headers, body)
-        fake.record(status, body, entries)
+        fake.record(status, self.path, self.headers, body, entries)
         self._answer(status, {} if status == 200 else _error(status, message))
 
     def _answer(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
