@@ -142,7 +142,7 @@ def _literal_fields() -> list[str]:
 
 
 def test_every_choice_is_read_in_any_case() -> None:
-    assert _literal_fields() == ["auth_mode", "compress"]  # a new choice must join the any-case validator
+    assert _literal_fields() == ["auth_mode", "compress", "record_form"]  # a new choice must join the any-case validator
     settings = make_settings("https://acme.zendesk.com", auth_mode=" OAUTH", client_id="c", client_secret="s")
     assert settings.auth_mode == "oauth"
     assert make_settings("https://acme.zendesk.com", compress="GZIP").compress == "gzip"

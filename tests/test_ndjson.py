@@ -54,3 +54,11 @@ def test_the_same_records_give_the_same_name_and_other_records_another() -> None
     name = ndjson.object_key("", "s", "d", "p", one, "none")
     assert name == ndjson.object_key("", "s", "d", "p", one, "none")
     assert name != ndjson.object_key("", "s", "d", "p", other, "none")
+
+
+def test_the_page_form_is_the_records_under_their_list_key_on_one_line_as_orjson_would_write_it() -> None:
+    records = [{"id": 1, "a": "é"}, {"id": 2, "nested": {"b": [1, 2]}}]
+    lines, _ = ndjson.encode_lines(records)
+    line = ndjson.page_line("audit_logs", lines)
+    assert line == json.dumps({"audit_logs": records}, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    assert line.count(b"\n") == 1

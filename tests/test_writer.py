@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import orjson
 import pytest
+import structlog
 
 from zdlogs.destinations import StoredPage
 from zdlogs.errors import LeaseLost, RequestRejected, StorageError
+from zdlogs.ndjson import MAX_LINE_BYTES
 from zdlogs.progress import Deadline, Limits, StreamSummary
 from zdlogs.state import StateStore
 from zdlogs.stores import LocalStore
@@ -309,3 +312,60 @@ def test_a_windowed_stream_s_object_ends_at_the_bound_inside_a_page_with_the_che
     assert first["checkpoint"] == {"since": "2026-11-25T10:00:02Z", "seen_ids": [3, 4, 5]}  # second 2: ids 3, 4, 5
     assert "/20261125T100003Z-6-" in store.seen[1]["pending"]["key"]  # named after its first record, not the page
     assert audit_state(tmp_path)["checkpoint"] == {"since": "2026-11-25T10:00:04Z", "seen_ids": [8]}
+
+
+# ---- the page form (ZDLOGS_RECORD_FORM=page): a page's records as one line under the resource's list key
+
+
+def paged_form(store: WatchedStore, source: list[Page], bound: ObjectBound, form: str = "page") -> StreamSummary:
+    state = StateStore(store, KEY)
+    slot = state.slot(AuditLogs())
+    item = StreamSummary("audit_logs")
+    writer = PageWriter(store, store, PREFIX, "none", bound=bound, form=form)
+    writer.write_all(slot, source, item, Limits(10, Deadline(None)), mid_page(AuditLogs()))
+    state.flush()
+    return item
+
+
+def page_objects(root: Path) -> list[list[list[int]]]:
+    """Each object (in name order) as its lines, each line the ids of its envelope's records."""
+    return [
+        [[record["id"] for record in orjson.loads(line)["audit_logs"]] for line in path.read_bytes().splitlines()]
+        for path in sorted((root / PREFIX).rglob("*.ndjson"))
+    ]
+
+
+def test_the_page_form_writes_each_page_as_one_line_named_by_its_content_with_the_same_checkpoints(
+    tmp_path: Path,
+) -> None:
+    source = audit_pages([[1, 1, 2], [2, 3, 3]])
+    item = paged_form(WatchedStore(tmp_path / "page", stream="audit_logs"), source, ObjectBound())
+    paged_form(WatchedStore(tmp_path / "record", stream="audit_logs"), source, ObjectBound(), form="record")
+    assert page_objects(tmp_path / "page") == [[[1, 2, 3]], [[4, 5, 6]]]
+    assert (item.pages, item.records, item.objects) == (2, 6, 2)
+    for path in (tmp_path / "page" / PREFIX).rglob("*.ndjson"):
+        assert hashlib.sha256(path.read_bytes()).hexdigest()[:16] in path.name  # the content hash still names it
+    assert audit_state(tmp_path / "page") == audit_state(tmp_path / "record")  # the same checkpoint
+    names = [
+        sorted(p.name.split("-")[0] for p in (tmp_path / form / PREFIX).rglob("*.ndjson"))
+        for form in ("page", "record")
+    ]
+    assert names[0] == names[1] == ["p1", "p4"]  # the same positions; only the hashes differ
+
+
+def test_the_page_form_in_objects_of_many_pages_cuts_where_the_record_form_does_one_line_per_page_part(
+    tmp_path: Path,
+) -> None:
+    paged_form(WatchedStore(tmp_path, stream="audit_logs"), audit_pages([[1, 1, 2, 2], [2, 3, 3, 4]]), ObjectBound(5))
+    assert sorted(page_objects(tmp_path)) == [[[1, 2, 3, 4], [5]], [[6, 7, 8]]]  # cut at record 5, as in record form
+
+
+def test_a_page_form_line_over_the_line_limit_is_reported_once_naming_its_first_record(tmp_path: Path) -> None:
+    big = "x" * (MAX_LINE_BYTES // 2)
+    records = [{"id": n, "created_at": "2026-11-25T10:00:01Z", "blob": big} for n in (1, 2, 3)]
+    page = Page(records, WindowCheckpoint("2026-11-25T10:00:01Z", (1, 2, 3)), "p1", "2026/11/25")
+    with structlog.testing.capture_logs() as logs:
+        paged_form(WatchedStore(tmp_path, stream="audit_logs"), [page], ObjectBound())
+    warned = [entry for entry in logs if entry["event"] == "record_over_line_limit"]
+    assert [(entry["id"], entry["records_in_line"]) for entry in warned] == [(1, 3)]
+    assert page_objects(tmp_path) == [[[1, 2, 3]]]  # stored anyway

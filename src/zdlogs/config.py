@@ -185,6 +185,12 @@ class Settings(FromSources):
         shown_default=DEFAULT_OUTPUT,
     )
     compress: Literal["none", "gzip"] = setting("none", env="ZDLOGS_COMPRESS", help="none | gzip")
+    record_form: Literal["record", "page"] = setting(
+        "record",
+        env="ZDLOGS_RECORD_FORM",
+        help="record: one record per line; page: each page's records as one line under the API's list key (the "
+        "envelope of Google's guide function)",
+    )
     object_records: int = setting(
         0,
         env="ZDLOGS_OBJECT_RECORDS",
@@ -311,7 +317,7 @@ class Settings(FromSources):
     def _split_resources(cls, value: Any) -> list[str]:
         return parse_resources(value)
 
-    @field_validator("auth_mode", "compress", mode="before")
+    @field_validator("auth_mode", "compress", "record_form", mode="before")
     @classmethod
     def _choice_in_any_case(cls, value: Any) -> Any:
         """``OAUTH``, ``Gzip``: the README writes the choices in lower case, a user may not; the value is the same."""

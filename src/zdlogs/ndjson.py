@@ -1,8 +1,11 @@
 """The stored form of pages: NDJSON, one raw Zendesk record per line, UTF-8, every line terminated.
 
-Google SecOps treats each line of an object as one log entry, so one record per line is what its
-ZENDESK_CRM parser needs (a whole page as one JSON document, as the original function wrote, is one
-giant entry). gzip output sets mtime=0 so the same records always give the same bytes.
+Google SecOps treats each line of an object as one log entry, so one record per line (the ``record`` form, the
+default) makes one entry per record. The ``page`` form (``ZDLOGS_RECORD_FORM=page``) writes each page's records as
+one line ``{"<the resource's list key>": [records...]}``, the envelope the original function of Google's guide
+wrote (it stored ``json.dumps`` of the whole API page, ``audit_logs``/``tickets`` and the pagination fields: the
+seed function's ``put_page``), for a parser that expects it; ``zdlogs secops check`` shows which form an
+instance's parser reads. gzip output sets mtime=0 so the same records always give the same bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any, NamedTuple
 import orjson
 
 MAX_LINE_BYTES = 4 * 1024 * 1024  # SecOps' limit for one log line
+RECORD_FORMS = ("record", "page")
 
 
 class Encoded(NamedTuple):
@@ -33,6 +37,12 @@ def encode_lines(records: list[dict[str, Any]]) -> tuple[list[bytes], list[int]]
     the lines a SIEM would reject."""
     lines = [_dumps(record) + b"\n" for record in records]
     return lines, [index for index, line in enumerate(lines) if len(line) > MAX_LINE_BYTES]
+
+
+def page_line(key: str, lines: list[bytes]) -> bytes:
+    """The page form of record ``lines`` (each ending in a newline): ``{"<key>":[<record>,...]}`` and a newline, the
+    bytes ``orjson.dumps({key: records})`` would give, built from the lines already encoded."""
+    return b"{" + orjson.dumps(key) + b":[" + b",".join(line[:-1] for line in lines) + b"]}\n"
 
 
 def _dumps(record: dict[str, Any]) -> bytes:

@@ -87,7 +87,9 @@ def collect(
         client = client or ZendeskClient(settings, stop=stop, observer=observer)
         try:
             bound = ObjectBound(settings.object_records, settings.object_bytes)
-            writer = PageWriter(destination, state_store, settings.data_prefix, settings.compress, observer, bound)
+            writer = PageWriter(
+                destination, state_store, settings.data_prefix, settings.compress, observer, bound, settings.record_form
+            )
             runner = StreamRunner(settings, client, writer, StateStore(state_store, settings.state_key), now, stop)
             with _recorded(runner.state, settings, summary):
                 _collect_all(runner, summary)

@@ -13,6 +13,9 @@ settles by asking the destination whether the pending object arrived (``PageWrit
 nothing doubled; a run killed while an object is still open loses only pages fetched and not stored, which the
 checkpoint does not cover, so the next run fetches them again. The default bound (``ZDLOGS_OBJECT_RECORDS=0``)
 is one object per page. The sequential pipeline and every window of a parallel backfill store through it.
+
+What a line holds is the record form (``ZDLOGS_RECORD_FORM``, zdlogs.ndjson): one record, or in the page form the
+records an object takes from one page, as one ``{"<list key>": [...]}`` line; the same cuts, hashes and names.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ import structlog
 from zdlogs.config import env_name
 from zdlogs.destinations.base import Destination, StoredPage
 from zdlogs.errors import LeaseLost, StorageError
-from zdlogs.ndjson import MAX_LINE_BYTES, encode_lines, named_object, pack
+from zdlogs.ndjson import MAX_LINE_BYTES, encode_lines, named_object, pack, page_line
 from zdlogs.progress import Limits, Observer, StreamSummary
 from zdlogs.state import Slot
 from zdlogs.stores.base import ObjectStore
+from zdlogs.streams import STREAMS
 from zdlogs.streams.base import Checkpoint, Page
 from zdlogs.streams.time_export import StartTimeCheckpoint, TimeExport
 from zdlogs.streams.windowed import Boundary, WindowCheckpoint, WindowedStream
@@ -118,12 +122,14 @@ class OpenObject:
         self.sha256 = hashlib.sha256()
         self.records = self.size = self.pages = 0
 
-    def add(self, lines: list[bytes], after: Checkpoint) -> None:
-        chunk = b"".join(lines)
+    def add(self, lines: list[bytes], after: Checkpoint, page_key: str = "") -> int:
+        """The records' ``lines`` added (as one page-form line under ``page_key`` if given); the bytes added."""
+        chunk = page_line(page_key, lines) if page_key else b"".join(lines)
         self.chunks.append(chunk)
         self.sha256.update(chunk)
         self.records, self.size, self.pages = self.records + len(lines), self.size + len(chunk), self.pages + 1
         self.after = after
+        return len(chunk)
 
     def taking(self, lines: list[bytes], bound: ObjectBound) -> int:
         """How many of ``lines`` this object takes before it reaches ``bound`` (all of them if it does not)."""
@@ -153,11 +159,13 @@ class PageWriter:
         compress: str,
         observer: Observer | None = None,
         bound: ObjectBound | None = None,
+        form: str = "record",
     ):
         """``observer`` is told of every page stored (the live progress); it is never asked anything. ``bound``
-        closes an object of many pages (default: one object per page)."""
+        closes an object of many pages (default: one object per page). ``form``: ``record`` or ``page``
+        (zdlogs.ndjson)."""
         self.destination, self.state_store = destination, state_store
-        self.prefix, self.compress = prefix, compress
+        self.prefix, self.compress, self.form = prefix, compress, form
         self.observer = observer or Observer()
         self.bound = bound or ObjectBound()
         self._open: dict[Slot, OpenObject] = {}
@@ -166,7 +174,9 @@ class PageWriter:
         """A writer for ``ways`` slots filled at once (a parallel backfill's windows): the objects open at the same
         time hold, together, what one object may, so memory stays within the bound."""
         bound = self.bound.shared(ways)
-        return PageWriter(self.destination, self.state_store, self.prefix, self.compress, self.observer, bound)
+        return PageWriter(
+            self.destination, self.state_store, self.prefix, self.compress, self.observer, bound, self.form
+        )
 
     def resume(self, slot: Slot) -> Checkpoint:
         """The slot's checkpoint, a pending object of an interrupted run settled by asking the destination."""
@@ -243,7 +253,8 @@ class PageWriter:
     def _add(self, slot: Slot, page: Page, item: StreamSummary, cut: MidPage | None) -> None:
         """The page's lines into the slot's open object, then into a new one each time the bound is reached."""
         lines, oversized = encode_lines(page.records)
-        self._warn_oversized(slot, page, oversized)
+        page_key = STREAMS[slot.stream].records_key if self.form == "page" else ""
+        self._warn_oversized(slot, page, [] if page_key else oversized)
         start = 0
         while start < len(lines):
             opened = self._open.get(slot) or self._opened(slot, page, start, item, cut)
@@ -251,7 +262,8 @@ class PageWriter:
             after = page.checkpoint if end == len(lines) else cut.after(opened.after, page.records[start:end])  # type: ignore[union-attr]
             if after is None:  # this page cannot be cut: the object ends with it
                 end, after = len(lines), page.checkpoint
-            opened.add(lines[start:end], after)
+            if opened.add(lines[start:end], after, page_key) > MAX_LINE_BYTES and page_key:  # a page's line
+                self._warn_oversized(slot, page, [start], end - start)
             if self.bound.per_page or self.bound.reached(opened.records, opened.size):
                 self.flush(slot)
             start = end
@@ -263,7 +275,9 @@ class PageWriter:
         return opened
 
     @staticmethod
-    def _warn_oversized(slot: Slot, page: Page, oversized: list[int]) -> None:
+    def _warn_oversized(slot: Slot, page: Page, oversized: list[int], records: int = 1) -> None:
+        """One warning per line over the limit: a record's, or in the page form a page's (``records`` of them, the
+        first named)."""
         for index in oversized:
             log.warning(
                 "record_over_line_limit",
@@ -271,6 +285,7 @@ class PageWriter:
                 id=page.records[index].get("id"),
                 limit_bytes=MAX_LINE_BYTES,
                 action="stored as is; a SIEM may reject this line",
+                **({"records_in_line": records} if records > 1 else {}),
             )
 
     def flush(self, slot: Slot) -> None:

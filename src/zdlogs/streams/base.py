@@ -81,6 +81,7 @@ class Stream(Protocol[C]):
     """One Zendesk resource: ``pages`` fetches lazily, so stopping early costs no extra request."""
 
     name: ClassVar[str]
+    records_key: ClassVar[str]  # the list key of the resource's pages (the page form's key)
     checkpoint_type: ClassVar[type[Checkpoint]]
 
     def pages(self, client: ZendeskClient, checkpoint: C, ctx: StreamContext) -> Iterator[Page]: ...
