@@ -142,11 +142,18 @@ def _literal_fields() -> list[str]:
 
 
 def test_every_choice_is_read_in_any_case() -> None:
-    assert _literal_fields() == ["auth_mode", "compress", "record_form"]  # a new choice must join the any-case validator
+    assert _literal_fields() == [
+        "auth_mode",
+        "compress",
+        "record_form",
+        "secops_api_version",
+        "secops_compress",
+    ]  # a new choice must join the any-case validator
     settings = make_settings("https://acme.zendesk.com", auth_mode=" OAUTH", client_id="c", client_secret="s")
     assert settings.auth_mode == "oauth"
     assert make_settings("https://acme.zendesk.com", compress="GZIP").compress == "gzip"
     assert make_settings("https://acme.zendesk.com", secops_log_type="zendesk_crm").secops_log_type == "ZENDESK_CRM"
+    assert make_settings("https://acme.zendesk.com", secops_compress="GZIP").secops_compress == "gzip"
     with pytest.raises(ConfigError, match=r"^ZDLOGS_COMPRESS \(--compress\): Input should be 'none' or 'gzip'"):
         make_settings("https://acme.zendesk.com", compress="zip")
 

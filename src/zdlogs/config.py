@@ -53,6 +53,8 @@ DEFAULT_SECOPS_LOG_TYPES: dict[str, str] = {
     "organizations": DEFAULT_SECOPS_LOG_TYPE,
 }
 DEFAULT_SECOPS_BATCH_BYTES = 1_000_000  # request body per logs:import call (see zdlogs.sinks.secops)
+DEFAULT_SECOPS_API_VERSION = "v1beta"  # Google's reference and ingestion scripts (see zdlogs.destinations.secops)
+DEFAULT_SECOPS_ENDPOINT = "https://chronicle.{location}.rep.googleapis.com"
 
 
 DEFAULT_DATA_PREFIX = "zendesk/crm/"  # the original function's GCS_PREFIX default
@@ -65,6 +67,10 @@ _BEARER_PREFIX = re.compile(r"bearer\s", re.IGNORECASE)
 _NAMES_SCHEMA: JsonDict = {"anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]}
 _TIME_SCHEMA: JsonDict = {
     "anyOf": [{"type": "string", "examples": ["2026-01-01", "2026-01-01T08:00:00+02:00"]}, {"type": "null"}]
+}
+_LOG_TYPES_SCHEMA: JsonDict = {
+    "description": "STREAM=TYPE[,STREAM=TYPE...] (TYPE empty: the stream is not sent), or a mapping of STREAM: TYPE",
+    "anyOf": [{"type": "string"}, {"type": "object", "additionalProperties": {"type": "string"}}],
 }
 _LABELS_SCHEMA: JsonDict = {
     "description": "KEY=VALUE[,KEY=VALUE...], or a mapping of KEY: VALUE",
@@ -252,14 +258,28 @@ class Settings(FromSources):
     secops_endpoint: str = setting(
         "",
         env="ZDLOGS_SECOPS_ENDPOINT",
-        help="secops:// output: API origin",
-        shown_default="https://LOCATION-chronicle.googleapis.com",
+        help="secops:// output: API origin, {location} replaced by the output's location",
+        shown_default=DEFAULT_SECOPS_ENDPOINT,
+    )
+    secops_api_version: Literal["v1beta", "v1alpha"] = setting(
+        DEFAULT_SECOPS_API_VERSION,
+        env="ZDLOGS_SECOPS_API_VERSION",
+        help="secops:// output: Chronicle API version of logs:import (v1beta | v1alpha)",
     )
     secops_log_type: str = setting(
         DEFAULT_SECOPS_LOG_TYPE,
         env="ZDLOGS_SECOPS_LOG_TYPE",
-        help="secops:// output: SecOps log type",
+        help="secops:// output: SecOps log type of audit_logs, access_logs and incremental_tickets",
         pattern=r"^[A-Z0-9_]+$",
+    )
+    secops_log_types: Annotated[dict[str, str], NoDecode, WithJsonSchema(_LOG_TYPES_SCHEMA)] = setting(
+        {},
+        env="ZDLOGS_SECOPS_LOG_TYPES",
+        help="secops:// output: log type per stream over the defaults, STREAM=TYPE[,...] (TYPE empty: not sent)",
+        shown_default="ZENDESK_CRM for every stream",
+    )
+    secops_compress: Literal["gzip", "none"] = setting(
+        "gzip", env="ZDLOGS_SECOPS_COMPRESS", help="secops:// output: request bodies gzip | none"
     )
     secops_forwarder: str = setting(
         "", env="ZDLOGS_SECOPS_FORWARDER", help="secops:// output: forwarder id or resource name to tag logs"
@@ -312,12 +332,40 @@ class Settings(FromSources):
             raise ValueError(f"{value!r} is not KEY=VALUE[,KEY=VALUE...]: write e.g. team=soc,region=eu")
         return {key.strip(): label.strip() for key, _, label in pairs}
 
+    @field_validator("secops_log_types", mode="before")
+    @classmethod
+    def _split_log_types(cls, value: Any) -> Any:
+        """``users=,ticket_events=zendesk_crm`` as ``{"users": "", "ticket_events": "ZENDESK_CRM"}``: known streams,
+        log types in upper case (empty: the stream is not sent to SecOps)."""
+        if isinstance(value, str):
+            items = [item.partition("=") for item in value.split(",") if item.strip()]
+            if any(not stream.strip() or not sep for stream, sep, _ in items):
+                raise ValueError(f"{value!r} is not STREAM=TYPE[,...]: write e.g. users=ZENDESK_CRM,organizations=")
+            value = {stream.strip(): kind for stream, _, kind in items}
+        if not isinstance(value, dict):
+            return value
+        pairs = value
+        unknown = sorted(set(pairs) - set(KNOWN_RESOURCES))
+        if unknown:
+            raise ValueError(f"unknown stream {unknown[0]!r}: the streams are {', '.join(KNOWN_RESOURCES)}")
+        types = {stream: str(kind or "").strip().upper() for stream, kind in pairs.items()}
+        wrong = [kind for kind in types.values() if kind and not re.fullmatch(r"[A-Z0-9_]+", kind)]
+        if wrong:
+            raise ValueError(f"{wrong[0]!r} is not a SecOps log type such as ZENDESK_CRM")
+        return types
+
+    def secops_stream_log_types(self) -> dict[str, str]:
+        """Each stream's log type: :data:`DEFAULT_SECOPS_LOG_TYPES`, ``secops_log_type`` for the three streams whose
+        type it always set, then ``secops_log_types`` over both."""
+        documented = {stream: self.secops_log_type for stream in ("audit_logs", "access_logs", "incremental_tickets")}
+        return DEFAULT_SECOPS_LOG_TYPES | documented | self.secops_log_types
+
     @field_validator("resources", mode="before")
     @classmethod
     def _split_resources(cls, value: Any) -> list[str]:
         return parse_resources(value)
 
-    @field_validator("auth_mode", "compress", "record_form", mode="before")
+    @field_validator("auth_mode", "compress", "record_form", "secops_api_version", "secops_compress", mode="before")
     @classmethod
     def _choice_in_any_case(cls, value: Any) -> Any:
         """``OAUTH``, ``Gzip``: the README writes the choices in lower case, a user may not; the value is the same."""
@@ -428,12 +476,13 @@ class Settings(FromSources):
         if not value:
             return value
         try:
-            return check_base_url(value)
+            check_base_url(value.replace("{location}", "us"))
         except ValueError:
             raise ValueError(
-                f"{value!r} is not an https origin: use e.g. https://us-chronicle.googleapis.com "
-                "(plain http only on localhost), or leave it unset for the location's endpoint"
+                f"{value!r} is not an https origin: use e.g. {DEFAULT_SECOPS_ENDPOINT} or "
+                "https://{location}-chronicle.googleapis.com (plain http only on localhost), or leave it unset"
             ) from None
+        return value.strip().rstrip("/")
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Settings:

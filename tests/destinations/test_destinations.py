@@ -38,6 +38,8 @@ def test_a_secops_output_takes_its_options_from_the_settings(secops_fake: FakeSe
         secops_endpoint=secops_fake.url,
         secops_forwarder="fw",
         secops_batch_bytes=50_000,
+        secops_log_types="users=",
+        secops_compress="none",
         lease_ttl=30,
     )
     state = open_state_store(settings)
@@ -45,7 +47,9 @@ def test_a_secops_output_takes_its_options_from_the_settings(secops_fake: FakeSe
     assert isinstance(destination, SecOpsDestination) and destination.state is state
     assert state.url == (tmp_path / "a").as_uri() and destination.url == secops_fake.output
     assert destination.batch_bytes == 50_000 and destination.forwarder.endswith("/forwarders/fw")
-    assert destination.import_url.startswith(secops_fake.url + "/v1alpha/projects/zdlogs-test/locations/us/instances/")
+    assert destination.import_url.startswith(secops_fake.url + "/v1beta/projects/zdlogs-test/locations/us/instances/")
+    assert destination.log_types["users"] == "" and destination.log_types["ticket_events"] == "ZENDESK_CRM"
+    assert destination.compress is False
     assert destination.deliver(StoredPage(KEY, b'{"id": 1, "created_at": "2026-11-25T10:15:00Z"}\n')) is True
     assert destination.delivered(KEY) and not state.exists(KEY)  # the page went to SecOps, its marker to the state
 

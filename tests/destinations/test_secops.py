@@ -111,8 +111,8 @@ def test_a_page_over_the_limit_is_split_into_requests_under_it_in_order(
     records = audit(300, pad=150)
     make_destination(secops_fake, tmp_path, batch_bytes=20_000).deliver(StoredPage(KEY, page(records)))
     calls = secops_fake.accepted_calls()
-    assert len(calls) >= 5 and all(call.bytes <= 20_000 for call in calls)
-    assert max(call.bytes for call in calls) > 15_000, "batches should be filled, not one record each"
+    assert len(calls) >= 5 and all(call.decoded <= 20_000 for call in calls)
+    assert max(call.decoded for call in calls) > 15_000, "batches should be filled, not one record each"
     assert secops_fake.records() == records and secops_fake.violations == []
     assert len(markers(tmp_path)) == len(calls)
 
@@ -120,7 +120,7 @@ def test_a_page_over_the_limit_is_split_into_requests_under_it_in_order(
 def test_entry_time_is_when_the_record_happened_and_never_after_collection(
     secops_fake: FakeSecOps, tmp_path: Path
 ) -> None:
-    records = [
+    records: list[dict[str, Any]] = [
         {"id": 1, "created_at": "2025-01-02T03:04:05Z", "updated_at": "2026-11-01T00:00:00Z"},  # a ticket version
         {"id": 2, "created_at": "2099-01-01T00:00:00Z"},  # a clock from the future
         {"id": 3, "timestamp": 1764000000},  # epoch seconds
@@ -346,12 +346,132 @@ def test_the_endpoint_must_be_https_except_on_loopback(secops_fake: FakeSecOps, 
 # -- endpoint, secrets ------------------------------------------------------------------------------
 
 
-def test_the_default_endpoint_is_the_locations_chronicle_host(secops_fake: FakeSecOps, tmp_path: Path) -> None:
+def test_the_default_endpoint_is_the_regional_host_and_v1beta(secops_fake: FakeSecOps, tmp_path: Path) -> None:
     destination = SecOpsDestination("my-project", "europe", "abc-123", state=LocalStore(tmp_path))
     assert destination.import_url == (
-        "https://europe-chronicle.googleapis.com/v1alpha/projects/my-project/locations/europe/instances/abc-123"
+        "https://chronicle.europe.rep.googleapis.com/v1beta/projects/my-project/locations/europe/instances/abc-123"
         "/logTypes/ZENDESK_CRM/logs:import"
     )
+    samples = SecOpsDestination(
+        "p", "europe", "i", state=LocalStore(tmp_path), endpoint="https://{location}-chronicle.googleapis.com"
+    )
+    assert samples.import_url.startswith("https://europe-chronicle.googleapis.com/v1beta/projects/p/")
+
+
+@pytest.mark.parametrize("version", ["v1beta", "v1alpha"])
+@pytest.mark.parametrize(
+    "endpoint",
+    ["", "https://chronicle.{location}.rep.googleapis.com", "https://{location}-chronicle.googleapis.com"],
+    ids=["default", "regional", "samples"],
+)
+def test_each_version_and_host_form_reaches_the_api(
+    secops_fake: FakeSecOps, tmp_path: Path, version: str, endpoint: str
+) -> None:
+    """Over HTTP to the fake with the real host names (the transport routes them to 127.0.0.1, Host kept)."""
+    destination = make_destination(
+        secops_fake, tmp_path, endpoint=endpoint, api_version=version, transport=secops_fake.transport()
+    )
+    assert destination.deliver(StoredPage(KEY, page(audit(4)))) is True
+    expected = "us-chronicle.googleapis.com" if "-chronicle" in endpoint else "chronicle.us.rep.googleapis.com"
+    assert secops_fake.hosts() == {expected}
+    assert [(call.version, call.status) for call in secops_fake.calls] == [(version, 200)]
+    assert len(secops_fake.records()) == 4 and secops_fake.violations == []
+
+
+def test_a_version_or_template_that_is_not_googles_is_refused(secops_fake: FakeSecOps, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ZDLOGS_SECOPS_API_VERSION 'v1' is not one of v1beta, v1alpha"):
+        make_destination(secops_fake, tmp_path, api_version="v1")
+    with pytest.raises(ConfigError, match="ZDLOGS_SECOPS_API_VERSION"):
+        load_settings(secops_api_version="v2")
+    assert load_settings(secops_api_version="V1ALPHA").secops_api_version == "v1alpha"
+    assert load_settings(secops_endpoint="https://{location}-chronicle.googleapis.com/").secops_endpoint == (
+        "https://{location}-chronicle.googleapis.com"
+    )
+
+
+# -- gzip ---------------------------------------------------------------------------------------------
+
+
+def test_bodies_are_gzipped_by_default_and_the_limit_counts_the_json_before_compression(
+    secops_fake: FakeSecOps, tmp_path: Path
+) -> None:
+    secops_fake.limit = 20_000
+    records = audit(300, pad=150)
+    make_destination(secops_fake, tmp_path, batch_bytes=20_000).deliver(StoredPage(KEY, page(records)))
+    calls = secops_fake.accepted_calls()
+    assert {call.encoding for call in calls} == {"gzip"} and secops_fake.violations == []
+    assert all(call.decoded <= 20_000 and call.bytes < call.decoded / 3 for call in calls)
+    assert secops_fake.records() == records
+
+
+def test_compression_off_sends_plain_json(secops_fake: FakeSecOps, tmp_path: Path) -> None:
+    make_destination(secops_fake, tmp_path, compress=False).deliver(StoredPage(KEY, page(audit(30))))
+    (call,) = secops_fake.calls
+    assert call.encoding == "" and call.bytes == call.decoded and len(secops_fake.records()) == 30
+
+
+def test_the_fake_refuses_a_body_over_its_limit_once_decompressed(secops_fake: FakeSecOps, tmp_path: Path) -> None:
+    """A few kB of gzip may expand past the limit: it is the JSON's length that counts, not the wire's."""
+    secops_fake.limit = 20_000
+    destination = make_destination(secops_fake, tmp_path, batch_bytes=100_000)
+    with pytest.raises(StorageError, match="exceeds the limit: more than 20000 bytes once decompressed"):
+        destination.deliver(StoredPage(KEY, page(audit(200, pad=150))))
+    (call,) = secops_fake.calls
+    assert call.status == 400 and call.bytes < 20_000
+
+
+# -- log types per stream -------------------------------------------------------------------------------
+
+
+def stream_key(stream: str, n: int = 1) -> str:
+    return KEY.replace("audit_logs", stream).replace("-1-", f"-{n}-")
+
+
+def test_each_stream_s_records_land_under_its_log_type(secops_fake: FakeSecOps, tmp_path: Path) -> None:
+    secops_fake.log_types |= {"ZENDESK_TICKETS", "ZENDESK_CRM_USERS"}
+    types = {"incremental_tickets": "ZENDESK_TICKETS", "users": "ZENDESK_CRM_USERS", "organizations": ""}
+    destination = make_destination(secops_fake, tmp_path, log_types=types)
+    streams = ("audit_logs", "access_logs", "incremental_tickets", "users", "organizations")
+    for n, stream in enumerate(streams):
+        destination.deliver(StoredPage(stream_key(stream), page(audit(3, start=10 * n))))
+    assert [call.log_type for call in secops_fake.calls] == ["ZENDESK_CRM"] * 2 + [
+        "ZENDESK_TICKETS",
+        "ZENDESK_CRM_USERS",
+    ]
+    assert [r["id"] for r in secops_fake.records("ZENDESK_TICKETS")] == [20, 21, 22]
+    assert [r["id"] for r in secops_fake.records("ZENDESK_CRM_USERS")] == [30, 31, 32]
+    assert len(secops_fake.records("ZENDESK_CRM")) == 6 and secops_fake.violations == []
+    assert destination.delivered(stream_key("organizations")), "a stream not sent is still settled, not re-fetched"
+
+
+def test_the_settings_merge_per_stream_types_over_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    from zdlogs.config import DEFAULT_SECOPS_LOG_TYPES
+
+    assert load_settings().secops_stream_log_types() == DEFAULT_SECOPS_LOG_TYPES
+    monkeypatch.setenv("ZDLOGS_SECOPS_LOG_TYPE", "CUSTOM_ZENDESK")
+    monkeypatch.setenv("ZDLOGS_SECOPS_LOG_TYPES", "users=, ticket_events=zendesk_events")
+    types = load_settings().secops_stream_log_types()
+    assert types == DEFAULT_SECOPS_LOG_TYPES | {
+        "audit_logs": "CUSTOM_ZENDESK",
+        "access_logs": "CUSTOM_ZENDESK",
+        "incremental_tickets": "CUSTOM_ZENDESK",
+        "ticket_events": "ZENDESK_EVENTS",
+        "users": "",
+    }
+    monkeypatch.setenv("ZDLOGS_SECOPS_LOG_TYPES", "tickets=ZENDESK_CRM")
+    with pytest.raises(ConfigError, match=r"ZDLOGS_SECOPS_LOG_TYPES.*unknown stream 'tickets'"):
+        load_settings()
+    monkeypatch.setenv("ZDLOGS_SECOPS_LOG_TYPES", "users")
+    with pytest.raises(ConfigError, match=r"ZDLOGS_SECOPS_LOG_TYPES.*is not STREAM=TYPE"):
+        load_settings()
+
+
+def test_a_log_type_the_tenant_lacks_is_a_404_naming_the_setting(secops_fake: FakeSecOps, tmp_path: Path) -> None:
+    destination = make_destination(secops_fake, tmp_path, log_types={"users": "NOT_THERE"})
+    with pytest.raises(StorageError, match=r"SecOps has no .*/logTypes/NOT_THERE .*ZDLOGS_SECOPS_LOG_TYPES"):
+        destination.deliver(StoredPage(stream_key("users"), page(audit(2))))
+    with pytest.raises(ConfigError, match="ZDLOGS_SECOPS_LOG_TYPES users='bad type'"):
+        make_destination(secops_fake, tmp_path, log_types={"users": "bad type"})
 
 
 def test_no_token_and_no_private_key_in_any_output(

@@ -4,13 +4,24 @@ Each record line of a page becomes one SecOps log entry, pushed straight to the 
 ``logs:import`` method instead of going through a bucket and a feed. What the API documents, and where
 it was read:
 
-* ``POST https://{endpoint}/v1alpha/projects/{project}/locations/{location}/instances/{instance}/logTypes/
-  {log_type}/logs:import`` (Chronicle API reference, ``projects.locations.instances.logTypes.logs/import``,
-  cloud.google.com/chronicle/docs/reference/rest/v1alpha/...). The default endpoint here is
-  ``https://{location}-chronicle.googleapis.com``, the form Google's own samples use
-  (chronicle/api-samples-python ``ingestion/v1alpha/logs_import.py``, google/secops-wrapper); the
-  reference page also shows regional ``https://chronicle.{location}.rep.googleapis.com`` endpoints, which
-  ``ZDLOGS_SECOPS_ENDPOINT`` can select.
+* ``POST https://{endpoint}/{version}/projects/{project}/locations/{location}/instances/{instance}/logTypes/
+  {log_type}/logs:import``. The method exists in ``v1beta`` (googleapis ``google/cloud/chronicle/v1beta/
+  ingestion.proto``, ``IngestionService.ImportLogs``: ``post: "/v1beta/{parent=projects/*/locations/*/instances/*/
+  logTypes/*}/logs:import"``; reference ``rest/v1beta/projects.locations.instances.logTypes.logs/import``) and
+  ``v1alpha`` (the same reference under ``rest/v1alpha``). Both reference pages give the host as the regional
+  ``https://chronicle.{location}.rep.googleapis.com``, and Google's own ingestion scripts call that host with
+  ``v1beta`` (chronicle/ingestion-scripts ``common/ingest_v1.py``): that is the default here
+  (``ZDLOGS_SECOPS_API_VERSION``, ``ZDLOGS_SECOPS_ENDPOINT``). The older samples' ``https://{location}-chronicle.
+  googleapis.com`` with ``v1alpha`` (chronicle/api-samples-python ``ingestion/v1alpha/logs_import.py``, BindPlane's
+  exporter) is one setting away: ``ZDLOGS_SECOPS_ENDPOINT=https://{location}-chronicle.googleapis.com``,
+  ``{location}`` being replaced by the output's location.
+* Each stream's entries go under its own log type (``ZDLOGS_SECOPS_LOG_TYPES`` over
+  ``zdlogs.config.DEFAULT_SECOPS_LOG_TYPES``); a stream set to no log type is not sent (its pages are marked done).
+* Bodies are gzipped (``Content-Encoding: gzip``; ``ZDLOGS_SECOPS_COMPRESS=none`` turns it off), as BindPlane's
+  chronicle exporter sends them to this method with ``compression: gzip`` (observIQ/bindplane-otel-collector
+  ``exporter/chronicleexporter/http_exporter.go``). The request limit is counted on the JSON before compression:
+  BindPlane measures the request before gzipping it against its 4,000,000-byte default "to match Google SecOps
+  backend limits" (``factory.go``, ``marshal.go``), so a batch never relies on compression to fit.
 * Body ``{"inlineSource": {"logs": [Log...], "forwarder": "projects/.../forwarders/ID"}}`` (``hint`` and
   ``inlineSource.sourceFilename`` are optional and not sent); a ``Log`` is ``{"data": <base64 bytes>,
   "logEntryTime": <RFC 3339>, "collectionTime": <RFC 3339>}``, all three required, ``collectionTime``
@@ -19,9 +30,9 @@ it was read:
   on the parent (the instance). Google's API samples name ``roles/chronicle.admin`` as a role that has it;
   a custom role holding only that permission is the least privilege.
 * Request size: **not found in Google's reference**. Google's ingestion scripts for this method assume
-  4 MB (chronicle/ingestion-scripts ``common/ingest_v1.py``: 3.95 MB chunks), the legacy Ingestion API
-  allowed 1 MB, and Tenzir lowered its SecOps default to 1 MB "to align with the API". zdlogs sends at
-  most ``ZDLOGS_SECOPS_BATCH_BYTES`` (default 1,000,000 bytes) of request body: safe under either.
+  4 MB (chronicle/ingestion-scripts ``common/ingest_v1.py``: 3.95 MB chunks), BindPlane's exporter defaults to
+  4,000,000 bytes as the backend's default limit (per-tenant limits may differ), the legacy Ingestion API allowed
+  1 MB. zdlogs sends at most ``ZDLOGS_SECOPS_BATCH_BYTES`` of JSON per request (at most 4,000,000).
   A single entry larger than that is sent alone (and logged); the API may refuse it.
 
 Delivery. The API has no idempotency key: a batch sent twice is ingested twice. So the destination keeps,
@@ -66,6 +77,7 @@ import posixpath
 import re
 import threading
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,8 +104,11 @@ except ImportError:  # the base install: only secops:// needs the extra (google-
 
 log = structlog.get_logger("zdlogs.destinations.secops")
 
-API_VERSION = "v1alpha"
-DEFAULT_ENDPOINT = "https://{location}-chronicle.googleapis.com"
+API_VERSIONS = ("v1beta", "v1alpha")
+DEFAULT_API_VERSION = "v1beta"
+DEFAULT_ENDPOINT = "https://chronicle.{location}.rep.googleapis.com"  # the reference's regional endpoints
+SAMPLES_ENDPOINT = "https://{location}-chronicle.googleapis.com"  # the form Google's v1alpha samples use
+API_VERSION = DEFAULT_API_VERSION  # the old name, for callers of api_root's predecessor
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 IMPORT_PERMISSION = "chronicle.logs.import"
 MARKERS = "_zdlogs/secops/"
@@ -104,6 +119,8 @@ RETRY_BUDGET_SECONDS = 300.0
 MAX_RETRY_AFTER_SECONDS = 120.0
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _GZIP_MAGIC = b"\x1f\x8b"
+_LOG_TYPE = re.compile(r"^[A-Z0-9_]+$")
+GZIP_LEVEL = 6  # zlib's default; level 1 saves about a fifth of the CPU for 20% more bytes on the wire (PERFORMANCE §8)
 
 
 def parse_secops_url(url: str) -> tuple[str, str, str]:
@@ -127,9 +144,11 @@ def require_extra() -> None:
 
 @dataclass(frozen=True)
 class Batch:
-    """One ``logs:import`` request: its body, and the hash of its record lines that names its marker."""
+    """One ``logs:import`` request: its body as sent (gzipped or not), its JSON length before compression (what
+    the request limit counts), and the hash of its record lines that names its marker."""
 
     body: bytes
+    size: int
     records: int
     digest: str
 
@@ -145,6 +164,9 @@ class SecOpsDestination:
         *,
         state: ObjectStore,
         log_type: str = DEFAULT_SECOPS_LOG_TYPE,
+        log_types: Mapping[str, str] | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        compress: bool = True,
         forwarder: str = "",
         namespace: str = "",
         labels: dict[str, str] | None = None,
@@ -154,30 +176,46 @@ class SecOpsDestination:
         retries: int = RETRIES,
         backoff: float = 0.5,
         credentials: Any = None,
+        transport: httpx.BaseTransport | None = None,
     ):
         require_extra()
-        if not re.fullmatch(r"[A-Z0-9_]+", log_type):
-            raise ConfigError(
-                f"{env_name('secops_log_type')} {log_type!r} is not a SecOps log type such as ZENDESK_CRM"
-            )
         self.url = f"secops://{project}/{location}/{instance}"
-        self.project, self.location, self.instance, self.log_type = project, location, instance, log_type
-        self.state, self.batch_bytes = state, batch_bytes
+        self.project, self.location, self.instance = project, location, instance
+        self.log_type, self.log_types = _log_types(log_type, log_types or {})
+        self.state, self.batch_bytes, self.compress = state, batch_bytes, compress
         self._policy = RetryPolicy(
             retries, budget_seconds=RETRY_BUDGET_SECONDS, max_retry_after=MAX_RETRY_AFTER_SECONDS, backoff=backoff
         )
         self.parent = f"projects/{project}/locations/{location}/instances/{instance}"
-        origin = _origin(endpoint or DEFAULT_ENDPOINT.format(location=location))
-        self.import_url = f"{origin}/{API_VERSION}/{self.parent}/logTypes/{log_type}/logs:import"
+        self._base = f"{api_root(location, endpoint, api_version)}/{self.parent}/logTypes/"
+        self.import_url = self.import_url_of(self.log_type)
         self.forwarder = _forwarder_name(forwarder, self.parent)
         self._envelope = _envelope(self.forwarder)
         self._tags = _tags(namespace, labels or {})
         self._credentials = credentials or _default_credentials(self.url)
         self._auth_request = AuthRequest()
         self._token_lock = threading.Lock()
-        self._http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = httpx.Client(timeout=timeout, follow_redirects=False, transport=transport)
         self._check_credentials()
-        log.info("secops_output", url=self.url, endpoint=origin, log_type=log_type, state=state.url)
+        log.info(
+            "secops_output",
+            url=self.url,
+            endpoint=self._base.split("/projects/")[0],
+            log_types=self.log_types,
+            compress="gzip" if compress else "none",
+            state=state.url,
+        )
+
+    def import_url_of(self, log_type: str) -> str:
+        """``…/{version}/projects/P/locations/L/instances/I/logTypes/{log_type}/logs:import``."""
+        return f"{self._base}{log_type}/logs:import"
+
+    def log_type_of(self, key: str) -> str:
+        """The log type of the stream a page key names (``<prefix><stream>/yyyy/mm/dd/<name>``); "" when that
+        stream is not sent to SecOps."""
+        parts = key.split("/")
+        stream = parts[-5] if len(parts) >= 5 else ""
+        return self.log_types.get(stream, self.log_type)
 
     def _check_credentials(self) -> None:
         """Fail at start, like the stores, on credentials that do not work."""
@@ -200,6 +238,9 @@ class SecOpsDestination:
         key = page.key
         if self.state.exists(self._done(key)):
             return False
+        log_type = self.log_type_of(key)
+        if not log_type:
+            return self._skip(key)
         batches = self._batches(_lines(key, page.data))
         marked = len(batches) > 1  # a one-batch page is marked by its .done alone: one read, one write per page
         sent, digests = 0, []
@@ -215,13 +256,20 @@ class SecOpsDestination:
                 continue
             batch = batches.build(index)  # one batch's entries in memory at a time
             where = f"batch {index}/{len(batches)} of {key}"
-            self._send(batch, where)
+            self._send(batch, log_type, where)
             if marked:
                 self.state.put_if_absent(marker, _marker_body(key, index, len(batches), batch.records))
             sent += 1
-        done = {"key": key, "batches": digests, "log_type": self.log_type}
+        done = {"key": key, "batches": digests, "log_type": log_type}
         self.state.put_if_absent(self._done(key), orjson.dumps(done | {"at": rfc3339(utc_now())}))
         return sent > 0
+
+    def _skip(self, key: str) -> bool:
+        """A page of a stream set to no log type: marked delivered, nothing sent (its records are not ingested)."""
+        log.info("secops_stream_not_sent", key=key, setting=env_name("secops_log_types"))
+        done = {"key": key, "batches": [], "log_type": "", "at": rfc3339(utc_now())}
+        self.state.put_if_absent(self._done(key), orjson.dumps(done))
+        return False
 
     def delivered(self, key: str) -> bool:
         """Every batch of ``key`` was accepted (what a pending page at the next start is checked with)."""
@@ -244,18 +292,17 @@ class SecOpsDestination:
         return Batches(self, lines, times, collected, _cut(sizes, self.batch_bytes, sum(map(len, self._envelope))))
 
     def _batch(self, lines: list[bytes], times: list[datetime], collected: datetime, digest: str) -> Batch:
-        prefix, suffix = self._envelope
-        entries = [_entry(line, happened, collected, self._tags) for line, happened in zip(lines, times, strict=True)]
-        body = prefix + b",".join(entries) + suffix
-        if len(body) > self.batch_bytes:
+        entries = (_entry(line, happened, collected, self._tags) for line, happened in zip(lines, times, strict=True))
+        body, size = _body(self._envelope, entries, self.compress)
+        if size > self.batch_bytes:
             log.warning(
                 "secops_entry_over_batch_limit",
-                bytes=len(body),
+                bytes=size,
                 limit=self.batch_bytes,
                 action=f"sent alone; SecOps may refuse it (raise {env_name('secops_batch_bytes')} if your tenant "
                 "allows)",
             )
-        return Batch(body=body, records=len(lines), digest=digest)
+        return Batch(body=body, size=size, records=len(lines), digest=digest)
 
     def _marker(self, key: str, digest: str) -> str:
         return f"{MARKERS}{posixpath.dirname(key)}/{digest[:32]}.batch"
@@ -266,10 +313,10 @@ class SecOpsDestination:
 
     # -- one request, retried -------------------------------------------------------------------------
 
-    def _send(self, batch: Batch, where: str) -> None:
+    def _send(self, batch: Batch, log_type: str, where: str) -> None:
         retrying = self._policy.retrying(on_retry=lambda note: _log_retry(note, where))
         try:
-            retrying(self._attempt, batch.body, where)
+            retrying(self._attempt, batch.body, log_type, where)
         except Retriable as exc:
             attempts = self._policy.retries + 1
             raise StorageError(
@@ -277,21 +324,24 @@ class SecOpsDestination:
                 "the checkpoint was not moved, so the next run sends what is missing"
             ) from None
 
-    def _attempt(self, body: bytes, where: str) -> None:
-        response = self._post(body, self._token())
+    def _attempt(self, body: bytes, log_type: str, where: str) -> None:
+        url = self.import_url_of(log_type)
+        response = self._post(url, body, self._token())
         if response.status_code == 401:  # an access token revoked or expired early: one fresh one, once
-            response = self._post(body, self._token(force=True))
+            response = self._post(url, body, self._token(force=True))
         status = response.status_code
         if 200 <= status < 300:
             return
         if is_retriable_status(status):
             raise retriable_status(response)
-        raise StorageError(self._describe(response, where))
+        raise StorageError(self._describe(response, log_type, where))
 
-    def _post(self, body: bytes, token: str) -> httpx.Response:
+    def _post(self, url: str, body: bytes, token: str) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if self.compress:
+            headers["Content-Encoding"] = "gzip"
         with transport_errors_retriable():
-            return self._http.post(self.import_url, content=body, headers=headers)
+            return self._http.post(url, content=body, headers=headers)
 
     # -- credentials ----------------------------------------------------------------------------------
 
@@ -314,7 +364,7 @@ class SecOpsDestination:
 
     # -- errors ---------------------------------------------------------------------------------------
 
-    def _describe(self, response: httpx.Response, where: str) -> str:
+    def _describe(self, response: httpx.Response, log_type: str, where: str) -> str:
         """One line naming the problem and the fix; never a token, never a key."""
         status, reason = response.status_code, _api_message(response)
         kept = "nothing after it was sent and the checkpoint was not moved"
@@ -331,8 +381,9 @@ class SecOpsDestination:
             )
         if status == 404:
             return (
-                f"SecOps has no {self.parent}/logTypes/{self.log_type} (HTTP 404: {reason}): check the project, "
-                f"location and instance (customer id) of --output {self.url} and {env_name('secops_log_type')}; {kept}"
+                f"SecOps has no {self.parent}/logTypes/{log_type} (HTTP 404: {reason}): check the project, "
+                f"location and instance (customer id) of --output {self.url}, {env_name('secops_endpoint')} and "
+                f"{env_name('secops_log_types')}; {kept}"
             )
         if status == 413:
             lower = env_name("secops_batch_bytes")
@@ -420,6 +471,22 @@ def _entry_size(line: bytes, happened: datetime, collected: datetime, tags: dict
     return len(_entry(b"", happened, collected, tags)) + 4 * ((len(line) + 2) // 3)
 
 
+def _body(envelope: tuple[bytes, bytes], entries: Iterator[bytes], compress: bool) -> tuple[bytes, int]:
+    """The request body around the comma-joined entries, gzipped as it is built when ``compress`` (so a 4 MB batch
+    is never held uncompressed), and its JSON length before compression."""
+    prefix, suffix = envelope
+    if not compress:
+        body = prefix + b",".join(entries) + suffix
+        return body, len(body)
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+    chunks, size = [packer.compress(prefix)], len(prefix) + len(suffix)
+    for index, entry in enumerate(entries):
+        chunks.append(packer.compress(b"," + entry if index else entry))
+        size += len(entry) + (1 if index else 0)
+    chunks += [packer.compress(suffix), packer.flush()]
+    return b"".join(chunks), size
+
+
 def _tags(namespace: str, labels: dict[str, str]) -> dict[str, Any]:
     """The Log's ``environmentNamespace`` (the data domain SecOps indexes and enriches the entry under) and
     ``labels`` (``{"KEY": {"value": "VALUE"}}``, the LogLabel form): only those given, so an output without them
@@ -465,13 +532,36 @@ def _forwarder_name(forwarder: str, parent: str) -> str:
     return forwarder
 
 
-def _origin(endpoint: str) -> str:
+def api_root(location: str, endpoint: str = "", api_version: str = DEFAULT_API_VERSION) -> str:
+    """``https://chronicle.{location}.rep.googleapis.com/v1beta`` (or the endpoint and version given): what every
+    Chronicle API path of an instance in ``location`` starts with."""
+    return f"{_origin(endpoint or DEFAULT_ENDPOINT, location)}/{_api_version(api_version)}"
+
+
+def _origin(endpoint: str, location: str = "") -> str:
+    """The API origin, ``{location}`` in it replaced by the output's location (either host form Google uses)."""
     try:
-        return check_base_url(endpoint)
+        return check_base_url(endpoint.replace("{location}", location))
     except ValueError:
         raise ConfigError(
-            f"{env_name('secops_endpoint')} {endpoint!r} is not an https origin (plain http only on localhost)"
+            f"{env_name('secops_endpoint')} {endpoint!r} is not an https origin (plain http only on localhost): e.g. "
+            f"{DEFAULT_ENDPOINT} or {SAMPLES_ENDPOINT}"
         ) from None
+
+
+def _api_version(version: str) -> str:
+    if version not in API_VERSIONS:
+        raise ConfigError(f"{env_name('secops_api_version')} {version!r} is not one of {', '.join(API_VERSIONS)}")
+    return version
+
+
+def _log_types(default: str, per_stream: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """The fallback log type and each stream's (``""``: not sent), every one a SecOps log type name."""
+    for name, log_type in {"": default, **per_stream}.items():
+        if not _LOG_TYPE.match(log_type) and (log_type or not name):
+            where = f"{env_name('secops_log_types')} {name}=" if name else f"{env_name('secops_log_type')} "
+            raise ConfigError(f"{where}{log_type!r} is not a SecOps log type such as ZENDESK_CRM")
+    return default, dict(per_stream)
 
 
 def _default_credentials(url: str) -> Any:
@@ -507,4 +597,4 @@ def _first_line(value: Any) -> str:
     return text.splitlines()[0][:200] if text else ""
 
 
-__all__ = ["SecOpsDestination", "parse_secops_url"]
+__all__ = ["SecOpsDestination", "api_root", "parse_secops_url"]
