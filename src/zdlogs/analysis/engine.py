@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from zdlogs.analysis import forms
 from zdlogs.analysis.filters import Filters
 from zdlogs.analysis.schema import AUDIT_FIELDS
 from zdlogs.config import DEFAULT_ANALYSIS_MEMORY
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 # The commands pass the setting (zdlogs.config.AnalysisSettings); the engine reads no environment itself.
 MEMORY_LIMIT = DEFAULT_ANALYSIS_MEMORY
 _TABLES = itertools.count(1)
-_SOURCE = "read_json($files, columns=$columns, format='newline_delimited', compression='auto')"
+LIST_KEY = "audit_logs"  # the page form's key (zdlogs.analysis.forms): the audit log API's list
 NO_TENANT = "CAST(NULL AS VARCHAR)"  # one input: every record's tenant, so one query serves both cases
 
 
@@ -61,6 +62,11 @@ class AuditData:
         self.files = [path for paths in self.by_tenant.values() for path in paths] or [str(path) for path in files]
         self.filters = filters
         self.fields = {name: kind for name, kind in fields.items() if name != "tenant"}  # ours, not a record's
+        # each input's files by form, by parameter suffix ("" for one input, "_0"... for tenants)
+        groups = list(self.by_tenant.values()) if self.by_tenant else [self.files]
+        self._forms = {
+            (f"_{i}" if self.by_tenant else ""): forms.split(paths, LIST_KEY) for i, paths in enumerate(groups)
+        }
         where, self._params = filters.sql()
         others = ", ".join('"' + name.replace('"', '""') + '"' for name in self.fields if name != "created_at")
         self._relation = (
@@ -75,12 +81,15 @@ class AuditData:
 
     def _source(self) -> str:
         if not self.by_tenant:
-            return f"(SELECT {NO_TENANT} AS tenant, * FROM {_SOURCE})"
-        parts = [
-            f"SELECT $tenant_{i} AS tenant, * FROM {_SOURCE.replace('$files', f'$files_{i}')}"
-            for i in range(len(self.by_tenant))
-        ]
+            return f"(SELECT {NO_TENANT} AS tenant, * FROM {self._read('')})"
+        parts = [f"SELECT $tenant_{i} AS tenant, * FROM {self._read(f'_{i}')}" for i in range(len(self.by_tenant))]
         return "(" + " UNION ALL ".join(parts) + ")"
+
+    def _read(self, suffix: str) -> str:
+        """The records of one input's files, each file read in its form (zdlogs.analysis.forms)."""
+        records, pages = self._forms[suffix]
+        named = (f"files{suffix}" if records else None, f"pages{suffix}" if pages else None)
+        return forms.relation(LIST_KEY, *named, "columns", "page_columns")
 
     def sql(self, query: str) -> str:
         """``query`` with ``{audit}`` replaced by the filtered records."""
@@ -88,15 +97,18 @@ class AuditData:
 
     def params(self, query: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """The parameters ``query`` names (DuckDB refuses unused ones), from the filters and ``extra``."""
-        given = {"files": self.files, "columns": self.fields, **self._tenant_params(), **self._params, **(extra or {})}
+        records, pages = self._forms.get("", ([], []))
+        columns = {"columns": self.fields, "page_columns": forms.page_columns(self.fields, LIST_KEY)}
+        given = {"files": records, "pages": pages, **columns, **self._tenant_params(), **self._params, **(extra or {})}
         used = set(re.findall(r"\$(\w+)", query))
         return {name: value for name, value in given.items() if name in used}
 
     def _tenant_params(self) -> dict[str, Any]:
-        names = enumerate(self.by_tenant.items())
-        return {
-            key: value for i, (name, paths) in names for key, value in ((f"tenant_{i}", name), (f"files_{i}", paths))
-        }
+        found: dict[str, Any] = {}
+        for i, name in enumerate(self.by_tenant):
+            records, pages = self._forms[f"_{i}"]
+            found |= {f"tenant_{i}": name, f"files_{i}": records, f"pages_{i}": pages}
+        return found
 
     def materialize(self) -> AuditData:
         """Parse the JSON once into a DuckDB table (columnar, on disk in the temp directory) for the many
@@ -128,11 +140,15 @@ class AuditData:
         return int(count), first, last
 
     def inferred_fields(self) -> list[tuple[str, Any]]:
-        """(name, DuckDB type) of every top-level field in the files, guessed from all records."""
-        relation = self.con.sql(
-            "SELECT * FROM read_json($files, format='newline_delimited', union_by_name=true, sample_size=-1)",
-            params={"files": self.files},
-        )
+        """(name, DuckDB type) of every top-level field in the files, guessed from all records (a page-form file's
+        records unnested)."""
+        records, pages = forms.split(self.files, LIST_KEY)
+        read = "read_json(${}, format='newline_delimited', union_by_name=true, sample_size=-1)"
+        parts = [f"SELECT * FROM {read.format('files')}"] if records else []
+        if pages:
+            parts.append(f'SELECT unnest(r) FROM (SELECT unnest("{LIST_KEY}") AS r FROM {read.format("pages")})')
+        params = {name: paths for name, paths in (("files", records), ("pages", pages)) if paths}
+        relation = self.con.sql(" UNION ALL BY NAME ".join(parts), params=params)
         return list(zip(relation.columns, relation.types, strict=True))
 
     def rows(self, query: str, extra: dict[str, Any] | None = None) -> list[tuple]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from zdlogs.analysis import forms
 from zdlogs.analysis.engine import AuditData
 from zdlogs.analysis.inputs import REMOTE_SCHEMES, SUFFIXES
 from zdlogs.analysis.schema import AUDIT_FIELDS
@@ -33,7 +34,6 @@ ACCESS_FIELDS: dict[str, str] = {
     "bytes_sent": "BIGINT",
     "timestamp": "VARCHAR",
 }
-_ACCESS_SOURCE = "read_json($access_files, columns=$access_columns, format='newline_delimited', compression='auto')"
 
 
 @dataclass(frozen=True)
@@ -63,18 +63,28 @@ def access_records(data: AuditData, files: list[Path]) -> Records:
     """The access log's files read on ``data``'s connection, ``timestamp`` as ``created_at`` and ``user_id`` as
     ``actor_id``, filtered by the same --since/--until."""
     since, until = data.filters.since, data.filters.until
+    records, pages = forms.split([str(path) for path in files], ACCESS_STREAM)
     relation = (
         f'(SELECT *, user_id AS actor_id FROM (SELECT *, TRY_CAST("timestamp" AS TIMESTAMPTZ) AS created_at '
-        f"FROM {_ACCESS_SOURCE}) WHERE ($access_since IS NULL OR created_at >= CAST($access_since AS TIMESTAMPTZ)) "
+        f"FROM {_access_source(records, pages)}) "
+        "WHERE ($access_since IS NULL OR created_at >= CAST($access_since AS TIMESTAMPTZ)) "
         "AND ($access_until IS NULL OR created_at < CAST($access_until AS TIMESTAMPTZ)))"
     )
     extra = {
-        "access_files": [str(path) for path in files],
+        "access_files": records,
+        "access_pages": pages,
         "access_columns": ACCESS_FIELDS,
+        "access_page_columns": forms.page_columns(ACCESS_FIELDS, ACCESS_STREAM),
         "access_since": since,
         "access_until": until,
     }
     return Records(data, {**ACCESS_FIELDS, "created_at": "TIMESTAMPTZ"}, "user_id", relation, extra)
+
+
+def _access_source(records: list[str], pages: list[str]) -> str:
+    """The access log's files, each read in its record form (zdlogs.analysis.forms)."""
+    named = ("access_files" if records else None, "access_pages" if pages else None)
+    return forms.relation(ACCESS_STREAM, *named, "access_columns", "access_page_columns")
 
 
 def access_files(location: str, prefix: str) -> list[Path]:
