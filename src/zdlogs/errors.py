@@ -18,6 +18,8 @@ problem and the fix, so the CLI can print it without a traceback::
     ├── CollectionFailed             exit 1   every stream failed (the message holds each reason)
     ├── NeedsAttention               exit 6   zdlogs status: a stream lags more than --max-lag, was never
     │                                         collected, or its last run failed
+    ├── NotParsed                    exit 7   zdlogs secops check: a stream's stored line, in the form zdlogs
+    │                                         writes, does not parse with the instance's SecOps parser
     ├── FindingsAtSeverity           exit 8   zdlogs detect --fail-on: a finding at or above that severity
     └── Interrupted                  exit 130 Ctrl-C (143: SIGTERM): stopped at once, what is stored kept
 
@@ -71,6 +73,13 @@ class NeedsAttention(ZdlogsError):
     whose last run failed: the exit code a monitor (a Kubernetes probe, a Nagios check) alerts on."""
 
     exit_code = 6
+
+
+class NotParsed(ZdlogsError):
+    """``zdlogs secops check`` ran the instance's own parser on a stream's stored line and it produced no UDM event
+    in the form zdlogs writes (``ZDLOGS_RECORD_FORM``): what SecOps would ingest from that stream stays unparsed."""
+
+    exit_code = 7
 
 
 class FindingsAtSeverity(ZdlogsError):

@@ -59,6 +59,20 @@ def mirrored(location: str, prefix: str, stream: str) -> Path:
     return root
 
 
+def newest_object(location: str, prefix: str, stream: str) -> tuple[str, bytes] | None:
+    """(URL, bytes) of the newest object of ``<prefix><stream>/`` in bucket ``location``, read without mirroring
+    the folder (``zdlogs secops check`` needs one line); object names sort by time. None when there is none."""
+    url = urlsplit(location)
+    base = url.path.strip("/")
+    folder = "/".join(part for part in (base, prefix.strip("/"), stream) if part) + "/"
+    bucket = _BUCKETS[url.scheme](url.netloc, location)
+    names = [name for name, _ in bucket.listing(folder) if not name.endswith("/")]
+    if not names:
+        return None
+    newest = max(names)
+    return f"{url.scheme}://{url.netloc}/{newest}", bucket.read(newest)
+
+
 def _write(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".part")
