@@ -12,7 +12,7 @@ import pytest
 from tests.gcs_fixture import gcs_server  # noqa: F401  (fake-gcs-server, one per session)
 from tests.s3_fixture import s3_server  # noqa: F401  (moto's S3 server, one per session)
 from zdlogs.analysis.inputs import audit_files
-from zdlogs.analysis.remote import cache_root
+from zdlogs.analysis.remote import cache_root, newest_object
 from zdlogs.errors import ConfigError, StorageError
 
 DAY = "zendesk/crm/audit_logs/2026/11/30/"
@@ -69,3 +69,11 @@ def test_an_unknown_aws_profile_is_one_line_naming_the_setting(monkeypatch: pyte
     monkeypatch.setenv("AWS_PROFILE", "no-such-profile-zdlogs")
     with pytest.raises(ConfigError, match=r"no-such-profile-zdlogs.*: fix AWS_PROFILE"):
         audit_files("s3://any-bucket")
+
+
+def test_the_newest_object_of_a_stream_is_read_alone_without_mirroring(bucket: tuple[str, Any]) -> None:
+    location, _server = bucket
+    name, data = newest_object(location, "zendesk/crm/", "audit_logs") or ("", b"")
+    assert (name, data) == (f"{location}/{DAY}b.ndjson", _line(3))  # names sort by time; the placeholder skipped
+    assert not cache_root(location).exists()
+    assert newest_object(location, "zendesk/crm/", "users") is None
