@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from tests.destinations.secops_fake import FakeSecOps, Fault, secops_fake
+from zdlogs import ndjson
 from zdlogs.config import load_settings
 from zdlogs.destinations import StoredPage
 from zdlogs.destinations.secops import MARKERS, SecOpsDestination
@@ -66,6 +67,21 @@ def test_a_page_arrives_as_one_entry_per_record_in_the_documented_shape(
     first = secops_fake.accepted[0]
     assert first["log_entry_time"] == "2026-11-25T10:00:01.000000Z"
     assert first["collection_time"] >= first["log_entry_time"] and first["forwarder"] is None
+
+
+def test_a_page_form_object_arrives_as_one_entry_per_page_stamped_with_its_newest_record(
+    secops_fake: FakeSecOps, tmp_path: Path
+) -> None:
+    records = audit(50)
+    lines = [ndjson.page_line("audit_logs", ndjson.encode_lines(part)[0]) for part in (records[:25], records[25:])]
+    assert make_destination(secops_fake, tmp_path).deliver(StoredPage(KEY, b"".join(lines))) is True
+    assert secops_fake.violations == []
+    assert secops_fake.records() == [
+        {"audit_logs": records[:25]},
+        {"audit_logs": records[25:]},
+    ]  # ZDLOGS_RECORD_FORM=page
+    times = [entry["log_entry_time"] for entry in secops_fake.accepted]
+    assert times == ["2026-11-25T10:00:25.000000Z", "2026-11-25T10:00:50.000000Z"]
 
 
 def test_a_forwarder_id_is_sent_as_its_resource_name_under_the_instance(

@@ -499,14 +499,23 @@ def _tags(namespace: str, labels: dict[str, str]) -> dict[str, Any]:
 
 def _record_time(line: bytes) -> datetime | None:
     """The newest of the record's ``created_at`` / ``timestamp`` / ``updated_at``: when this line's event
-    happened (an audit record's creation; a ticket or user version's update)."""
+    happened (an audit record's creation; a ticket or user version's update). A page-form line
+    (``{"<list key>": [records]}``, ``ZDLOGS_RECORD_FORM=page``: one entry per page) happened at its newest record's."""
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
     if not isinstance(record, dict):
         return None
-    found = [moment for name in TIME_FIELDS if (moment := moment_of(record.get(name))) is not None]
+    values = list(record.values())
+    records = values[0] if len(values) == 1 and isinstance(values[0], list) else [record]
+    found = [
+        moment
+        for item in records
+        if isinstance(item, dict)
+        for name in TIME_FIELDS
+        if (moment := moment_of(item.get(name))) is not None
+    ]
     return max(found) if found else None
 
 
