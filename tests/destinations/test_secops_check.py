@@ -134,6 +134,8 @@ def test_a_stream_whose_line_does_not_parse_fails_naming_the_stream_and_the_form
     tickets = Sample("incremental_tickets", "tickets", TICKET, "t")
     report = check_parsing(api(secops_parser_fake), [audit_sample(), tickets], log_type, "page")
     assert [result.ok for result in report.streams] == [False, False]
+    unsent = check_parsing(api(secops_parser_fake), [tickets], lambda _: "", "record")
+    assert unsent.streams == []  # a stream set to no log type is not sent, so not checked
     with pytest.raises(NotParsed) as raised:
         report.raise_for_failures()
     message = str(raised.value)

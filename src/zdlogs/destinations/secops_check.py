@@ -344,11 +344,14 @@ def _samples(stream: str, line: bytes, source: str) -> list[Sample]:
 def check_parsing(
     api: ParserApi, samples: list[Sample], log_type_of: Callable[[str], str], written_form: str
 ) -> ParseReport:
-    """Each sample's record run in both forms through its stream's log type's active parser."""
+    """Each sample's record run in both forms through its stream's log type's active parser; a stream set to no log
+    type (not sent to SecOps: ``ZDLOGS_SECOPS_LOG_TYPES``) is left out."""
     parsers: dict[str, tuple[str, str]] = {}
     results = []
     for sample in samples:
         log_type = log_type_of(sample.stream)
+        if not log_type:
+            continue
         if log_type not in parsers:
             parsers[log_type] = api.active_parser(log_type)
         name, cbn = parsers[log_type]
