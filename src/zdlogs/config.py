@@ -38,6 +38,7 @@ KNOWN_RESOURCES = ("audit_logs", "incremental_tickets", "access_logs", "ticket_e
 DEFAULT_RESOURCES = ("audit_logs", "incremental_tickets")  # the original function's RESOURCES default
 DEFAULT_OUTPUT = "./zendesk-logs"
 DEFAULT_STATE_KEY = "_zdlogs/state.json"
+DEFAULT_OBJECT_RECORDS = 10_000  # ~4 MB of audit records: docs/PERFORMANCE.md §8, "Why these bounds"
 DEFAULT_SECOPS_STATE = "./zdlogs-state"  # where a secops:// output keeps checkpoints, lease and delivery markers
 DEFAULT_SECOPS_LOG_TYPE = "ZENDESK_CRM"
 # Each stream's SecOps log type (the parser SecOps applies; docs/SECOPS.md §6 "Log types"). ZENDESK_CRM's parser is
@@ -198,7 +199,7 @@ class Settings(FromSources):
         "envelope of Google's guide function)",
     )
     object_records: int = setting(
-        0,
+        DEFAULT_OBJECT_RECORDS,
         env="ZDLOGS_OBJECT_RECORDS",
         help="Consecutive pages go into one object until it holds this many records (0: an object per page)",
         ge=0,

@@ -11,8 +11,9 @@ whole page. Per object: the write-ahead *pending* entry naming the object and th
 final ``Slot.commit`` with the run's record). A run killed between any two steps leaves a state the next run
 settles by asking the destination whether the pending object arrived (``PageWriter.resume``): nothing lost,
 nothing doubled; a run killed while an object is still open loses only pages fetched and not stored, which the
-checkpoint does not cover, so the next run fetches them again. The default bound (``ZDLOGS_OBJECT_RECORDS=0``)
-is one object per page. The sequential pipeline and every window of a parallel backfill store through it.
+checkpoint does not cover, so the next run fetches them again. The default bound is 10,000 records or 4 MB
+(``ZDLOGS_OBJECT_RECORDS``, ``ZDLOGS_OBJECT_BYTES``); ``ZDLOGS_OBJECT_RECORDS=0`` is one object per page. The
+sequential pipeline and every window of a parallel backfill store through it.
 
 What a line holds is the record form (``ZDLOGS_RECORD_FORM``, zdlogs.ndjson): one record, or in the page form the
 records an object takes from one page, as one ``{"<list key>": [...]}`` line; the same cuts, hashes and names.

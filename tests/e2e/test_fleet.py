@@ -133,6 +133,7 @@ def test_shards_run_as_concurrent_tasks_one_killed_mid_round_lose_and_repeat_not
 
         def task(index: int) -> subprocess.Popen:
             env = {**no_account_env(), "CLOUD_RUN_TASK_INDEX": str(index), "CLOUD_RUN_TASK_COUNT": "2"}
+            env["ZDLOGS_OBJECT_RECORDS"] = "500"  # several objects per tenant, so the kill lands between two
             command = [sys.executable, "-m", "zdlogs", "run", "--config", str(path), "--shard", "auto"]
             return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

@@ -152,6 +152,30 @@ def test_a_page_cut_differently_is_stored_again_and_nothing_is_lost(tmp_path: Pa
         assert len(duplicates(ids)) == 80 and max(ids.values()) == 2
 
 
+def test_with_objects_of_many_pages_a_re_collection_spanning_two_runs_is_stored_again(tmp_path: Path) -> None:
+    """The README's figure for the default bound: each run's object ends where the run ended, so one long
+    re-collection over two runs' records is one new object holding them all again; nothing is lost."""
+    with Simulator(sim_config(audit_logs=850, tickets=5)).start() as sim:
+        time.sleep(2.2)
+        output = local_output(tmp_path)
+        env = collector_env(sim.url, tmp_path / "unused", RESOURCES="audit_logs")
+        assert zdlogs("run", *output.args, env=env).returncode == 0  # one object of 850
+        assert zdlogs("run", *output.args, env=env).returncode == 0  # nothing new: no object
+        args = ("--stream", "audit_logs", "--since", before_the_history(), "--yes", *output.args)
+        assert zdlogs("reset", *args, env=env).returncode == 0
+        assert zdlogs("run", *output.args, env=env).returncode == 0  # the same 850 from the same start
+        assert output.stored() == 1
+        sim.append_audit_logs(30)
+        time.sleep(2.2)
+        assert zdlogs("run", *output.args, env=env).returncode == 0  # one object of 30
+        assert zdlogs("reset", *args, env=env).returncode == 0
+        assert zdlogs("run", *output.args, env=env).returncode == 0  # one object of 880
+        ids = audit_ids(tmp_path / "out")
+        assert output.stored() == 3
+        assert set(ids) == {record["id"] for record in sim.truth()["audit_logs"]}
+        assert len(duplicates(ids)) == 880 and max(ids.values()) == 2
+
+
 def test_without_a_terminal_it_refuses_unless_yes_and_changes_nothing(settled: Simulator, tmp_path: Path) -> None:
     output = local_output(tmp_path)
     env = collector_env(settled.url, tmp_path / "unused")
