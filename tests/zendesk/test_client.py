@@ -241,3 +241,13 @@ def test_a_stop_ends_a_rate_limit_wait_at_once_and_no_request_starts_after_it() 
     with pytest.raises(Interrupted):
         client.get_json("/api/v2/audit_logs")
     assert len(seen) == 1
+
+
+def test_cookies_a_response_sets_are_neither_kept_nor_sent_back() -> None:
+    """Requests are authenticated by their header; a cookie Zendesk's edge sets is not stored or replayed."""
+    cookie = {"set-cookie": "__cfruid=abc123; path=/; domain=.zendesk.com; HttpOnly; Secure"}
+    client, seen, _ = client_for([httpx.Response(200, json={"ok": True}, headers=cookie), ok()])
+    client.get_json("/api/v2/users/me.json")
+    client.get_json("/api/v2/users/me.json")
+    assert "cookie" not in seen[1].headers
+    assert len(seen) == 2
