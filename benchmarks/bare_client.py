@@ -82,11 +82,15 @@ def since_day() -> str:
     return (datetime.now(UTC) - timedelta(days=HISTORY_DAYS + 1)).strftime("%Y-%m-%d")
 
 
+OBJECTS: dict[str, str] = {}  # ``--object-records``: ZDLOGS_OBJECT_RECORDS for every zdlogs run, else zdlogs' default
+
+
 def zdlogs_run(url: str, expected: int, backfill: bool, src: str = "") -> Cost:
     """``zdlogs run`` of the audit log into a new directory: ``--since`` (parallel) or LOOKBACK_SECONDS; the code
     of ``src`` when given (``PYTHONPATH``), else what this interpreter imports."""
     with tempfile.TemporaryDirectory() as out:
         env = zdlogs_env(url, out, RESOURCES="audit_logs", ZDLOGS_SETTLE_SECONDS="1", ZDLOGS_RATE_SHARE="1")
+        env.update(OBJECTS)
         env.update({"PYTHONPATH": src} if src else {})
         extra = ["--since", since_day()] if backfill else []
         if not backfill:
@@ -142,7 +146,10 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each target; the least CPU is kept")
     parser.add_argument("--compare", default="", metavar="SRC", help="also run zdlogs from this src directory")
+    parser.add_argument("--object-records", type=int, default=None, help="ZDLOGS_OBJECT_RECORDS (default: zdlogs')")
     args = parser.parse_args()
+    if args.object_records is not None:
+        OBJECTS["ZDLOGS_OBJECT_RECORDS"] = str(args.object_records)
     measured_targets = targets(args.compare)
     costs: dict[str, list[Cost]] = {name: [] for name in measured_targets}
     with simulator_process(sim_config(audit_logs=args.records, tickets=0, history_days=HISTORY_DAYS)) as sim:
