@@ -10,7 +10,8 @@ run) of one stream, by ``zdlogs run`` in its own process (``benchmarks._run``), 
 * ``s3``: moto's server (``tests/s3_fixture.py``), through boto3;
 * ``secops``: the fake Chronicle ``logs:import`` API with its OAuth token endpoint
   (``tests/destinations/secops_fake.py``), a generated service-account key, the state store (checkpoints,
-  lease, delivery markers) in a local directory, the default 1 MB batches;
+  lease, delivery markers) in a local directory, the default batches (gzipped, 3.95 MB of JSON;
+  ``--secops-batch-bytes`` and ``--secops-compress`` change them: the row then shows kB sent of kB JSON);
 * ``secops-gcs-state``: the same with the state store on fake GCS (``ZDLOGS_SECOPS_STATE=gs://...``, what
   a Cloud Run function would use).
 
@@ -49,6 +50,7 @@ from benchmarks._streams import PAGE_SIZES, expected, identity, stored
 
 HISTORY_DAYS = 30
 SINKS = ("local", "gcs", "s3", "secops", "secops-gcs-state")
+SECOPS_ENV: dict[str, str] = {}  # --secops-batch-bytes, --secops-compress
 DATA_PREFIX = "zendesk/crm/"
 
 
@@ -106,7 +108,7 @@ def secops_target(stream: str, state_on: str = "local") -> Iterator[Target]:
         with tempfile.TemporaryDirectory() as home, ExitStack() as stack:
             fake.account = make_service_account(Path(home), fake.token_uri)
             env = {"GOOGLE_APPLICATION_CREDENTIALS": str(fake.account.path), "NO_GCE_CHECK": "true",
-                   "ZDLOGS_SECOPS_ENDPOINT": fake.url}  # fmt: skip
+                   "ZDLOGS_SECOPS_ENDPOINT": fake.url, **SECOPS_ENV}  # fmt: skip
             origins = {"API": fake.url.removeprefix("http://")}
             if state_on == "gcs":
                 gcs = stack.enter_context(running_fake_gcs())
@@ -180,6 +182,9 @@ def one_sink(name: str, url: str, stream: str, truth: dict, object_records: int 
             mean = sum(call.bytes for call in calls) / max(1, len(calls))
             markers = target.extra["markers"]()  # type: ignore[operator]
             detail += f" (of which token: {len(fake.tokens_issued)}; {mean / 1000:.0f} kB per call; {markers} markers)"
+            wire, json = (sum(getattr(call, name) for call in calls) for name in ("bytes", "decoded"))
+            detail += f"; per 1,000 records {wire / 1000 / max(1, len(records)) * 1000:.0f} kB sent"
+            detail += f" of {json / 1000 / max(1, len(records)) * 1000:.0f} kB JSON"
     found = Counter(identity(stream, record) for record in records)
     lost = len(expected(stream, truth) - set(found))
     twice = sum(count - 1 for count in found.values() if count > 1)
@@ -200,8 +205,12 @@ def main() -> None:
     parser.add_argument("--stream", default="audit_logs", choices=("audit_logs", "access_logs"))
     parser.add_argument("--sinks", default=",".join(SINKS))
     parser.add_argument("--object-records", type=int, default=None, help="ZDLOGS_OBJECT_RECORDS (default: zdlogs')")
+    parser.add_argument("--secops-batch-bytes", type=int, default=None, help="ZDLOGS_SECOPS_BATCH_BYTES (zdlogs')")
+    parser.add_argument("--secops-compress", choices=("gzip", "none"), default=None, help="ZDLOGS_SECOPS_COMPRESS")
     args = parser.parse_args()
     os.environ.setdefault("NO_GCE_CHECK", "true")
+    chosen = {"ZDLOGS_SECOPS_BATCH_BYTES": args.secops_batch_bytes, "ZDLOGS_SECOPS_COMPRESS": args.secops_compress}
+    SECOPS_ENV.update({name: str(value) for name, value in chosen.items() if value is not None})
     counts = {"audit_logs": 0, "access_logs": 0, "tickets": 0, "users": 10, "organizations": 10}
     counts[args.stream] = args.records
     config = sim_config(history_days=HISTORY_DAYS, access_logs_limit=1_000_000, **counts)

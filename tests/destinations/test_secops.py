@@ -508,3 +508,24 @@ def test_no_token_and_no_private_key_in_any_output(
     assert secops_fake.account.key_material not in text
     state_files = b"".join(path.read_bytes() for path in tmp_path.rglob("*") if path.is_file())
     assert not any(token.encode() in state_files for token in secops_fake.tokens_issued)
+
+
+# -- memory -------------------------------------------------------------------------------------------
+
+
+def test_lines_are_views_of_the_page_and_markers_keep_their_names(secops_fake: FakeSecOps, tmp_path: Path) -> None:
+    """An object's lines are not copied; a batch's marker is still the SHA-256 of its lines joined by newlines, so
+    markers written before stay valid."""
+    import hashlib
+
+    from zdlogs.destinations.secops import Lines
+
+    data = page(audit(300, pad=150))
+    padded = data + b"  \n\n"
+    lines = Lines(padded)
+    assert len(lines) == 300 and lines[0].obj is padded and bytes(lines[299]) == data.splitlines()[299]
+    secops_fake.limit = 20_000
+    make_destination(secops_fake, tmp_path, batch_bytes=20_000).deliver(StoredPage(KEY, data))
+    first = secops_fake.accepted_calls()[0].logs
+    joined = b"\n".join(data.splitlines()[:first])
+    assert f"{hashlib.sha256(joined).hexdigest()[:32]}.batch" in {path.name for path in markers(tmp_path)}
