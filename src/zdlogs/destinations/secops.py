@@ -25,7 +25,8 @@ it was read:
 * Body ``{"inlineSource": {"logs": [Log...], "forwarder": "projects/.../forwarders/ID"}}`` (``hint`` and
   ``inlineSource.sourceFilename`` are optional and not sent); a ``Log`` is ``{"data": <base64 bytes>,
   "logEntryTime": <RFC 3339>, "collectionTime": <RFC 3339>}``, all three required, ``collectionTime``
-  "must be after the logEntryTime" (REST resource ``Log``). Success is an empty body.
+  "must be after the logEntryTime" (REST resource ``Log``). Success is an empty body, and means accepted, not
+  parsed: google/secops-wrapper issue #213 reports entries dropped after it (docs/SECOPS.md, *Delivery*).
 * OAuth scope ``https://www.googleapis.com/auth/cloud-platform``; IAM permission ``chronicle.logs.import``
   on the parent (the instance). Google's API samples name ``roles/chronicle.admin`` as a role that has it;
   a custom role holding only that permission is the least privilege.
