@@ -165,3 +165,28 @@ def test_an_object_of_many_pages_stopped_between_its_batches_is_completed_withou
     audit = Counter(record["id"] for record in delivered(secops_fake, "audit_logs"))
     assert duplicates(audit) == [] and set(audit) == {record["id"] for record in settled.truth()["audit_logs"]}
     assert len(list((tmp_path / "_zdlogs/secops").rglob("*.done"))) == 1  # the 800 records: one object
+
+
+def test_each_stream_goes_under_its_log_type_gzipped_and_a_stream_set_to_none_is_not_sent(
+    settled: Simulator, secops_fake: FakeSecOps, tmp_path: Path
+) -> None:
+    """The CLI's settings reach the sink: ZDLOGS_SECOPS_LOG_TYPES over the defaults, one import URL per type."""
+    secops_fake.log_types |= {"ZENDESK_TICKETS"}
+    result = secops_run(
+        settled,
+        secops_fake,
+        tmp_path,
+        "--resources",
+        "audit_logs,incremental_tickets,users",
+        "--secops-log-types",
+        "incremental_tickets=zendesk_tickets,users=",
+    )
+    assert result.returncode == 0, result.stderr
+    by_type = Counter(call.log_type for call in secops_fake.accepted_calls())
+    assert set(by_type) == {"ZENDESK_CRM", "ZENDESK_TICKETS"}
+    assert {"/api/v2/audit_logs/" in r["url"] for r in secops_fake.records("ZENDESK_CRM")} == {True}
+    assert {"/api/v2/tickets/" in r["url"] for r in secops_fake.records("ZENDESK_TICKETS")} == {True}
+    assert not any("/api/v2/users/" in r["url"] for r in secops_fake.records())
+    assert '"secops_stream_not_sent"' in result.stderr
+    assert {(call.version, call.encoding) for call in secops_fake.calls} == {("v1beta", "gzip")}
+    assert_delivered_once(settled, secops_fake)
