@@ -110,7 +110,6 @@ API_VERSIONS = ("v1beta", "v1alpha")
 DEFAULT_API_VERSION = "v1beta"
 DEFAULT_ENDPOINT = "https://chronicle.{location}.rep.googleapis.com"  # the reference's regional endpoints
 SAMPLES_ENDPOINT = "https://{location}-chronicle.googleapis.com"  # the form Google's v1alpha samples use
-API_VERSION = DEFAULT_API_VERSION  # the old name, for callers of api_root's predecessor
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 IMPORT_PERMISSION = "chronicle.logs.import"
 MARKERS = "_zdlogs/secops/"
