@@ -18,6 +18,19 @@ readonly STATE_KEY="_zdlogs/state.json"
 readonly DEFAULT_PREFIX="zendesk/crm/"
 readonly IMPORT_ROLE_ID="zdlogsLogImporter"   # custom role: chronicle.logs.import only (SecOps project)
 readonly IMPORT_PERMISSION="chronicle.logs.import"
+# --create-feed: the Chronicle API's FeedsService, v1 (googleapis/googleapis google/cloud/chronicle/v1/feed.proto:
+# POST /v1/{parent}/feeds, GET /v1/{parent}/feeds, GET /v1/{parent}/feedServiceAccounts:fetchServiceAccountForCustomer,
+# parent = projects/P/locations/L/instances/I; https://cloud.google.com/chronicle/docs/reference/rest/v1/).
+readonly FEED_API_VERSION="v1"
+# The log type of each stream's feed (--feed-log-type STREAM=TYPE overrides; none: no feed for that stream). Must
+# equal zdlogs.config.DEFAULT_SECOPS_LOG_TYPES (tests/deploy/test_create_feed.py compares them). Google documents
+# ZENDESK_CRM for the audit log and tickets, and access-log fields (2025-09-02 parser changelog); it documents no
+# mapping of users, organizations or ticket events, so they get no feed unless asked for.
+readonly DEFAULT_FEED_LOG_TYPES=(
+  audit_logs=ZENDESK_CRM incremental_tickets=ZENDESK_CRM access_logs=ZENDESK_CRM
+  ticket_events=none users=none organizations=none
+)
+readonly STREAMS=(audit_logs incremental_tickets access_logs ticket_events users organizations)
 readonly MAX_RUNTIME=480          # seconds of collection per run; the function's timeout is 540s
 readonly FLEET_CONFIG_PATH="/etc/zdlogs/fleet.yaml"  # where the job's container finds the fleet file
 readonly TENANT_SECRET_PREFIX="zdlogs-"            # /secrets/acme/... is the secret zdlogs-acme
@@ -84,13 +97,24 @@ How records reach Google SecOps:
                                  zdlogsLogImporter (only chronicle.logs.import), grants it to the collector's
                                  account on the SecOps project and enables the Chronicle API there.
 
-Google SecOps feed (--ingestion feed):
-  --secops-service-account EMAIL the feed's service account ("Get a service account" on the feed page):
-                                 gets roles/storage.objectViewer on the bucket
-  --secops-can-delete            also let the feed delete what it transferred (source deletion option):
+Google SecOps feeds (--ingestion feed): one Google Cloud Storage V2 feed per stream, reading gs://B/PREFIX/STREAM/
+  --secops-service-account EMAIL the feeds' service account ("Get a service account" on the feed page): gets
+                                 roles/storage.objectViewer and roles/storage.legacyBucketReader on the bucket
+  --secops-can-delete            also let the feeds delete what they transferred (source deletion option):
                                  roles/storage.objectAdmin limited to objects under the data prefix
+  --create-feed                  create the feeds with the Chronicle API (curl, as the gcloud account): fetch
+                                 the feeds' service account (unless --secops-service-account), grant it as
+                                 above, then create each feed missing (one of the same display name is kept).
+                                 Needs --secops-instance (below); --secops-endpoint applies too
+  --feed-log-type STREAM=TYPE    repeatable: the log type of a stream's feed, none for no feed. Defaults:
+                                 audit_logs, incremental_tickets, access_logs=ZENDESK_CRM; ticket_events,
+                                 users, organizations=none (no Google parser documented for them)
+  --feed-name NAME               feeds are named "NAME STREAM" (default "Zendesk CRM")
+  --feed-max-file-age DAYS       files older than this are not ingested (default 180)
+  --feed-asset-namespace NS      the feeds' asset namespace (default none)
+  --feed-label KEY=VALUE         repeatable: an ingestion label on every feed
 
-Google SecOps ingestion API (--ingestion api):
+Google SecOps ingestion API (--ingestion api), and the instance of --create-feed:
   --secops-instance P/L/I        SECOPS_PROJECT/LOCATION/INSTANCE: the project bound to SecOps (may differ
                                  from --project), its location (us, europe, europe-west2, ...) and the
                                  instance's customer id (SIEM Settings > Profile)
@@ -149,6 +173,7 @@ SCHEDULER_JOB="" SECOPS_SA="" SECOPS_CAN_DELETE=0 RESOURCES="audit_logs,incremen
 SINCE="" STAGING_DIR="" DRY_RUN=0 ASSUME_EXISTS=0 INGESTION="feed" SECOPS_INSTANCE="" SECOPS_ENDPOINT=""
 FLEET_FILE="" TASKS="" PARALLELISM="" PARALLEL=4 TASK_TIMEOUT=3300 JOB_NAME="zdlogs-fleet"
 CONFIG_SECRET="zdlogs-fleet-config" ONE_ACCOUNT_FLAGS=() FLEET_FLAGS=()
+CREATE_FEED=0 FEED_FLAGS=() FEED_LOG_TYPES=() FEED_LABELS=() FEED_NAME="Zendesk CRM" FEED_MAX_AGE=180 FEED_NAMESPACE=""
 
 parse_args() {
   local opt value
@@ -160,6 +185,7 @@ parse_args() {
       --dry-run) DRY_RUN=1; shift; continue ;;
       --assume-exists) ASSUME_EXISTS=1; shift; continue ;;
       --secops-can-delete) SECOPS_CAN_DELETE=1; ONE_ACCOUNT_FLAGS+=("$1"); shift; continue ;;
+      --create-feed) CREATE_FEED=1; ONE_ACCOUNT_FLAGS+=("$1"); shift; continue ;;
       --*=*) value=${opt#*=}; opt=${opt%%=*}; shift ;;
       --*)
         (($# >= 2)) || die "$opt needs a value: pass $opt <value>"
@@ -196,6 +222,11 @@ parse_args() {
       --ingestion) INGESTION=$value ;;
       --secops-instance) SECOPS_INSTANCE=$value ;;
       --secops-endpoint) SECOPS_ENDPOINT=$value ;;
+      --feed-log-type) FEED_LOG_TYPES+=("$value") ;;
+      --feed-label) FEED_LABELS+=("$value") ;;
+      --feed-name) FEED_NAME=$value ;;
+      --feed-max-file-age) FEED_MAX_AGE=$value ;;
+      --feed-asset-namespace) FEED_NAMESPACE=$value ;;
       --staging-dir) STAGING_DIR=$value ;;
       --api-token | --client-secret | --bearer-token | --token | --secret | --password)
         die "$opt is not accepted (command lines are visible to other users): put the secret in a file and pass --secret-file PATH" ;;
@@ -204,6 +235,7 @@ parse_args() {
     case $opt in
       --fleet | --project | --region | --bucket | --schedule | --scheduler-job) ;;
       --tasks | --parallelism | --parallel | --task-timeout | --job-name | --config-secret) FLEET_FLAGS+=("$opt") ;;
+      --feed-*) FEED_FLAGS+=("$opt") ONE_ACCOUNT_FLAGS+=("$opt") ;;
       *) ONE_ACCOUNT_FLAGS+=("$opt") ;;
     esac
   done
@@ -270,8 +302,9 @@ validate_args() {
     die "--scheduler-job '$SCHEDULER_JOB' is not valid: letters, digits, '-' and '_' only"
   [[ -z $SECOPS_SA || $SECOPS_SA =~ ^[a-z0-9._-]+@[a-z0-9.-]+\.gserviceaccount\.com$ ]] ||
     die "--secops-service-account '$SECOPS_SA' is not a service account e-mail: copy it from the SecOps feed page"
-  ((!SECOPS_CAN_DELETE)) || [[ -n $SECOPS_SA ]] ||
-    die "--secops-can-delete needs --secops-service-account EMAIL: the account the permission is for"
+  ((!SECOPS_CAN_DELETE || CREATE_FEED)) || [[ -n $SECOPS_SA ]] ||
+    die "--secops-can-delete needs --secops-service-account EMAIL (or --create-feed): the account the permission is for"
+  validate_feed_args
   ((!ASSUME_EXISTS || DRY_RUN)) || die "--assume-exists only applies to --dry-run: add --dry-run"
   if ((DRY_RUN && !ASSUME_EXISTS)) && [[ -z $SECRET_FILE ]]; then
     die "--secret-file is required to create the secret: pass --secret-file PATH (or --assume-exists)"
@@ -281,6 +314,58 @@ validate_args() {
       die "--staging-dir '$STAGING_DIR' exists and is not an empty directory: pass a new or empty directory"
   fi
   ((DRY_RUN)) || command -v gcloud >/dev/null || die "gcloud not found: install the Google Cloud SDK (or use --dry-run)"
+}
+
+FEED_STREAMS=() FEED_TYPES=()
+
+log_type_of() {  # the log type of a stream's feed: the defaults, then every --feed-log-type in order (last wins)
+  local pair type=""
+  for pair in "${DEFAULT_FEED_LOG_TYPES[@]}" "${FEED_LOG_TYPES[@]}"; do
+    [[ ${pair%%=*} != "$1" ]] || type=${pair#*=}
+  done
+  printf '%s' "$type"
+}
+
+collected_streams() {  # the streams --resources collects (their folders under the data prefix), one a line
+  if [[ $RESOURCES == all ]]; then printf '%s\n' "${STREAMS[@]}"; else printf '%s\n' "${RESOURCES//,/$'\n'}"; fi
+}
+
+validate_feed_args() {  # --create-feed and its options; FEED_STREAMS[i] gets a feed of log type FEED_TYPES[i]
+  if ((!CREATE_FEED)); then
+    ((${#FEED_FLAGS[@]} == 0)) || die "${FEED_FLAGS[0]} only applies to --create-feed: add --create-feed (see --help)"
+    return 0
+  fi
+  local pair stream type label known=" ${STREAMS[*]} " collected
+  collected=" $(collected_streams | tr '\n' ' ') "
+  for pair in "${FEED_LOG_TYPES[@]}"; do
+    stream=${pair%%=*} type=${pair#*=}
+    [[ $pair == *=* && $known == *" $stream "* ]] ||
+      die "--feed-log-type '$pair' is not STREAM=TYPE with STREAM among ${STREAMS[*]}: e.g. --feed-log-type users=none"
+    [[ $type =~ ^[A-Za-z][A-Za-z0-9_]{0,99}$ ]] ||
+      die "--feed-log-type '$pair': '$type' is not a SecOps log type: use e.g. ZENDESK_CRM, or none for no feed"
+    [[ $collected == *" $stream "* ]] ||
+      die "--feed-log-type '$pair': --resources does not collect $stream: add it to --resources (or drop the option)"
+  done
+  while read -r stream; do
+    type=$(log_type_of "$stream")
+    [[ $type != [Nn][Oo][Nn][Ee] ]] || continue
+    FEED_STREAMS+=("$stream") FEED_TYPES+=("$(printf '%s' "$type" | tr '[:lower:]' '[:upper:]')")
+  done < <(collected_streams)
+  ((${#FEED_STREAMS[@]})) ||
+    die "--create-feed has no feed to create: the log type of every collected stream is none (pass --feed-log-type STREAM=TYPE)"
+  [[ $FEED_NAME =~ ^[A-Za-z0-9][A-Za-z0-9\ ._-]{0,40}$ ]] ||
+    die "--feed-name '$FEED_NAME' is not valid: up to 41 letters, digits, spaces, '.', '_' or '-' (each feed is 'NAME STREAM')"
+  [[ $FEED_MAX_AGE =~ ^[1-9][0-9]{0,4}$ ]] ||
+    die "--feed-max-file-age '$FEED_MAX_AGE' is not a number of days: e.g. --feed-max-file-age 180"
+  [[ -z $FEED_NAMESPACE || $FEED_NAMESPACE =~ ^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$ ]] ||
+    die "--feed-asset-namespace '$FEED_NAMESPACE' is not valid: letters, digits, '.', '_' and '-' only"
+  for label in "${FEED_LABELS[@]}"; do
+    [[ $label =~ ^[A-Za-z_][A-Za-z0-9_-]{0,62}=[A-Za-z0-9_.:/@-]{0,63}$ ]] ||
+      die "--feed-label '$label' is not KEY=VALUE (letters, digits and _ - in KEY; no quotes or spaces): e.g. --feed-label source=zendesk"
+  done
+  ((DRY_RUN)) || command -v curl >/dev/null || die "curl not found: --create-feed calls the Chronicle API with it (install curl)"
+  ((DRY_RUN)) || command -v python3 >/dev/null ||
+    die "python3 not found: --create-feed reads the Chronicle API's answers with it (install python3)"
 }
 
 validate_secret_file() {  # a dry run reads no secret: a file still to be written is only noted
@@ -298,8 +383,15 @@ validate_secret_file() {  # a dry run reads no secret: a file still to be writte
 validate_ingestion() {  # --ingestion and the options that belong to one mode only
   case $INGESTION in
     feed)
-      [[ -z $SECOPS_INSTANCE ]] || die "--secops-instance only applies to --ingestion api: add --ingestion api"
-      [[ -z $SECOPS_ENDPOINT ]] || die "--secops-endpoint only applies to --ingestion api: add --ingestion api"
+      if ((CREATE_FEED)); then
+        require "$SECOPS_INSTANCE" --secops-instance "SECOPS_PROJECT/LOCATION/INSTANCE (--create-feed creates the feeds there)"
+        validate_secops_instance
+      else
+        [[ -z $SECOPS_INSTANCE ]] ||
+          die "--secops-instance only applies to --ingestion api or --create-feed: add one of them"
+        [[ -z $SECOPS_ENDPOINT ]] ||
+          die "--secops-endpoint only applies to --ingestion api or --create-feed: add one of them"
+      fi
       ;;
     api)
       require "$SECOPS_INSTANCE" --secops-instance "SECOPS_PROJECT/LOCATION/INSTANCE (--ingestion api sends to it)"
@@ -308,13 +400,14 @@ validate_ingestion() {  # --ingestion and the options that belong to one mode on
       ((!SECOPS_CAN_DELETE)) ||
         die "--secops-can-delete is for a feed, and --ingestion api has none: drop it (or use --ingestion feed)"
       [[ -z $PREFIX ]] || die "--prefix is the feed's data prefix, and --ingestion api writes no data objects: drop it"
+      ((!CREATE_FEED)) || die "--create-feed creates SecOps feeds, and --ingestion api needs none: drop it"
       validate_secops_instance
       ;;
     *) die "--ingestion '$INGESTION' is unknown: use feed (a SecOps feed reads the bucket) or api (logs:import)" ;;
   esac
 }
 
-SECOPS_PROJECT="" SECOPS_LOCATION="" SECOPS_ID=""
+SECOPS_PROJECT="" SECOPS_LOCATION="" SECOPS_ID="" SECOPS_PARENT=""
 
 validate_secops_instance() {
   local instance=${SECOPS_INSTANCE#secops://} parts
@@ -329,6 +422,7 @@ validate_secops_instance() {
   [[ $SECOPS_ID =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] ||
     die "--secops-instance: '$SECOPS_ID' is not an instance id: copy the customer id from SIEM Settings > Profile"
   SECOPS_INSTANCE="$SECOPS_PROJECT/$SECOPS_LOCATION/$SECOPS_ID"
+  SECOPS_PARENT="projects/$SECOPS_PROJECT/locations/$SECOPS_LOCATION/instances/$SECOPS_ID"
   SECOPS_ENDPOINT=${SECOPS_ENDPOINT%/}
   [[ -z $SECOPS_ENDPOINT || $SECOPS_ENDPOINT =~ ^https://[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$ ]] ||
     die "--secops-endpoint '$SECOPS_ENDPOINT' must be only an https origin: e.g. https://chronicle.$SECOPS_LOCATION.rep.googleapis.com"
@@ -576,14 +670,171 @@ ensure_scheduler_job() {
 grant_secops() {  # --ingestion feed: the feed reads (and may delete under the prefix); no feed with api
   [[ -n $SECOPS_SA ]] || return 0
   STEP="SecOps feed access for $SECOPS_SA"
+  # A GCS V2 feed is a Storage Transfer Service transfer ("backed by Omniflow STS", chronicle v1 feed.proto), whose
+  # service agent needs on a source bucket storage.objects.list and .get (Storage Object Viewer) and
+  # storage.buckets.get, "to get the location of the bucket", which Storage Object Viewer lacks: Storage Legacy
+  # Bucket Reader holds only it and objects.list (https://cloud.google.com/storage-transfer/docs/source-cloud-storage).
   run_iam gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --member="serviceAccount:$SECOPS_SA" \
     --role=roles/storage.objectViewer --format=none
+  run_iam gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --member="serviceAccount:$SECOPS_SA" \
+    --role=roles/storage.legacyBucketReader --format=none
   ((SECOPS_CAN_DELETE)) || return 0
   # Deletion only below the data prefix: the checkpoint and lease under _zdlogs/ stay out of its reach.
   local condition="expression=resource.name.startsWith(\"projects/_/buckets/$BUCKET/objects/$PREFIX\")"
   condition+=",title=secops-feed-data-prefix,description=SecOps may delete transferred objects under $PREFIX only"
   run_iam gcloud storage buckets add-iam-policy-binding "gs://$BUCKET" --member="serviceAccount:$SECOPS_SA" \
     --role=roles/storage.objectAdmin --condition="$condition" --format=none
+}
+
+# ---------------------------------------------------------------- --create-feed: one SecOps feed per stream
+
+SECOPS_TOKEN="" API_ANSWER=""
+
+secops_api() {  # secops_api METHOD PATH [BODY]: print the call; unless --dry-run make it, its answer in API_ANSWER
+  local method=$1 url body=${3-} line args
+  url="${SECOPS_ENDPOINT:-https://$SECOPS_LOCATION-chronicle.googleapis.com}/$FEED_API_VERSION/$2"
+  # The printed line is what to paste; the real call passes the token on curl's stdin (--config -), not in its
+  # argv, which other users can read. X-Goog-User-Project: a gcloud user token needs a quota project for some
+  # APIs (https://cloud.google.com/sdk/gcloud/reference/auth/print-access-token).
+  line="+ curl -sS --fail-with-body -X $method -H \"Authorization: Bearer \$(gcloud auth print-access-token)\""
+  line+=" -H $(quote "X-Goog-User-Project: $SECOPS_PROJECT")"
+  args=(-sS --fail-with-body -X "$method" -H "X-Goog-User-Project: $SECOPS_PROJECT")
+  if [[ -n $body ]]; then
+    line+=" -H $(quote "Content-Type: application/json") --data $(quote "$body")"
+    args+=(-H "Content-Type: application/json" --data "$body")
+  fi
+  printf '%s %s\n' "$line" "$(quote "$url")"
+  API_ANSWER=""
+  ((!DRY_RUN)) || return 0
+  [[ -n $SECOPS_TOKEN ]] || SECOPS_TOKEN=$(gcloud auth print-access-token)
+  if ! API_ANSWER=$(printf 'header = "Authorization: Bearer %s"\n' "$SECOPS_TOKEN" | curl --config - "${args[@]}" "$url"); then
+    printf '%s\n' "$API_ANSWER" >&2
+    return 1
+  fi
+}
+
+# Reads an answer of the Chronicle API on stdin: "account EMAIL" (the last part of a FeedServiceAccount's name),
+# "feed NAME<TAB>BUCKET_URI" per feed of a ListFeedsResponse and "next TOKEN", or "reads SA" of a created Feed.
+read -r -d '' FEED_READER <<'PY' || true
+import json, sys
+try:
+    doc = json.load(sys.stdin)
+except ValueError:
+    print("error: the answer is not JSON")
+    sys.exit(1)
+if sys.argv[1] == "account":
+    print("account", str(doc.get("name", "")).rsplit("/", 1)[-1])
+elif sys.argv[1] == "feeds":
+    for feed in doc.get("feeds", []):
+        uri = feed.get("details", {}).get("gcsV2Settings", {}).get("bucketUri", "")
+        print("feed", f"{feed.get('displayName', '')}\t{uri}")
+    print("next", doc.get("nextPageToken", ""))
+else:
+    print("reads", doc.get("details", {}).get("gcsV2Settings", {}).get("chronicleServiceAccount", ""))
+PY
+
+read_answer() {  # read_answer KIND: FEED_READER over API_ANSWER
+  python3 -c "$FEED_READER" "$1" <<<"$API_ANSWER"
+}
+
+feed_body() {  # feed_body STREAM LOG_TYPE: the Feed to create (JSON names: the proto3 JSON form of v1 feed.proto)
+  local stream=$1 type=$2 deletion=NEVER labels="" label sep=""
+  ((!SECOPS_CAN_DELETE)) || deletion=ON_SUCCESS  # SourceDeletionOptionV2: NEVER or ON_SUCCESS (files and empty folders)
+  for label in "${FEED_LABELS[@]}"; do
+    labels+="$sep\"${label%%=*}\":\"${label#*=}\""
+    sep=","
+  done
+  printf '{"displayName":"%s %s","details":{"feedSourceType":"GOOGLE_CLOUD_STORAGE_V2",' "$FEED_NAME" "$stream"
+  printf '"logType":"projects/%s/locations/%s/instances/%s/logTypes/%s",' "$SECOPS_PROJECT" "$SECOPS_LOCATION" \
+    "$SECOPS_ID" "$type"
+  printf '"gcsV2Settings":{"bucketUri":"gs://%s/%s%s/","sourceDeletionOption":"%s","maxLookbackDays":%s}' \
+    "$BUCKET" "$PREFIX" "$stream" "$deletion" "$FEED_MAX_AGE"
+  [[ -z $FEED_NAMESPACE ]] || printf ',"assetNamespace":"%s"' "$FEED_NAMESPACE"
+  [[ -z $labels ]] || printf ',"labels":{%s}' "$labels"
+  printf '}}'
+}
+
+fetch_feed_account() {  # SECOPS_SA: the account SecOps' GCS feeds read with, unless --secops-service-account gave it
+  [[ -z $SECOPS_SA ]] || return 0
+  STEP="fetch the SecOps feed service account"
+  secops_api GET "$SECOPS_PARENT/feedServiceAccounts:fetchServiceAccountForCustomer"
+  if ((DRY_RUN)); then
+    SECOPS_SA="FEED_SERVICE_ACCOUNT"
+    note "FEED_SERVICE_ACCOUNT: the address a real run reads from that answer (or pass --secops-service-account EMAIL)"
+    return 0
+  fi
+  local kind account
+  read -r kind account < <(read_answer account) || true
+  [[ $kind == account && $account =~ ^[a-z0-9._-]+@[a-z0-9.-]+\.gserviceaccount\.com$ ]] || {
+    printf "%s: error: the Chronicle API's feed service account '%s' is not an e-mail address: pass --secops-service-account EMAIL (\"Get a service account\" on a SecOps feed page)\n" \
+      "$PROG" "${account:-}" >&2
+    exit 1
+  }
+  SECOPS_SA=$account
+  note "SecOps feed service account: $SECOPS_SA"
+}
+
+EXISTING_FEEDS=()
+
+list_feeds() {  # EXISTING_FEEDS: "NAME<TAB>BUCKET_URI" of every feed of the instance (--dry-run: none, or ours)
+  STEP="list the SecOps feeds"
+  local token="" kind line query
+  while :; do
+    query="pageSize=1000${token:+&pageToken=$token}"
+    secops_api GET "$SECOPS_PARENT/feeds?$query"
+    if ((DRY_RUN)); then
+      if ((ASSUME_EXISTS)); then
+        local index
+        for index in "${!FEED_STREAMS[@]}"; do
+          EXISTING_FEEDS+=("$FEED_NAME ${FEED_STREAMS[index]}"$'\t'"gs://$BUCKET/$PREFIX${FEED_STREAMS[index]}/")
+        done
+      fi
+      return 0
+    fi
+    token=""
+    while IFS=' ' read -r kind line; do
+      case $kind in
+        feed) EXISTING_FEEDS+=("$line") ;;
+        next) token=$line ;;
+        error:) printf "%s: error: listing the SecOps feeds: %s: re-run; if it persists, create the feeds by hand (docs/SECOPS.md §1)\n" "$PROG" "$line" >&2; exit 1 ;;
+      esac
+    done < <(read_answer feeds)
+    [[ -n $token ]] || return 0
+  done
+}
+
+create_feeds() {  # one feed per stream; a feed of the same display name is kept as it is
+  local index stream name uri existing found kind reader
+  for index in "${!FEED_STREAMS[@]}"; do
+    stream=${FEED_STREAMS[index]} name="$FEED_NAME ${FEED_STREAMS[index]}" uri="gs://$BUCKET/$PREFIX${FEED_STREAMS[index]}/"
+    STEP="SecOps feed '$name'"
+    found=""
+    for existing in "${EXISTING_FEEDS[@]}"; do
+      [[ ${existing%%$'\t'*} != "$name" ]] || found=${existing#*$'\t'}
+    done
+    if [[ -n $found ]]; then
+      if [[ $found == "$uri" ]]; then
+        note "SecOps feed '$name' exists: kept (it reads $uri)"
+      else
+        note "warning: SecOps feed '$name' exists and reads ${found:-another source}, not $uri: kept; pass --feed-name to create new ones"
+      fi
+      continue
+    fi
+    secops_api POST "$SECOPS_PARENT/feeds" "$(feed_body "$stream" "${FEED_TYPES[index]}")"
+    ((!DRY_RUN)) || continue
+    read -r kind reader < <(read_answer created) || true
+    [[ $kind != reads || -z $reader || $reader == "$SECOPS_SA" ]] ||
+      note "warning: SecOps feed '$name' reads as $reader, not $SECOPS_SA: re-run with --secops-service-account $reader"
+  done
+}
+
+ensure_feeds() {  # --create-feed: the feed service account, its access to the bucket, then the feeds
+  STEP="Chronicle API in $SECOPS_PROJECT"
+  run gcloud services enable chronicle.googleapis.com --project="$SECOPS_PROJECT"
+  fetch_feed_account
+  grant_secops
+  list_feeds
+  create_feeds
 }
 
 destination() {
@@ -603,7 +854,14 @@ summary() {
     note "Checkpoint, lease and delivery markers: gs://$BUCKET/_zdlogs/. Run now: gcloud scheduler jobs run $SCHEDULER_JOB --project=$PROJECT --location=$REGION"
     return 0
   fi
-  note "SecOps feed: source type Google Cloud Storage V2, log type Zendesk CRM, URI gs://$BUCKET/$PREFIX"
+  if ((CREATE_FEED)); then
+    local index
+    for index in "${!FEED_STREAMS[@]}"; do
+      note "SecOps feed '$FEED_NAME ${FEED_STREAMS[index]}': Google Cloud Storage V2, log type ${FEED_TYPES[index]}, URI gs://$BUCKET/$PREFIX${FEED_STREAMS[index]}/"
+    done
+  else
+    note "SecOps feeds (create them, or re-run with --create-feed): source type Google Cloud Storage V2, one per stream, URI gs://$BUCKET/${PREFIX}STREAM/ (docs/SECOPS.md §1)"
+  fi
   note "Checkpoint: gs://$BUCKET/$STATE_KEY (outside the feed's prefix). Run now: gcloud scheduler jobs run $SCHEDULER_JOB --project=$PROJECT --location=$REGION"
 }
 
@@ -857,7 +1115,7 @@ main() {
   ensure_topic
   deploy_function
   ensure_scheduler_job
-  grant_secops
+  if ((CREATE_FEED)); then ensure_feeds; else grant_secops; fi
   summary
 }
 

@@ -269,11 +269,12 @@ def expected_commands(
          f"--topic=projects/{PROJECT}/topics/zendesk-crm-trigger", "--message-body={}",
          "--description=Triggers zendesk-crm-to-gcs (zdlogs): one incremental Zendesk collection per message"],
     ]  # fmt: skip
-    if secops:
-        commands.append(
+    if secops:  # the feed's Storage Transfer agent reads objects and gets the bucket (storage.buckets.get)
+        commands += [
             ["gcloud", "storage", "buckets", "add-iam-policy-binding", f"gs://{BUCKET}",
-             f"--member=serviceAccount:{secops}", "--role=roles/storage.objectViewer", "--format=none"]
-        )  # fmt: skip
+             f"--member=serviceAccount:{secops}", f"--role=roles/storage.{role}", "--format=none"]
+            for role in ("objectViewer", "legacyBucketReader")
+        ]  # fmt: skip
     if can_delete:
         condition = (
             f'expression=resource.name.startsWith("projects/_/buckets/{BUCKET}/objects/zendesk/crm/"),'
