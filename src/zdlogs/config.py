@@ -259,8 +259,8 @@ class Settings(FromSources):
     secops_endpoint: str = setting(
         "",
         env="ZDLOGS_SECOPS_ENDPOINT",
-        help="secops:// output: API origin, {location} replaced by the output's location",
-        shown_default=DEFAULT_SECOPS_ENDPOINT,
+        help="secops:// output: API origin (https), {location} replaced by the output's location",
+        shown_default=DEFAULT_SECOPS_ENDPOINT.removeprefix("https://"),  # the URL whole fits --help's 80 columns
     )
     secops_api_version: Literal["v1beta", "v1alpha"] = setting(
         DEFAULT_SECOPS_API_VERSION,
