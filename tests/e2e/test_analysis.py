@@ -177,7 +177,8 @@ def readme_examples() -> list[tuple[str, list[str]]]:
 
 def shape(line: str) -> str:
     """A line with its data abstracted: every run of words, numbers and times is ``x``, a table row is its
-    cells, a CSV row its fields, rules of any length are one; what stays is the layout (boxes, columns,
+    cells, a CSV row its fields, rules of any length are one, a list of ``name (count)`` one item (which benign
+    actors fall in an incident's window depends on the hour the demo ran); what stays is the layout (boxes, columns,
     labels' punctuation)."""
     line = line.strip()
     if re.match(r"\d{4}-\d\d-\d\dT[^,]*,", line):  # a CSV row: its fields, whatever punctuation they hold
@@ -187,6 +188,7 @@ def shape(line: str) -> str:
     line = re.sub(r"[━─]+", "─", line)
     word = r"[\w'\u2019.:/@+\-\"]+"
     line = re.sub(rf"{word}(?: {word})*", "x", line)
+    line = re.sub(r"x \(x\)(?:, x \(x\))+", "x (x)", line)  # a list of counted names is data: its length varies
     return re.sub(r"\s+", " ", line)
 
 
