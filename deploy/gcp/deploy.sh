@@ -23,12 +23,13 @@ readonly IMPORT_PERMISSION="chronicle.logs.import"
 # parent = projects/P/locations/L/instances/I; https://cloud.google.com/chronicle/docs/reference/rest/v1/).
 readonly FEED_API_VERSION="v1"
 # The log type of each stream's feed (--feed-log-type STREAM=TYPE overrides; none: no feed for that stream). Must
-# equal zdlogs.config.DEFAULT_SECOPS_LOG_TYPES (tests/deploy/test_create_feed.py compares them). Google documents
-# ZENDESK_CRM for the audit log and tickets, and access-log fields (2025-09-02 parser changelog); it documents no
-# mapping of users, organizations or ticket events, so they get no feed unless asked for.
+# equal zdlogs.config.DEFAULT_SECOPS_LOG_TYPES, the SecOps sink's (tests/deploy/test_create_feed.py compares them):
+# Google documents ZENDESK_CRM for the audit log and ticket data, and access-log fields (its 2025-09-02 parser
+# change log); ticket events are ticket data; users and organizations have no Zendesk log type of their own, so they
+# go under the same one, kept as raw logs where the parser maps nothing (docs/SECOPS.md §6 "Log types").
 readonly DEFAULT_FEED_LOG_TYPES=(
   audit_logs=ZENDESK_CRM incremental_tickets=ZENDESK_CRM access_logs=ZENDESK_CRM
-  ticket_events=none users=none organizations=none
+  ticket_events=ZENDESK_CRM users=ZENDESK_CRM organizations=ZENDESK_CRM
 )
 readonly STREAMS=(audit_logs incremental_tickets access_logs ticket_events users organizations)
 readonly MAX_RUNTIME=480          # seconds of collection per run; the function's timeout is 540s
@@ -106,9 +107,9 @@ Google SecOps feeds (--ingestion feed): one Google Cloud Storage V2 feed per str
                                  the feeds' service account (unless --secops-service-account), grant it as
                                  above, then create each feed missing (one of the same display name is kept).
                                  Needs --secops-instance (below); --secops-endpoint applies too
-  --feed-log-type STREAM=TYPE    repeatable: the log type of a stream's feed, none for no feed. Defaults:
-                                 audit_logs, incremental_tickets, access_logs=ZENDESK_CRM; ticket_events,
-                                 users, organizations=none (no Google parser documented for them)
+  --feed-log-type STREAM=TYPE    repeatable: the log type of a stream's feed, or none for no feed (default
+                                 ZENDESK_CRM for every stream, as the SecOps sink; e.g. users=none skips the
+                                 account records, which Google's parser documents no mapping for)
   --feed-name NAME               feeds are named "NAME STREAM" (default "Zendesk CRM")
   --feed-max-file-age DAYS       files older than this are not ingested (default 180)
   --feed-asset-namespace NS      the feeds' asset namespace (default none)
@@ -118,8 +119,8 @@ Google SecOps ingestion API (--ingestion api), and the instance of --create-feed
   --secops-instance P/L/I        SECOPS_PROJECT/LOCATION/INSTANCE: the project bound to SecOps (may differ
                                  from --project), its location (us, europe, europe-west2, ...) and the
                                  instance's customer id (SIEM Settings > Profile)
-  --secops-endpoint URL          the API origin if not https://LOCATION-chronicle.googleapis.com, e.g. the
-                                 regional https://chronicle.LOCATION.rep.googleapis.com
+  --secops-endpoint URL          the API origin if not the regional https://chronicle.LOCATION.rep.googleapis.com
+                                 (zdlogs' default), e.g. https://LOCATION-chronicle.googleapis.com
 
 Other:
   --staging-dir DIR              build the function source in DIR (new or empty) and keep it
@@ -692,7 +693,9 @@ SECOPS_TOKEN="" API_ANSWER=""
 
 secops_api() {  # secops_api METHOD PATH [BODY]: print the call; unless --dry-run make it, its answer in API_ANSWER
   local method=$1 url body=${3-} line args
-  url="${SECOPS_ENDPOINT:-https://$SECOPS_LOCATION-chronicle.googleapis.com}/$FEED_API_VERSION/$2"
+  # The regional endpoint, as the SecOps sink (zdlogs.config.DEFAULT_SECOPS_ENDPOINT): the feeds.create reference
+  # lists https://chronicle.LOCATION.rep.googleapis.com for every location, us and eu included.
+  url="${SECOPS_ENDPOINT:-https://chronicle.$SECOPS_LOCATION.rep.googleapis.com}/$FEED_API_VERSION/$2"
   # The printed line is what to paste; the real call passes the token on curl's stdin (--config -), not in its
   # argv, which other users can read. X-Goog-User-Project: a gcloud user token needs a quota project for some
   # APIs (https://cloud.google.com/sdk/gcloud/reference/auth/print-access-token).

@@ -19,6 +19,7 @@ import pytest
 
 from tests.deploy import test_deploy as base
 from tests.deploy.test_deploy import BUCKET, FAKE_GCLOUD, SECOPS, TOKEN, deploy, gcloud_calls, option, printed
+from zdlogs.config import DEFAULT_SECOPS_LOG_TYPES, KNOWN_RESOURCES
 
 checkout = base.checkout  # the fixtures of test_deploy.py: a fake checkout, a secret file
 secret_file = base.secret_file
@@ -26,12 +27,12 @@ secret_file = base.secret_file
 SECOPS_PROJECT, LOCATION, CUSTOMER = "acme-secops-2", "us", "0f2c4e6a-1b3d-4c5e-8f70-123456789abc"
 INSTANCE = f"{SECOPS_PROJECT}/{LOCATION}/{CUSTOMER}"
 PARENT = f"projects/{SECOPS_PROJECT}/locations/{LOCATION}/instances/{CUSTOMER}"
-API = f"https://{LOCATION}-chronicle.googleapis.com/v1/{PARENT}"
+API = f"https://chronicle.{LOCATION}.rep.googleapis.com/v1/{PARENT}"
 FEED = ["--create-feed", "--secops-instance", INSTANCE]
 FEED_SA = "service-1234@gcp-sa-chronicle.iam.gserviceaccount.com"
 ACCESS_TOKEN = "ya29.CANARY-access-token-5b7e"
 ALL_STREAMS = ["audit_logs", "incremental_tickets", "access_logs", "ticket_events", "users", "organizations"]
-DEFAULTS = {"audit_logs": "ZENDESK_CRM", "incremental_tickets": "ZENDESK_CRM", "access_logs": "ZENDESK_CRM"}
+DEFAULTS = dict.fromkeys(ALL_STREAMS, "ZENDESK_CRM")
 
 FAKE_CURL = """\
 #!{python}
@@ -157,7 +158,8 @@ def test_every_stream_gets_its_own_folder_and_log_type_and_none_gets_no_feed(che
     assert feeds == {stream: expected_feed(stream, log_type) for stream, log_type in DEFAULTS.items()}
     overridden = deploy(
         checkout, *args, "--feed-log-type", "users=ZENDESK_USERS_CUSTOM", "--feed-log-type", "access_logs=none",
-        "--feed-log-type", "ticket_events=zendesk_crm",
+        "--feed-log-type", "ticket_events=none", "--feed-log-type", "organizations=zendesk_orgs",
+        "--feed-log-type", "organizations=none", "--feed-log-type", "ticket_events=zendesk_crm",
     )  # fmt: skip
     assert overridden.returncode == 0, overridden.stderr
     assert {
@@ -165,7 +167,7 @@ def test_every_stream_gets_its_own_folder_and_log_type_and_none_gets_no_feed(che
     } == {
         "audit_logs": "ZENDESK_CRM",
         "incremental_tickets": "ZENDESK_CRM",
-        "ticket_events": "ZENDESK_CRM",  # upper-cased: SecOps log types are upper case
+        "ticket_events": "ZENDESK_CRM",  # the last --feed-log-type wins, upper-cased as SecOps log types are
         "users": "ZENDESK_USERS_CUSTOM",
     }
 
@@ -174,11 +176,11 @@ def test_the_feed_settings_reach_every_body(checkout: Path, secret_file: Path) -
     result = deploy(
         checkout, *TOKEN, "--secret-file", secret_file, *FEED, "--prefix", "logs/zendesk/", "--feed-name", "Acme ZD",
         "--feed-max-file-age", "30", "--feed-asset-namespace", "acme.prod", "--feed-label", "source=zendesk",
-        "--feed-label", "env=prod", "--secops-endpoint", "https://chronicle.us.rep.googleapis.com", "--dry-run",
+        "--feed-label", "env=prod", "--secops-endpoint", "https://us-chronicle.googleapis.com/", "--dry-run",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     commands = curls(printed(result))
-    assert {url for _, url in map(call, commands)} >= {f"https://chronicle.us.rep.googleapis.com/v1/{PARENT}/feeds"}
+    assert {url for _, url in map(call, commands)} >= {f"https://us-chronicle.googleapis.com/v1/{PARENT}/feeds"}
     feed = body(commands[-1])
     assert feed["displayName"] == "Acme ZD incremental_tickets"
     assert feed["details"]["gcsV2Settings"] == {
@@ -234,7 +236,8 @@ def test_a_real_run_grants_the_fetched_account_and_creates_only_the_missing_feed
             ("POST", "/feeds", 200, {"details": {"gcsV2Settings": {"chronicleServiceAccount": FEED_SA}}}),
         ),
     }
-    result = deploy(checkout, *TOKEN, "--secret-file", secret_file, *FEED, "--resources", "all", env=env)
+    streams = ["--resources", "audit_logs,incremental_tickets,access_logs,users", "--feed-log-type", "users=none"]
+    result = deploy(checkout, *TOKEN, "--secret-file", secret_file, *FEED, *streams, env=env)
     assert result.returncode == 0, result.stderr
     calls = curl_calls(fakes)
     assert [call(c["argv"]) for c in calls] == [
@@ -244,7 +247,7 @@ def test_a_real_run_grants_the_fetched_account_and_creates_only_the_missing_feed
         ("POST", f"{API}/feeds"),
         ("POST", f"{API}/feeds"),
     ]
-    assert [body(c["argv"])["displayName"] for c in calls[3:]] == [
+    assert [body(c["argv"])["displayName"] for c in calls[3:]] == [  # audit_logs exists, users is none
         "Zendesk CRM incremental_tickets",
         "Zendesk CRM access_logs",
     ]
@@ -321,6 +324,14 @@ def test_bad_feed_arguments_are_one_line_errors_naming_the_fix(
     result = deploy(checkout, *TOKEN, "--secret-file", secret_file, "--dry-run", *args)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and names in result.stderr, result.stderr
+
+
+def test_the_feeds_default_log_types_are_the_secops_sinks() -> None:
+    """A stream's feed and the sink send its records under the same log type, so the two routes cannot drift
+    (the sink's empty log type, "send nowhere", is the script's none)."""
+    expected = {stream: log_type or "none" for stream, log_type in DEFAULT_SECOPS_LOG_TYPES.items()}
+    assert script_defaults() == expected
+    assert sorted(expected) == sorted(ALL_STREAMS) == sorted(KNOWN_RESOURCES)  # a feed per stream folder
 
 
 def script_defaults() -> dict[str, str]:
