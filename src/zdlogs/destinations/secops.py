@@ -79,7 +79,7 @@ import re
 import threading
 import zlib
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, overload
@@ -295,8 +295,10 @@ class SecOpsDestination:
         ]
         return Batches(self, lines, times, collected, _cut(sizes, self.batch_bytes, sum(map(len, self._envelope))))
 
-    def _batch(self, lines: Sequence[Line], times: Sequence[datetime], collected: datetime, digest: str) -> Batch:
-        entries = (_entry(line, happened, collected, self._tags) for line, happened in zip(lines, times, strict=True))
+    def _batch(self, lines: Iterable[Line], times: Sequence[datetime], collected: datetime, digest: str) -> Batch:
+        entries = (
+            _entry(line, happened, collected, self._tags) for line, happened in zip(lines, times, strict=True)
+        )  # zip strict: one time per line, so len(times) is the batch's records
         body, size = _body(self._envelope, entries, self.compress)
         if size > self.batch_bytes:
             log.warning(
@@ -306,7 +308,7 @@ class SecOpsDestination:
                 action=f"sent alone; SecOps may refuse it (raise {env_name('secops_batch_bytes')} if your tenant "
                 "allows)",
             )
-        return Batch(body=body, size=size, records=len(lines), digest=digest)
+        return Batch(body=body, size=size, records=len(times), digest=digest)
 
     def _marker(self, key: str, digest: str) -> str:
         return f"{MARKERS}{posixpath.dirname(key)}/{digest[:32]}.batch"
@@ -455,29 +457,9 @@ class Batches:
     def build(self, index: int) -> Batch:
         """Batch ``index``'s request (1-based)."""
         start, end = self._bounds[index - 1]
-        lines, times = _Span(self._lines, start, end), self._times[start:end]
+        lines = (self._lines[at] for at in range(start, end))  # each view made as it is sent: a batch's not all held
+        times = self._times[start:end]
         return self._destination._batch(lines, times, self._collected, self.digest(index))
-
-
-class _Span(Sequence[Line]):
-    """Lines ``start`` to ``end`` of :class:`Lines`, each made when iterated (a batch's views are not all held)."""
-
-    def __init__(self, lines: Lines, start: int, end: int):
-        self._lines, self._start, self._end = lines, start, end
-
-    def __len__(self) -> int:
-        return self._end - self._start
-
-    @overload
-    def __getitem__(self, index: int) -> Line: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Line]: ...
-    def __getitem__(self, index: int | slice) -> Line | Sequence[Line]:
-        if isinstance(index, slice):
-            return [self[at] for at in range(*index.indices(len(self)))]
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        return self._lines[self._start + index]
 
 
 def _cut(sizes: list[int], limit: int, empty: int) -> list[tuple[int, int]]:
