@@ -354,19 +354,7 @@ class SecOpsDestination:
     def _token(self, force: bool = False, refused: type[Exception] = StorageError) -> str:
         """A valid access token, refreshed by google-auth when expired (or when ``force``)."""
         with self._token_lock:
-            if force or not self._credentials.valid:
-                try:
-                    self._credentials.refresh(self._auth_request)
-                except auth_exc.TransportError as exc:
-                    raise Retriable(f"the token endpoint could not be reached ({type(exc).__name__})") from None
-                except (auth_exc.RefreshError, auth_exc.GoogleAuthError, ValueError) as exc:
-                    raise refused(
-                        f"Google refused the credentials for {self.url} ({type(exc).__name__}: {_first_line(exc)}): "
-                        "check the service account key in GOOGLE_APPLICATION_CREDENTIALS (or the attached service "
-                        "account) and that the account is enabled"
-                    ) from None
-                logs.register_secret(str(self._credentials.token or ""))
-            return str(self._credentials.token)
+            return access_token(self._credentials, self._auth_request, self.url, force=force, refused=refused)
 
     # -- errors ---------------------------------------------------------------------------------------
 
@@ -619,6 +607,27 @@ def _log_types(default: str, per_stream: Mapping[str, str]) -> tuple[str, dict[s
             where = f"{env_name('secops_log_types')} {name}=" if name else f"{env_name('secops_log_type')} "
             raise ConfigError(f"{where}{log_type!r} is not a SecOps log type such as ZENDESK_CRM")
     return default, dict(per_stream)
+
+
+def access_token(
+    credentials: Any, request: Any, url: str, force: bool = False, refused: type[Exception] = StorageError
+) -> str:
+    """``credentials``' access token, refreshed by google-auth when expired (or when ``force``) and registered for
+    redaction: an unreachable token endpoint is :class:`Retriable`, refused credentials ``refused`` naming ``url``
+    and the fix. The sink and ``zdlogs secops check`` both get their tokens here."""
+    if force or not credentials.valid:
+        try:
+            credentials.refresh(request)
+        except auth_exc.TransportError as exc:
+            raise Retriable(f"the token endpoint could not be reached ({type(exc).__name__})") from None
+        except (auth_exc.RefreshError, auth_exc.GoogleAuthError, ValueError) as exc:
+            raise refused(
+                f"Google refused the credentials for {url} ({type(exc).__name__}: {_first_line(exc)}): "
+                "check the service account key in GOOGLE_APPLICATION_CREDENTIALS (or the attached service "
+                "account) and that the account is enabled"
+            ) from None
+        logs.register_secret(str(credentials.token or ""))
+    return str(credentials.token)
 
 
 def _default_credentials(url: str) -> Any:

@@ -38,16 +38,15 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from zdlogs import logs
 from zdlogs._retry import RetryPolicy, is_retriable_status, retriable_status, transport_errors_retriable
 from zdlogs.destinations import secops
 from zdlogs.errors import ConfigError, NotParsed, Retriable, StorageError
+from zdlogs.ndjson import RECORD_FORMS
 from zdlogs.streams import STREAMS
 from zdlogs.times import iso_z, moment_of
 
 LIST_PERMISSION = "chronicle.parsers.list"
 RUN_PERMISSION = "chronicle.parsers.run"
-FORMS = ("record", "page")
 
 
 @dataclass(frozen=True)
@@ -157,6 +156,7 @@ class ParserApi:
         self.root = secops.api_root(location, endpoint, api_version)
         self.base = f"{self.root}/{self.parent}"
         self._credentials = credentials or secops._default_credentials(instance)
+        self._auth_request = secops.AuthRequest()
         self._http = httpx.Client(timeout=timeout, follow_redirects=False)
         self._policy = RetryPolicy(3, budget_seconds=60.0, max_retry_after=30.0, backoff=0.5)
 
@@ -211,20 +211,8 @@ class ParserApi:
         return response
 
     def _token(self) -> str:
-        """A valid access token (google-auth refreshes it), registered for redaction."""
-        if not self._credentials.valid:
-            try:
-                self._credentials.refresh(secops.AuthRequest())
-            except secops.auth_exc.TransportError as exc:
-                raise Retriable(f"the token endpoint could not be reached ({type(exc).__name__})") from None
-            except (secops.auth_exc.GoogleAuthError, ValueError) as exc:
-                raise ConfigError(
-                    f"Google refused the credentials for {self.instance} ({type(exc).__name__}: "
-                    f"{secops._first_line(exc)}): check GOOGLE_APPLICATION_CREDENTIALS (or the attached service "
-                    "account) and that the account is enabled"
-                ) from None
-            logs.register_secret(str(self._credentials.token or ""))
-        return str(self._credentials.token)
+        """A valid access token (google-auth refreshes it), registered for redaction: the sink's own."""
+        return secops.access_token(self._credentials, self._auth_request, self.instance, refused=ConfigError)
 
     def _describe(self, response: httpx.Response, permission: str, log_type: str) -> Exception:
         status, reason = response.status_code, secops._api_message(response)
@@ -355,7 +343,7 @@ def check_parsing(
         if log_type not in parsers:
             parsers[log_type] = api.active_parser(log_type)
         name, cbn = parsers[log_type]
-        forms = [_run(api, log_type, cbn, sample, form) for form in FORMS]
+        forms = [_run(api, log_type, cbn, sample, form) for form in RECORD_FORMS]
         results.append(StreamResult(sample.stream, log_type, sample.source, name, forms, written_form))
     return ParseReport(api.instance, results)
 
